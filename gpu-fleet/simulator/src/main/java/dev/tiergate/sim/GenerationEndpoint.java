@@ -1,0 +1,356 @@
+package dev.tiergate.sim;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code /v1/chat/completions}, {@code /v1/completions} and SageMaker's {@code /invocations}: validation with vLLM's
+ * errors, the latency model, the prefix cache, JSON and SSE answers, and the injected faults.
+ */
+final class GenerationEndpoint {
+
+    enum Kind { CHAT, COMPLETION }
+
+    /** Thrown to make the HTTP server drop the connection without finishing the answer. */
+    static final class DropConnection extends RuntimeException {
+        DropConnection() { super("connection dropped by fault injection", null, false, false); }
+    }
+
+    private final ReplicaSettings settings;
+    private final Engine engine;
+    private final PrefixCache cache;
+    private final VllmMetrics metrics;
+    private final PromptTokenizer tokenizer;
+    private final TextGenerator generator;
+    private final ObjectMapper json;
+    private final java.util.function.Supplier<Faults> faults;
+    private final AtomicLong unseeded = new AtomicLong(System.nanoTime());
+
+    GenerationEndpoint(ReplicaSettings settings, Engine engine, PrefixCache cache, VllmMetrics metrics,
+                       PromptTokenizer tokenizer, ObjectMapper json, java.util.function.Supplier<Faults> faults) {
+        this.settings = settings;
+        this.engine = engine;
+        this.cache = cache;
+        this.metrics = metrics;
+        this.tokenizer = tokenizer;
+        this.generator = new TextGenerator(tokenizer);
+        this.json = json;
+        this.faults = faults;
+    }
+
+    /** A validated request: its prompts (one per choice for batched completions), limits and options. */
+    private record Job(Kind kind, List<int[]> prompts, Integer maxTokens, int n, boolean stream, boolean includeUsage,
+                       long seed, String id, long created) {}
+
+    void handle(HttpExchange ex, JsonNode body, Kind kind) throws IOException, VllmError, InterruptedException {
+        Job job = validate(ex, body, kind);
+        Faults f = faults.get();
+        ThreadLocalRandom rnd = ThreadLocalRandom.current();
+        if (rnd.nextDouble() < f.resetRate()) throw new DropConnection();
+        if (rnd.nextDouble() < f.hangRate()) {
+            engine.hang(600_000);
+            throw new DropConnection();
+        }
+        if (rnd.nextDouble() < f.errorRate()) {
+            throw VllmError.forStatus(f.errorStatus(), "Simulated failure (injected fault, status " + f.errorStatus() + ").");
+        }
+        boolean cut = rnd.nextDouble() < f.cutStreamRate();
+        boolean malformed = rnd.nextDouble() < f.malformedRate();
+        run(ex, job, cut, malformed);
+    }
+
+    private Job validate(HttpExchange ex, JsonNode body, Kind kind) throws VllmError {
+        if (!body.isObject()) throw VllmError.schema("Input should be a valid dictionary or object to extract fields from");
+        JsonNode model = body.get("model");
+        if (model != null && !model.isNull()) {
+            if (!model.isTextual()) throw VllmError.schema("model: Input should be a valid string");
+            if (!model.asText().equals(settings.servedModelName())) throw VllmError.notFound(model.asText());
+        }
+        boolean stream = bool(body, "stream");
+        JsonNode so = body.get("stream_options");
+        if (so != null && !so.isNull() && !stream) {
+            throw VllmError.badRequest("Stream options can only be defined when `stream=True`.", null);
+        }
+        boolean includeUsage = so != null && so.path("include_usage").asBoolean(false);
+        int n = intField(body, "n", 1);
+        if (n < 1) throw VllmError.badRequest("n must be at least 1, got " + n + ".", "n");
+        Integer maxTokens = optionalInt(body, "max_completion_tokens");
+        if (maxTokens == null) maxTokens = optionalInt(body, "max_tokens");
+        if (maxTokens == null && kind == Kind.COMPLETION) maxTokens = 16;
+        if (maxTokens != null && maxTokens < 1) {
+            throw VllmError.badRequest("max_tokens must be at least 1, got " + maxTokens + ".", "max_tokens");
+        }
+        if (maxTokens != null && maxTokens > settings.maxModelLen()) {
+            throw VllmError.badRequest("max_tokens=" + maxTokens + " cannot be greater than max_model_len="
+                    + settings.maxModelLen() + ". Please request fewer output tokens.", "max_tokens");
+        }
+        List<int[]> prompts = new ArrayList<>();
+        try {
+            if (kind == Kind.CHAT) {
+                JsonNode messages = body.get("messages");
+                if (messages == null || !messages.isArray()) throw VllmError.schema("messages: Field required");
+                if (messages.isEmpty()) throw VllmError.badRequest("messages must not be empty", "messages");
+                int[] ids = tokenizer.encodeChat(messages);
+                for (int i = 0; i < n; i++) prompts.add(ids);
+            } else {
+                JsonNode prompt = body.get("prompt");
+                if (prompt == null || prompt.isNull()) throw VllmError.schema("prompt: Field required");
+                if (prompt.isTextual()) {
+                    int[] ids = tokenizer.encode(prompt.asText());
+                    for (int i = 0; i < n; i++) prompts.add(ids);
+                } else if (prompt.isArray() && !prompt.isEmpty()) {
+                    for (JsonNode p : prompt) {
+                        if (!p.isTextual()) throw VllmError.schema("prompt: Input should be a valid string or list of strings");
+                        int[] ids = tokenizer.encode(p.asText());
+                        for (int i = 0; i < n; i++) prompts.add(ids);
+                    }
+                } else {
+                    throw VllmError.schema("prompt: Input should be a valid string or list of strings");
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            throw VllmError.badRequest(e.getMessage(), "messages");
+        }
+        int promptLen = prompts.get(0).length;
+        int maxLen = settings.maxModelLen();
+        for (int[] p : prompts) {
+            if (maxTokens != null && p.length + maxTokens > maxLen) {
+                throw VllmError.badRequest("This model's maximum context length is " + maxLen + " tokens. However, you requested "
+                        + maxTokens + " output tokens and your prompt contains " + p.length + " input tokens, for a total of "
+                        + (p.length + maxTokens) + " tokens. Please reduce the length of the input prompt or the number of "
+                        + "requested output tokens.", "input_tokens");
+            }
+            if (maxTokens == null && p.length >= maxLen) {
+                throw VllmError.badRequest("This model's maximum context length is " + maxLen + " tokens. However, your request has "
+                        + p.length + " input tokens. Please reduce the length of the input messages.", "input_tokens");
+            }
+        }
+        long seed;
+        JsonNode seedNode = body.get("seed");
+        if (seedNode != null && seedNode.isIntegralNumber()) seed = seedNode.asLong();
+        else if (body.path("temperature").isNumber() && body.get("temperature").asDouble() == 0.0) seed = 0;
+        else seed = unseeded.incrementAndGet() * 0x9E3779B97F4A7C15L;
+        seed = seed * 31 + Arrays.hashCode(prompts.get(0)) + promptLen;
+        String header = ex.getRequestHeaders().getFirst("X-Request-Id");
+        String id = (kind == Kind.CHAT ? "chatcmpl-" : "cmpl-")
+                + (header != null && !header.isBlank() ? header : HexFormat.of().formatHex(randomBytes()));
+        return new Job(kind, prompts, maxTokens, n, stream, includeUsage, seed, id, System.currentTimeMillis() / 1000);
+    }
+
+    private void run(HttpExchange ex, Job job, boolean cut, boolean malformed) throws IOException, InterruptedException {
+        long arrival = System.nanoTime();
+        int promptTokens = 0;
+        int cachedTokens = 0;
+        int maxOut = job.maxTokens() == null ? settings.maxModelLen() - job.prompts().get(0).length : job.maxTokens();
+        try (Engine.Slot slot = engine.admit(job.prompts().get(0).length * job.prompts().size(), maxOut * job.prompts().size())) {
+            metrics.queue.observe(slot.queueSeconds());
+            for (int[] p : job.prompts()) {
+                int hit = cache.lookupAndInsert(p);
+                cachedTokens += hit;
+                promptTokens += p.length;
+                metrics.recordPromptTokens(p.length);
+                engine.prefill(p.length - hit);
+            }
+            metrics.ttft.observe((System.nanoTime() - arrival) / 1e9);
+            List<TextGenerator.Generation> gens = new ArrayList<>();
+            for (int i = 0; i < job.prompts().size(); i++) {
+                int[] p = job.prompts().get(i);
+                long seed = job.seed() + i;
+                int range = settings.maxOutputTokens() - settings.minOutputTokens() + 1;
+                int target = settings.minOutputTokens() + (int) Math.floorMod(seed ^ (seed >>> 17), (long) range);
+                int limit = job.maxTokens() == null ? settings.maxModelLen() - p.length : job.maxTokens();
+                gens.add(generator.generate(seed, target, limit));
+            }
+            int completionTokens = gens.stream().mapToInt(TextGenerator.Generation::tokens).sum();
+            if (job.stream()) {
+                stream(ex, job, gens, promptTokens, completionTokens, cachedTokens, cut, malformed);
+            } else {
+                for (TextGenerator.Generation g : gens) engine.decode(g.tokens());
+                whole(ex, job, gens, promptTokens, completionTokens, cachedTokens, cut, malformed);
+            }
+            metrics.recordGeneratedTokens(completionTokens);
+            for (TextGenerator.Generation g : gens) {
+                metrics.recordFinished(g.finishReason());
+                for (int t = 1; t < g.tokens(); t++) metrics.itl.observe(engine.interTokenSeconds());
+            }
+            metrics.e2e.observe((System.nanoTime() - arrival) / 1e9);
+        } catch (IOException e) {
+            metrics.recordFinished("abort");
+            throw e;
+        }
+    }
+
+    private void whole(HttpExchange ex, Job job, List<TextGenerator.Generation> gens, int prompt, int completion,
+                       int cached, boolean cut, boolean malformed) throws IOException {
+        ObjectNode root = json.createObjectNode();
+        root.put("id", job.id());
+        root.put("object", job.kind() == Kind.CHAT ? "chat.completion" : "text_completion");
+        root.put("created", job.created());
+        root.put("model", settings.servedModelName());
+        ArrayNode choices = root.putArray("choices");
+        for (int i = 0; i < gens.size(); i++) {
+            TextGenerator.Generation g = gens.get(i);
+            ObjectNode c = choices.addObject();
+            c.put("index", i);
+            if (job.kind() == Kind.CHAT) {
+                ObjectNode msg = c.putObject("message");
+                msg.put("role", "assistant");
+                msg.put("content", g.text());
+                msg.putArray("tool_calls");
+                msg.putNull("reasoning");
+            } else {
+                c.put("text", g.text());
+            }
+            c.putNull("logprobs");
+            c.put("finish_reason", g.finishReason());
+            c.putNull("stop_reason");
+        }
+        root.putNull("service_tier");
+        root.put("system_fingerprint", "vllm-sim");
+        root.set("usage", usage(prompt, completion, cached, true));
+        root.putNull("prompt_logprobs");
+        root.putNull("kv_transfer_params");
+        byte[] bytes = json.writeValueAsBytes(root);
+        if (malformed) bytes = Arrays.copyOf(bytes, bytes.length / 2);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(200, bytes.length);
+        OutputStream out = ex.getResponseBody();
+        if (cut) {
+            out.write(bytes, 0, bytes.length / 2);
+            out.flush();
+            throw new DropConnection();
+        }
+        out.write(bytes);
+        out.close();
+    }
+
+    private void stream(HttpExchange ex, Job job, List<TextGenerator.Generation> gens, int prompt, int completion,
+                        int cached, boolean cut, boolean malformed) throws IOException, InterruptedException {
+        ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+        ex.getResponseHeaders().set("Cache-Control", "no-cache");
+        ex.sendResponseHeaders(200, 0);
+        OutputStream out = ex.getResponseBody();
+        int totalPieces = gens.stream().mapToInt(g -> g.pieces().size()).sum();
+        int cutAt = Math.max(1, totalPieces / 2);
+        int sent = 0;
+        for (int i = 0; i < gens.size(); i++) {
+            TextGenerator.Generation g = gens.get(i);
+            if (job.kind() == Kind.CHAT) {
+                ObjectNode delta = json.createObjectNode();
+                delta.put("role", "assistant");
+                delta.put("content", "");
+                event(out, chunk(job, i, delta, null));
+            }
+            List<TextGenerator.Piece> pieces = g.pieces();
+            for (int p = 0; p < pieces.size(); p++) {
+                engine.decode(pieces.get(p).tokens());
+                boolean last = p == pieces.size() - 1;
+                ObjectNode delta = json.createObjectNode();
+                delta.put(job.kind() == Kind.CHAT ? "content" : "text", pieces.get(p).text());
+                event(out, chunk(job, i, delta, last ? g.finishReason() : null));
+                sent++;
+                if (malformed && sent == cutAt) {
+                    out.write(("data: {\"id\":\"" + job.id() + "\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\"\n\n")
+                            .getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                }
+                if (cut && sent == cutAt) throw new DropConnection();
+            }
+            if (pieces.isEmpty()) {
+                ObjectNode delta = json.createObjectNode();
+                delta.put(job.kind() == Kind.CHAT ? "content" : "text", "");
+                event(out, chunk(job, i, delta, g.finishReason()));
+            }
+        }
+        if (job.includeUsage()) {
+            ObjectNode u = json.createObjectNode();
+            u.put("id", job.id());
+            u.put("object", job.kind() == Kind.CHAT ? "chat.completion.chunk" : "text_completion");
+            u.put("created", job.created());
+            u.put("model", settings.servedModelName());
+            u.putArray("choices");
+            u.set("usage", usage(prompt, completion, cached, false));
+            event(out, u);
+        }
+        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+        out.close();
+    }
+
+    private ObjectNode chunk(Job job, int index, ObjectNode delta, String finishReason) {
+        ObjectNode c = json.createObjectNode();
+        c.put("id", job.id());
+        c.put("object", job.kind() == Kind.CHAT ? "chat.completion.chunk" : "text_completion");
+        c.put("created", job.created());
+        c.put("model", settings.servedModelName());
+        ArrayNode choices = c.putArray("choices");
+        ObjectNode choice = choices.addObject();
+        choice.put("index", index);
+        if (job.kind() == Kind.CHAT) choice.set("delta", delta);
+        else choice.put("text", delta.path("text").asText());
+        choice.putNull("logprobs");
+        if (finishReason == null) {
+            choice.putNull("finish_reason");
+        } else {
+            choice.put("finish_reason", finishReason);
+            choice.putNull("stop_reason");
+        }
+        return c;
+    }
+
+    /** cached_tokens is reported only with --enable-prompt-tokens-details and only when non-zero (contracts.md A.3). */
+    private ObjectNode usage(int prompt, int completion, int cached, boolean keepNulls) {
+        ObjectNode u = json.createObjectNode();
+        u.put("prompt_tokens", prompt);
+        u.put("total_tokens", prompt + completion);
+        u.put("completion_tokens", completion);
+        if (settings.enablePromptTokensDetails() && cached > 0) {
+            u.putObject("prompt_tokens_details").put("cached_tokens", cached);
+        } else if (keepNulls) {
+            u.putNull("prompt_tokens_details");
+        }
+        return u;
+    }
+
+    private void event(OutputStream out, ObjectNode payload) throws IOException {
+        out.write(("data: " + json.writeValueAsString(payload) + "\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    private static boolean bool(JsonNode body, String field) throws VllmError {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) return false;
+        if (!v.isBoolean()) throw VllmError.schema(field + ": Input should be a valid boolean");
+        return v.asBoolean();
+    }
+
+    private static int intField(JsonNode body, String field, int fallback) throws VllmError {
+        Integer v = optionalInt(body, field);
+        return v == null ? fallback : v;
+    }
+
+    private static Integer optionalInt(JsonNode body, String field) throws VllmError {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) return null;
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) throw VllmError.schema(field + ": Input should be a valid integer");
+        return v.asInt();
+    }
+
+    private static byte[] randomBytes() {
+        byte[] b = new byte[16];
+        ThreadLocalRandom.current().nextBytes(b);
+        return b;
+    }
+}

@@ -1,0 +1,54 @@
+package dev.tiergate.sim;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.knuddels.jtokkit.Encodings;
+import com.knuddels.jtokkit.api.Encoding;
+import com.knuddels.jtokkit.api.EncodingType;
+import com.knuddels.jtokkit.api.IntArrayList;
+
+/**
+ * Turns chat messages into the token ids the engine sees: a ChatML-style template (as most instruction-tuned models
+ * use) encoded with a real BPE tokenizer (cl100k_base). The exact ids differ from any one open model's tokenizer, but
+ * counts, shared prefixes and block boundaries behave the same way, which is what routing, budgets and the prefix
+ * cache depend on.
+ */
+public final class PromptTokenizer {
+
+    private final Encoding encoding = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
+
+    /** Renders and encodes a chat request's {@code messages}; throws {@link IllegalArgumentException} on a bad shape. */
+    public int[] encodeChat(JsonNode messages) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode m : messages) {
+            if (!m.isObject()) throw new IllegalArgumentException("each message must be an object");
+            JsonNode role = m.get("role");
+            if (role == null || !role.isTextual()) throw new IllegalArgumentException("each message needs a string 'role'");
+            sb.append("<|im_start|>").append(role.asText()).append('\n').append(contentText(m.get("content"))).append("<|im_end|>\n");
+        }
+        sb.append("<|im_start|>assistant\n");
+        return encode(sb.toString());
+    }
+
+    public int[] encode(String text) {
+        IntArrayList ids = encoding.encodeOrdinary(text);
+        return ids.toArray();
+    }
+
+    public int count(String text) {
+        return encoding.countTokensOrdinary(text);
+    }
+
+    static String contentText(JsonNode content) {
+        if (content == null || content.isNull()) return "";
+        if (content.isTextual()) return content.asText();
+        if (content.isArray()) {
+            StringBuilder sb = new StringBuilder();
+            for (JsonNode part : content) {
+                JsonNode text = part.get("text");
+                if (text != null && text.isTextual()) sb.append(text.asText());
+            }
+            return sb.toString();
+        }
+        throw new IllegalArgumentException("message 'content' must be a string or a list of parts");
+    }
+}
