@@ -291,6 +291,7 @@ public final class SimulatedReplica implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed) return;
         closed = true;
         engine.stop();
         HttpServer s = server;

@@ -1,0 +1,63 @@
+package dev.tiergate.adapters.dynamodb;
+
+import dev.tiergate.core.auth.ApiKey;
+import dev.tiergate.core.auth.Role;
+import software.amazon.awssdk.enhanced.dynamodb.TableSchema;
+import software.amazon.awssdk.enhanced.dynamodb.mapper.StaticImmutableTableSchema;
+import software.amazon.awssdk.enhanced.dynamodb.EnhancedType;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+import static software.amazon.awssdk.enhanced.dynamodb.mapper.StaticAttributeTags.primaryPartitionKey;
+
+/** A row of the keys table: the key's hash is the partition key, so authentication is one GetItem. */
+record KeyItem(String hash, String id, String org, String team, String user, String role, List<String> allowedTiers,
+               String createdAt, String expiresAt, Boolean revoked) {
+
+    static final TableSchema<KeyItem> SCHEMA = StaticImmutableTableSchema.builder(KeyItem.class, Builder.class)
+            .newItemBuilder(Builder::new, Builder::build)
+            .addAttribute(String.class, a -> a.name("hash").getter(KeyItem::hash).setter(Builder::hash).tags(primaryPartitionKey()))
+            .addAttribute(String.class, a -> a.name("id").getter(KeyItem::id).setter(Builder::id))
+            .addAttribute(String.class, a -> a.name("org").getter(KeyItem::org).setter(Builder::org))
+            .addAttribute(String.class, a -> a.name("team").getter(KeyItem::team).setter(Builder::team))
+            .addAttribute(String.class, a -> a.name("user").getter(KeyItem::user).setter(Builder::user))
+            .addAttribute(String.class, a -> a.name("role").getter(KeyItem::role).setter(Builder::role))
+            .addAttribute(EnhancedType.listOf(String.class), a -> a.name("allowed_tiers").getter(KeyItem::allowedTiers).setter(Builder::allowedTiers))
+            .addAttribute(String.class, a -> a.name("created_at").getter(KeyItem::createdAt).setter(Builder::createdAt))
+            .addAttribute(String.class, a -> a.name("expires_at").getter(KeyItem::expiresAt).setter(Builder::expiresAt))
+            .addAttribute(Boolean.class, a -> a.name("revoked").getter(KeyItem::revoked).setter(Builder::revoked))
+            .build();
+
+    static KeyItem from(ApiKey k) {
+        return new KeyItem(k.secretHash(), k.id(), k.org(), k.team(), k.user(), k.role().wire(), k.allowedTiers(),
+                k.createdAt().toString(), k.expiresAt().map(Instant::toString).orElse(null), k.revoked());
+    }
+
+    ApiKey toKey() {
+        return new ApiKey(id, hash, org, team, user, Role.fromWire(role), allowedTiers == null ? List.of() : allowedTiers,
+                Instant.parse(createdAt), Optional.ofNullable(expiresAt).map(Instant::parse), Boolean.TRUE.equals(revoked));
+    }
+
+    static final class Builder {
+        private String hash, id, org, team, user, role, createdAt, expiresAt;
+        private List<String> allowedTiers;
+        private Boolean revoked;
+
+        void hash(String v) { hash = v; }
+        void id(String v) { id = v; }
+        void org(String v) { org = v; }
+        void team(String v) { team = v; }
+        void user(String v) { user = v; }
+        void role(String v) { role = v; }
+        void allowedTiers(List<String> v) { allowedTiers = v; }
+        void createdAt(String v) { createdAt = v; }
+        void expiresAt(String v) { expiresAt = v; }
+        void revoked(Boolean v) { revoked = v; }
+
+        KeyItem build() {
+            return new KeyItem(hash, id, org, team, user, role, allowedTiers, createdAt, expiresAt, revoked);
+        }
+    }
+}

@@ -1,0 +1,8 @@
+package dev.tiergate.adapters.dynamodb;
+
+/** The DynamoDB table names of one deployment, all sharing the config's {@code tables.prefix}. */
+public record TableNames(String keys, String usage) {
+    public static TableNames withPrefix(String prefix) {
+        return new TableNames(prefix + "-keys", prefix + "-usage");
+    }
+}

@@ -1,0 +1,45 @@
+package dev.tiergate.adapters.fleet;
+
+import dev.tiergate.core.config.TierConfig;
+import dev.tiergate.core.config.TiergateConfig;
+import dev.tiergate.core.ports.FleetRegistry;
+
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A fleet known at start-up: each tier's configured endpoint, or the replica URLs it was given (the local simulators,
+ * or a fleet's load balancer). The DynamoDB-backed registry the fleet monitor keeps will replace it in AWS.
+ */
+public final class StaticFleetRegistry implements FleetRegistry {
+
+    private final Map<String, List<URI>> replicas;
+
+    public StaticFleetRegistry(Map<String, List<URI>> replicas) {
+        Map<String, List<URI>> copy = new LinkedHashMap<>();
+        replicas.forEach((k, v) -> copy.put(k, List.copyOf(v)));
+        this.replicas = java.util.Collections.unmodifiableMap(copy);
+    }
+
+    /** Endpoints from the config, plus replica URLs for the tiers that have none (fleets and simulators). */
+    public static StaticFleetRegistry of(TiergateConfig config, Map<String, List<URI>> fleetReplicas) {
+        Map<String, List<URI>> m = new LinkedHashMap<>();
+        for (TierConfig t : config.tiers()) {
+            if (t.endpoint().isPresent()) m.put(t.name(), List.of(t.endpoint().get()));
+            else m.put(t.name(), fleetReplicas.getOrDefault(t.name(), List.of()));
+        }
+        return new StaticFleetRegistry(m);
+    }
+
+    @Override
+    public List<URI> replicas(String tier) {
+        return replicas.getOrDefault(tier, List.of());
+    }
+
+    @Override
+    public Map<String, List<URI>> all() {
+        return replicas;
+    }
+}

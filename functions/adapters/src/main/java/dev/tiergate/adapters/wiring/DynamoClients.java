@@ -1,0 +1,34 @@
+package dev.tiergate.adapters.wiring;
+
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+import java.net.URI;
+import java.time.Duration;
+
+/** DynamoDB clients: the default chain in AWS, or a local endpoint (DynamoDB Local, LocalStack) with dummy credentials. */
+public final class DynamoClients {
+
+    private DynamoClients() {}
+
+    /** The client for DynamoDB Local on this machine; its credentials are placeholders it ignores. */
+    public static DynamoDbClient local(URI endpoint) {
+        return DynamoDbClient.builder()
+                .endpointOverride(endpoint)
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")))
+                .httpClientBuilder(UrlConnectionHttpClient.builder().connectionTimeout(Duration.ofSeconds(2)))
+                .build();
+    }
+
+    /**
+     * The client for AWS, from the environment's region and credentials; the SDK itself honours
+     * {@code AWS_ENDPOINT_URL_DYNAMODB} and {@code AWS_ENDPOINT_URL}.
+     */
+    public static DynamoDbClient fromEnvironment() {
+        return DynamoDbClient.builder().httpClientBuilder(UrlConnectionHttpClient.builder()).build();
+    }
+}

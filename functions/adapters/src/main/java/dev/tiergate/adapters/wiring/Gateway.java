@@ -1,0 +1,99 @@
+package dev.tiergate.adapters.wiring;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tiergate.adapters.dynamodb.DynamoKeyStore;
+import dev.tiergate.adapters.dynamodb.DynamoUsageLog;
+import dev.tiergate.adapters.dynamodb.TableNames;
+import dev.tiergate.adapters.http.HttpUpstream;
+import dev.tiergate.core.auth.ApiKey;
+import dev.tiergate.core.auth.Authenticator;
+import dev.tiergate.core.auth.KeySecrets;
+import dev.tiergate.core.auth.Role;
+import dev.tiergate.core.config.TiergateConfig;
+import dev.tiergate.core.dispatch.ReplicaPicker;
+import dev.tiergate.core.gateway.AdminApi;
+import dev.tiergate.core.gateway.ChatCompletions;
+import dev.tiergate.core.gateway.GatewayApi;
+import dev.tiergate.core.gateway.ModelCatalog;
+import dev.tiergate.core.ports.FleetRegistry;
+import dev.tiergate.core.ports.KeyStore;
+import dev.tiergate.core.ports.UsageLog;
+import dev.tiergate.core.routing.TierRouter;
+import dev.tiergate.core.usage.TokenCounter;
+import software.amazon.awssdk.enhanced.dynamodb.DynamoDbEnhancedClient;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The one place that builds a gateway's object graph, for every runtime: the Lambda functions and the local server
+ * both call {@link #build}. Tests may wire the core by hand instead.
+ */
+public final class Gateway implements AutoCloseable {
+
+    public static final String BOOTSTRAP_ADMIN_KEY_ID = "key_bootstrap_admin";
+
+    private final GatewayApi api;
+    private final KeyStore keys;
+    private final UsageLog usage;
+    private final HttpUpstream upstream;
+    private final TiergateConfig config;
+    private final Clock clock;
+
+    private Gateway(GatewayApi api, KeyStore keys, UsageLog usage, HttpUpstream upstream, TiergateConfig config, Clock clock) {
+        this.api = api;
+        this.keys = keys;
+        this.usage = usage;
+        this.upstream = upstream;
+        this.config = config;
+        this.clock = clock;
+    }
+
+    /**
+     * @param upstreamKeys API keys of upstreams that need one, by {@code host:port}
+     */
+    public static Gateway build(TiergateConfig config, DynamoDbClient dynamo, FleetRegistry fleet, Clock clock,
+                                Map<String, String> upstreamKeys) {
+        ObjectMapper json = new ObjectMapper();
+        DynamoDbEnhancedClient enhanced = DynamoDbEnhancedClient.builder().dynamoDbClient(dynamo).build();
+        TableNames tables = TableNames.withPrefix(config.tablePrefix());
+        KeyStore keys = new DynamoKeyStore(enhanced, tables.keys());
+        UsageLog usage = new DynamoUsageLog(enhanced, tables.usage());
+        HttpUpstream upstream = new HttpUpstream(Duration.ofSeconds(2), upstreamKeys);
+        Authenticator auth = new Authenticator(keys, clock);
+        ChatCompletions chat = new ChatCompletions(auth, new TierRouter(config), new ReplicaPicker(fleet), upstream,
+                usage, new TokenCounter(), config.gateway(), clock, json);
+        AdminApi admin = new AdminApi(config, keys, new KeySecrets(new SecureRandom()), fleet, clock, json);
+        GatewayApi api = new GatewayApi(chat, new ModelCatalog(config, json, clock), admin, auth, config.gateway(), json);
+        return new Gateway(api, keys, usage, upstream, config, clock);
+    }
+
+    /** Stores the organisation admin key whose secret the operator holds (never the secret: its hash). */
+    public void installBootstrapAdmin(String secret) {
+        if (secret.length() < 20) throw new IllegalArgumentException("the bootstrap admin key must be at least 20 characters");
+        keys.put(new ApiKey(BOOTSTRAP_ADMIN_KEY_ID, KeySecrets.hash(secret), config.organization(), "admin", "bootstrap",
+                Role.ORG_ADMIN, List.of(), clock.instant(), Optional.empty(), false));
+    }
+
+    public GatewayApi api() {
+        return api;
+    }
+
+    public UsageLog usage() {
+        return usage;
+    }
+
+    public TiergateConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        upstream.close();
+    }
+}

@@ -1,0 +1,203 @@
+package dev.tiergate.core.config;
+
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.nodes.Node;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.DateTimeException;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Reads {@code tiergate.yaml} into {@link TiergateConfig}. Every error names the file, the line, the key path and the
+ * value; unknown keys are errors. The example file at the repository root documents each field.
+ */
+public final class ConfigLoader {
+
+    public static final List<String> COMPLEXITY_CLASSES = List.of("simple", "medium", "complex");
+
+    private ConfigLoader() {}
+
+    public static TiergateConfig load(Path file) {
+        try {
+            return parse(Files.readString(file), file.toString());
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config " + file + ": " + e.getMessage());
+        }
+    }
+
+    public static TiergateConfig parse(String yaml, String source) {
+        Node root;
+        try {
+            LoaderOptions options = new LoaderOptions();
+            options.setAllowDuplicateKeys(false);
+            options.setMaxAliasesForCollections(10);
+            root = new Yaml(options).compose(new StringReader(yaml));
+        } catch (MarkedYAMLException e) {
+            throw new ConfigException(source + ":" + (e.getProblemMark().getLine() + 1) + ": not valid YAML: " + e.getProblem());
+        } catch (RuntimeException e) {
+            throw new ConfigException(source + ": not valid YAML: " + e.getMessage());
+        }
+        if (root == null) throw new ConfigException(source + ": the file is empty; it needs at least 'tiers'");
+        ConfigNode.Fields top = new ConfigNode(source, "", root)
+                .fields("organization", "tables", "gateway", "tiers", "routing", "budgets");
+
+        String organization = top.get("organization", ConfigNode::name, "default");
+        String tablePrefix = top.optional("tables").map(n -> n.fields("prefix").get("prefix", ConfigNode::name, "tiergate"))
+                .orElse("tiergate");
+        GatewaySettings gateway = top.optional("gateway").map(ConfigLoader::gateway).orElse(GatewaySettings.DEFAULT);
+        List<TierConfig> tiers = tiers(top.required("tiers"));
+        RoutingSettings routing = routing(top.optional("routing"), tiers, top.owner());
+        BudgetSettings budgets = top.optional("budgets").map(ConfigLoader::budgets).orElse(BudgetSettings.DEFAULT);
+        return new TiergateConfig(organization, tablePrefix, gateway, tiers, routing, budgets);
+    }
+
+    private static GatewaySettings gateway(ConfigNode n) {
+        ConfigNode.Fields f = n.fields("max_body_bytes", "request_timeout_ms");
+        int maxBody = f.get("max_body_bytes", c -> (int) c.integer(1024, 64L * 1024 * 1024), GatewaySettings.DEFAULT.maxBodyBytes());
+        long timeout = f.get("request_timeout_ms", c -> c.integer(100, 28_000), GatewaySettings.DEFAULT.requestTimeoutMs());
+        return new GatewaySettings(maxBody, timeout);
+    }
+
+    private static List<TierConfig> tiers(ConfigNode n) {
+        List<ConfigNode> items = n.list();
+        if (items.size() < 2 || items.size() > 4) throw n.error("needs 2 to 4 tiers, smallest first; got " + items.size());
+        List<TierConfig> out = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < items.size(); i++) {
+            TierConfig t = tier(i, items.get(i));
+            if (!names.add(t.name())) throw items.get(i).error("tier name '" + t.name() + "' is used twice");
+            if (!names.add(t.model()) && !t.model().equals(t.name())) {
+                throw items.get(i).error("model '" + t.model() + "' is already the name or model of another tier");
+            }
+            out.add(t);
+        }
+        return out;
+    }
+
+    private static TierConfig tier(int index, ConfigNode n) {
+        ConfigNode.Fields f = n.fields("name", "model", "context_window", "capabilities", "prices_per_million",
+                "endpoint", "fleet", "simulator");
+        String name = f.required("name").name();
+        String model = f.required("model").string();
+        if ("auto".equals(name) || "auto".equals(model)) throw f.required("name").error("'auto' is reserved for routing");
+        Optional<FleetSpec> fleet = f.optional("fleet").map(ConfigLoader::fleet);
+        Optional<java.net.URI> endpoint = f.optional("endpoint").map(ConfigNode::url);
+        if (fleet.isEmpty() && endpoint.isEmpty()) throw n.error("tier '" + name + "' needs an 'endpoint' URL or a 'fleet'");
+        int context = f.optional("context_window").map(c -> (int) c.integer(256, 10_000_000))
+                .or(() -> fleet.map(fs -> fs.vllm().maxModelLen()))
+                .orElseThrow(() -> n.error("tier '" + name + "' needs 'context_window' (or fleet.vllm.max_model_len)"));
+        Set<String> caps = Set.copyOf(f.get("capabilities", ConfigNode::strings, List.of("chat")));
+        Prices prices = prices(f.required("prices_per_million"));
+        SimulatorSpec sim = f.optional("simulator").map(ConfigLoader::simulator).orElse(SimulatorSpec.DEFAULT);
+        return new TierConfig(index, name, model, context, caps, prices, endpoint, fleet, sim);
+    }
+
+    private static Prices prices(ConfigNode n) {
+        ConfigNode.Fields f = n.fields("input", "output", "cached_input");
+        BigDecimal input = f.required("input").price();
+        BigDecimal output = f.required("output").price();
+        BigDecimal cached = f.get("cached_input", ConfigNode::price, input);
+        if (cached.compareTo(input) > 0) {
+            throw f.required("cached_input").error("cached input cannot cost more than input (" + input.toPlainString() + ")");
+        }
+        return new Prices(input, output, cached);
+    }
+
+    private static FleetSpec fleet(ConfigNode n) {
+        ConfigNode.Fields f = n.fields("kind", "instance_type", "min_instances", "max_instances", "model_id", "quantization", "vllm");
+        FleetSpec.Kind kind = f.get("kind", c -> c.oneOf(FleetSpec.Kind.class), FleetSpec.Kind.EC2);
+        String instance = f.required("instance_type").string();
+        int min = (int) f.get("min_instances", c -> c.integer(0, 1000), 1L).longValue();
+        int max = (int) f.get("max_instances", c -> c.integer(1, 1000), (long) Math.max(1, min)).longValue();
+        if (max < min) throw f.required("max_instances").error("max_instances (" + max + ") is below min_instances (" + min + ")");
+        String modelId = f.required("model_id").string();
+        Optional<String> quant = f.optional("quantization").map(ConfigNode::string).filter(q -> !q.equals("none"));
+        ConfigNode.Fields v = f.required("vllm").fields("gpu_memory_utilization", "max_model_len", "max_num_seqs",
+                "max_num_batched_tokens", "tensor_parallel_size", "enable_prefix_caching");
+        FleetSpec.VllmFlags flags = new FleetSpec.VllmFlags(
+                v.get("gpu_memory_utilization", c -> c.fraction(0.05, 1.0), 0.92),
+                (int) v.required("max_model_len").integer(256, 10_000_000),
+                (int) v.get("max_num_seqs", c -> c.integer(1, 4096), 256L).longValue(),
+                (int) v.get("max_num_batched_tokens", c -> c.integer(16, 1_000_000), 2048L).longValue(),
+                (int) v.get("tensor_parallel_size", c -> c.integer(1, 64), 1L).longValue(),
+                v.get("enable_prefix_caching", ConfigNode::bool, true));
+        return new FleetSpec(kind, instance, min, max, modelId, quant, flags);
+    }
+
+    private static SimulatorSpec simulator(ConfigNode n) {
+        ConfigNode.Fields f = n.fields("prefill_us_per_token", "inter_token_us", "max_num_seqs", "output_tokens");
+        SimulatorSpec d = SimulatorSpec.DEFAULT;
+        int minOut = d.minOutputTokens();
+        int maxOut = d.maxOutputTokens();
+        Optional<ConfigNode> out = f.optional("output_tokens");
+        if (out.isPresent()) {
+            ConfigNode.Fields o = out.get().fields("min", "max");
+            minOut = (int) o.get("min", c -> c.integer(1, 100_000), (long) minOut).longValue();
+            maxOut = (int) o.get("max", c -> c.integer(1, 100_000), (long) maxOut).longValue();
+            if (maxOut < minOut) throw out.get().error("max (" + maxOut + ") is below min (" + minOut + ")");
+        }
+        return new SimulatorSpec(
+                f.get("prefill_us_per_token", c -> c.integer(0, 1_000_000), d.prefillMicrosPerToken()),
+                f.get("inter_token_us", c -> c.integer(0, 10_000_000), d.interTokenMicros()),
+                (int) f.get("max_num_seqs", c -> c.integer(1, 4096), (long) d.maxNumSeqs()).longValue(),
+                minOut, maxOut);
+    }
+
+    private static RoutingSettings routing(Optional<ConfigNode> node, List<TierConfig> tiers, ConfigNode top) {
+        Map<String, String> classTiers = new LinkedHashMap<>();
+        // Without a mapping, simple goes to the smallest tier, complex to the largest, medium to the one in between.
+        classTiers.put("simple", tiers.get(0).name());
+        classTiers.put("medium", tiers.get(tiers.size() == 2 ? 0 : 1).name());
+        classTiers.put("complex", tiers.get(tiers.size() - 1).name());
+        int simpleMax = 400;
+        int complexMin = 4000;
+        if (node.isPresent()) {
+            ConfigNode.Fields f = node.get().fields("classes", "simple_max_chars", "complex_min_chars");
+            Optional<ConfigNode> classes = f.optional("classes");
+            if (classes.isPresent()) {
+                for (Map.Entry<String, ConfigNode> e : classes.get().entries().entrySet()) {
+                    if (!COMPLEXITY_CLASSES.contains(e.getKey())) {
+                        throw e.getValue().error("unknown complexity class; known: " + COMPLEXITY_CLASSES);
+                    }
+                    String tier = e.getValue().string();
+                    if (tiers.stream().noneMatch(t -> t.name().equals(tier))) {
+                        throw e.getValue().error("no tier named '" + tier + "'");
+                    }
+                    classTiers.put(e.getKey(), tier);
+                }
+            }
+            simpleMax = (int) f.get("simple_max_chars", c -> c.integer(1, 1_000_000), (long) simpleMax).longValue();
+            complexMin = (int) f.get("complex_min_chars", c -> c.integer(1, 10_000_000), (long) complexMin).longValue();
+            if (complexMin <= simpleMax) {
+                throw f.required("complex_min_chars").error("must be above simple_max_chars (" + simpleMax + ")");
+            }
+        }
+        return new RoutingSettings(classTiers, simpleMax, complexMin);
+    }
+
+    private static BudgetSettings budgets(ConfigNode n) {
+        ConfigNode.Fields f = n.fields("timezone", "warn_at");
+        ZoneId zone = f.get("timezone", c -> {
+            try {
+                return ZoneId.of(c.string());
+            } catch (DateTimeException e) {
+                throw c.error("unknown time zone '" + c.string() + "'");
+            }
+        }, BudgetSettings.DEFAULT.timezone());
+        double warn = f.get("warn_at", c -> c.fraction(0.01, 1.0), BudgetSettings.DEFAULT.warnAt());
+        return new BudgetSettings(zone, warn);
+    }
+}

@@ -1,0 +1,162 @@
+package dev.tiergate.core.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tiergate.core.auth.ApiKey;
+import dev.tiergate.core.auth.KeySecrets;
+import dev.tiergate.core.auth.Role;
+import dev.tiergate.core.config.TierConfig;
+import dev.tiergate.core.config.TiergateConfig;
+import dev.tiergate.core.ports.FleetRegistry;
+import dev.tiergate.core.ports.KeyStore;
+import dev.tiergate.core.protocol.OpenAiError;
+
+import java.io.IOException;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** The {@code /admin} routes: creating keys and looking at the fleet. */
+public final class AdminApi {
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}");
+    private static final Set<String> KEY_FIELDS = Set.of("team", "user", "role", "allowed_tiers", "expires_at");
+
+    private final TiergateConfig config;
+    private final KeyStore keys;
+    private final KeySecrets secrets;
+    private final FleetRegistry fleet;
+    private final Clock clock;
+    private final ObjectMapper json;
+    private final Responses responses;
+
+    public AdminApi(TiergateConfig config, KeyStore keys, KeySecrets secrets, FleetRegistry fleet, Clock clock, ObjectMapper json) {
+        this.config = config;
+        this.keys = keys;
+        this.secrets = secrets;
+        this.fleet = fleet;
+        this.clock = clock;
+        this.json = json;
+        this.responses = new Responses(json);
+    }
+
+    /**
+     * {@code POST /admin/keys}: an organisation admin creates any key; a team admin creates user keys in its own team.
+     * The secret is in this answer only; the store keeps its hash.
+     */
+    public ApiResponse createKey(ApiKey caller, byte[] body, String requestId) {
+        if (caller.role() == Role.USER) throw OpenAiError.forbidden("Only admin keys may create keys.").failure();
+        JsonNode req = object(body);
+        for (Iterator<String> it = req.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!KEY_FIELDS.contains(f)) throw OpenAiError.invalidRequest("Unknown field '" + f + "'; known: " + KEY_FIELDS + ".", f).failure();
+        }
+        String team = name(req, "team");
+        String user = name(req, "user");
+        Role role = Role.USER;
+        JsonNode r = req.get("role");
+        if (r != null && !r.isNull()) {
+            try {
+                role = Role.fromWire(r.asText());
+            } catch (IllegalArgumentException e) {
+                throw OpenAiError.invalidRequest("'role' must be one of user, team_admin, org_admin.", "role").failure();
+            }
+        }
+        if (caller.role() == Role.TEAM_ADMIN) {
+            if (!caller.team().equals(team)) throw OpenAiError.forbidden("A team admin may create keys only in team '" + caller.team() + "'.").failure();
+            if (role == Role.ORG_ADMIN) throw OpenAiError.forbidden("A team admin may not create organisation admin keys.").failure();
+        }
+        List<String> allowed = new ArrayList<>();
+        JsonNode at = req.get("allowed_tiers");
+        if (at != null && !at.isNull()) {
+            if (!at.isArray()) throw OpenAiError.invalidRequest("'allowed_tiers' must be an array of tier names.", "allowed_tiers").failure();
+            for (JsonNode t : at) {
+                if (!t.isTextual() || config.tiers().stream().noneMatch(c -> c.name().equals(t.asText()))) {
+                    throw OpenAiError.invalidRequest("'allowed_tiers' names unknown tier " + t + ".", "allowed_tiers").failure();
+                }
+                allowed.add(t.asText());
+            }
+        }
+        Optional<Instant> expires = Optional.empty();
+        JsonNode ex = req.get("expires_at");
+        Instant now = clock.instant();
+        if (ex != null && !ex.isNull()) {
+            try {
+                expires = Optional.of(Instant.parse(ex.asText()));
+            } catch (DateTimeParseException e) {
+                throw OpenAiError.invalidRequest("'expires_at' must be an ISO-8601 instant such as 2027-01-31T00:00:00Z.", "expires_at").failure();
+            }
+            if (!expires.get().isAfter(now)) throw OpenAiError.invalidRequest("'expires_at' must be in the future.", "expires_at").failure();
+        }
+        String secret = secrets.newSecret();
+        ApiKey key = new ApiKey(secrets.newKeyId(), KeySecrets.hash(secret), config.organization(), team, user, role,
+                allowed, now, expires, false);
+        keys.create(key);
+        ObjectNode out = describe(key);
+        out.put("key", secret);
+        return responses.json(201, out, Map.of(Responses.REQUEST_ID, requestId));
+    }
+
+    /** {@code GET /admin/fleet}: each tier with its endpoint or the replicas serving it. */
+    public ApiResponse fleet(ApiKey caller, String requestId) {
+        if (caller.role() != Role.ORG_ADMIN) throw OpenAiError.forbidden("Only organisation admins may see the fleet.").failure();
+        ObjectNode root = json.createObjectNode();
+        ArrayNode tiers = root.putArray("tiers");
+        Map<String, List<URI>> all = fleet.all();
+        for (TierConfig t : config.tiers()) {
+            ObjectNode n = tiers.addObject();
+            n.put("name", t.name());
+            n.put("model", t.model());
+            n.put("source", t.endpoint().isPresent() ? "endpoint" : "fleet");
+            t.endpoint().ifPresent(e -> n.put("endpoint", e.toString()));
+            ArrayNode rs = n.putArray("replicas");
+            all.getOrDefault(t.name(), List.of()).forEach(u -> rs.add(u.toString()));
+        }
+        return responses.json(200, root, Map.of(Responses.REQUEST_ID, requestId));
+    }
+
+    private ObjectNode describe(ApiKey k) {
+        ObjectNode o = json.createObjectNode();
+        o.put("id", k.id());
+        o.put("object", "api_key");
+        o.put("org", k.org());
+        o.put("team", k.team());
+        o.put("user", k.user());
+        o.put("role", k.role().wire());
+        ArrayNode a = o.putArray("allowed_tiers");
+        k.allowedTiers().forEach(a::add);
+        o.put("created_at", k.createdAt().toString());
+        k.expiresAt().ifPresentOrElse(e -> o.put("expires_at", e.toString()), () -> o.putNull("expires_at"));
+        return o;
+    }
+
+    private JsonNode object(byte[] body) {
+        JsonNode n;
+        try {
+            n = body.length == 0 ? null : json.readTree(body);
+        } catch (IOException e) {
+            throw OpenAiError.invalidJson(e.getMessage()).failure();
+        }
+        if (n == null || !n.isObject()) throw OpenAiError.invalidRequest("The request body must be a JSON object.", null).failure();
+        return n;
+    }
+
+    private static String name(JsonNode req, String field) {
+        JsonNode v = req.get(field);
+        if (v == null || v.isNull()) throw OpenAiError.invalidRequest("Missing required field '" + field + "'.", field).failure();
+        if (!v.isTextual() || !NAME.matcher(v.asText()).matches()) {
+            throw OpenAiError.invalidRequest("'" + field + "' must be 1 to 64 letters, digits or . _ @ + - (starting with a letter or digit).", field).failure();
+        }
+        return v.asText();
+    }
+}

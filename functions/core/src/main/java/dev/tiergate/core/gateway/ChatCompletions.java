@@ -1,0 +1,289 @@
+package dev.tiergate.core.gateway;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tiergate.core.auth.ApiKey;
+import dev.tiergate.core.auth.Authenticator;
+import dev.tiergate.core.config.GatewaySettings;
+import dev.tiergate.core.config.TierConfig;
+import dev.tiergate.core.dispatch.ReplicaPicker;
+import dev.tiergate.core.money.TierPricing;
+import dev.tiergate.core.money.TokenUsage;
+import dev.tiergate.core.money.Usd;
+import dev.tiergate.core.ports.UsageLog;
+import dev.tiergate.core.ports.Upstream;
+import dev.tiergate.core.protocol.ChatRequest;
+import dev.tiergate.core.protocol.OpenAiError;
+import dev.tiergate.core.routing.RouteDecision;
+import dev.tiergate.core.routing.TierRouter;
+import dev.tiergate.core.usage.TokenCounter;
+import dev.tiergate.core.usage.UsageRecord;
+
+import java.io.IOException;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * {@code POST /v1/chat/completions}: authenticate, validate, route, dispatch with a deadline, record usage, answer.
+ * A streamed answer passes each upstream event through as it arrives; the upstream is always asked for its usage so
+ * that the cost is recorded even when the client did not ask for the usage chunk.
+ */
+public final class ChatCompletions {
+
+    private static final System.Logger LOG = System.getLogger(ChatCompletions.class.getName());
+    private static final String CONTEXT_PREFIX = "This model's maximum context length is";
+
+    private final Authenticator auth;
+    private final TierRouter router;
+    private final ReplicaPicker replicas;
+    private final Upstream upstream;
+    private final UsageLog usageLog;
+    private final TokenCounter tokens;
+    private final GatewaySettings settings;
+    private final Clock clock;
+    private final ObjectMapper json;
+    private final Responses responses;
+
+    public ChatCompletions(Authenticator auth, TierRouter router, ReplicaPicker replicas, Upstream upstream,
+                           UsageLog usageLog, TokenCounter tokens, GatewaySettings settings, Clock clock, ObjectMapper json) {
+        this.auth = auth;
+        this.router = router;
+        this.replicas = replicas;
+        this.upstream = upstream;
+        this.usageLog = usageLog;
+        this.tokens = tokens;
+        this.settings = settings;
+        this.clock = clock;
+        this.json = json;
+        this.responses = new Responses(json);
+    }
+
+    /** Everything known about one request once it is routed; what its usage record is built from. */
+    private record Dispatch(String requestId, ApiKey caller, ChatRequest chat, RouteDecision route, Instant start) {
+        TierConfig tier() {
+            return route.tier();
+        }
+    }
+
+    public ApiResponse handle(ApiRequest request, String requestId) {
+        ApiKey caller = auth.authenticate(request);
+        ChatRequest chat = ChatRequest.from(parse(request.body()));
+        RouteDecision route = router.route(chat.model(), chat.promptText());
+        if (!caller.allowedTiers().isEmpty() && !caller.allowedTiers().contains(route.tier().name())) {
+            throw OpenAiError.forbidden("This key may not use tier '" + route.tier().name() + "'; it may use "
+                    + caller.allowedTiers() + ".").failure();
+        }
+        Instant start = clock.instant();
+        Dispatch d = new Dispatch(requestId, caller, chat, route, start);
+        URI url = replicas.pick(route.tier().name()).resolve("/v1/chat/completions");
+        byte[] body = upstreamBody(chat, route.tier());
+        Instant deadline = start.plusMillis(settings.requestTimeoutMs());
+        return chat.stream() ? stream(d, url, body, deadline) : whole(d, url, body, deadline);
+    }
+
+    private JsonNode parse(byte[] body) {
+        if (body.length == 0) throw OpenAiError.invalidRequest("The request body is empty; send a JSON object.", null).failure();
+        try {
+            JsonNode node = json.readTree(body);
+            if (node == null) throw OpenAiError.invalidJson("no JSON value").failure();
+            return node;
+        } catch (JsonProcessingException e) {
+            throw OpenAiError.invalidJson(e.getOriginalMessage()).failure();
+        } catch (IOException e) {
+            throw OpenAiError.invalidJson(e.getMessage()).failure();
+        }
+    }
+
+    private byte[] upstreamBody(ChatRequest chat, TierConfig tier) {
+        ObjectNode body = chat.body().deepCopy();
+        body.put("model", tier.model());
+        if (chat.stream()) {
+            JsonNode so = body.get("stream_options");
+            ObjectNode options = so instanceof ObjectNode o ? o : body.putObject("stream_options");
+            options.put("include_usage", true);
+        }
+        try {
+            return json.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private ApiResponse whole(Dispatch d, URI url, byte[] body, Instant deadline) {
+        Upstream.Reply reply;
+        try {
+            reply = upstream.send(url, body, deadline);
+        } catch (Upstream.UpstreamException e) {
+            throw unreachable(d, e);
+        }
+        if (reply.status() != 200) throw rejected(d, reply.status(), reply.body());
+        JsonNode answer;
+        try {
+            answer = json.readTree(reply.body());
+        } catch (IOException e) {
+            record(d, TokenUsage.NONE, 502, "upstream_error", "upstream");
+            throw OpenAiError.upstream(502, "Tier '" + d.tier().name() + "' sent an answer that is not valid JSON.").failure();
+        }
+        JsonNode usage = answer == null ? null : answer.get("usage");
+        TokenUsage used;
+        String source = "upstream";
+        if (usage != null && usage.isObject()) {
+            used = usage(usage);
+        } else {
+            source = "estimated";
+            used = new TokenUsage(tokens.count(d.chat().promptText()), tokens.count(answer == null ? "" : answer.at("/choices/0/message/content").asText("")), 0);
+        }
+        Usd cost = record(d, used, 200, "ok", source);
+        Map<String, String> headers = headers(d);
+        headers.put(Responses.COST, cost.plain());
+        return responses.raw(200, reply.body(), headers);
+    }
+
+    private ApiResponse stream(Dispatch d, URI url, byte[] body, Instant deadline) {
+        Upstream.Stream s;
+        try {
+            s = upstream.openStream(url, body, deadline);
+        } catch (Upstream.UpstreamException e) {
+            throw unreachable(d, e);
+        }
+        if (s.status() != 200) {
+            byte[] err = s.errorBody();
+            s.close();
+            throw rejected(d, s.status(), err);
+        }
+        Map<String, String> headers = headers(d);
+        headers.put("content-type", "text/event-stream; charset=utf-8");
+        headers.put("cache-control", "no-cache");
+        return new ApiResponse.EventStream(200, headers, sink -> pump(d, s, sink));
+    }
+
+    /** Relays the upstream's events, then records what the request used and ends the stream. */
+    private void pump(Dispatch d, Upstream.Stream s, ApiResponse.EventSink sink) throws IOException {
+        TokenUsage reported = null;
+        StringBuilder produced = new StringBuilder();
+        String outcome = null;
+        OpenAiError failure = null;
+        try (s) {
+            String line;
+            while (true) {
+                try {
+                    line = s.nextLine();
+                } catch (IOException e) {
+                    outcome = "stream_broken";
+                    failure = OpenAiError.upstream(502, "Tier '" + d.tier().name() + "' broke the stream mid-answer: " + e.getMessage());
+                    break;
+                }
+                if (line == null) {
+                    outcome = "stream_broken";
+                    failure = OpenAiError.upstream(502, "Tier '" + d.tier().name() + "' ended the stream before it was complete.");
+                    break;
+                }
+                if (!line.startsWith("data:")) continue;
+                String data = line.substring(5).trim();
+                if (data.equals("[DONE]")) {
+                    outcome = "ok";
+                    break;
+                }
+                JsonNode chunk;
+                try {
+                    chunk = json.readTree(data);
+                } catch (IOException e) {
+                    outcome = "stream_broken";
+                    failure = OpenAiError.upstream(502, "Tier '" + d.tier().name() + "' sent a malformed stream event.");
+                    break;
+                }
+                if (chunk.has("error")) {
+                    outcome = "upstream_error";
+                    failure = OpenAiError.upstream(502, "Tier '" + d.tier().name() + "' failed mid-answer: "
+                            + chunk.path("error").path("message").asText(chunk.path("error").asText()));
+                    break;
+                }
+                JsonNode usage = chunk.get("usage");
+                boolean usageOnly = usage != null && usage.isObject() && chunk.path("choices").isEmpty();
+                if (usage != null && usage.isObject()) reported = usage(usage);
+                for (JsonNode c : chunk.path("choices")) produced.append(c.path("delta").path("content").asText(""));
+                if (usageOnly && !d.chat().clientWantsUsage()) continue;
+                try {
+                    sink.data(data);
+                } catch (IOException clientGone) {
+                    outcome = "client_disconnected";
+                    break;
+                }
+            }
+        }
+        TokenUsage used = reported != null ? reported
+                : new TokenUsage(tokens.count(d.chat().promptText()), tokens.count(produced.toString()), 0);
+        Usd cost = record(d, used, 200, outcome, reported != null ? "upstream" : "estimated");
+        if (outcome.equals("client_disconnected")) return;
+        if (failure != null) {
+            sink.data(json.writeValueAsString(failure.toJson(json)));
+        } else {
+            sink.comment("tiergate-cost-usd " + cost.plain());
+        }
+        sink.data("[DONE]");
+    }
+
+    private TokenUsage usage(JsonNode u) {
+        return new TokenUsage(u.path("prompt_tokens").asInt(0), u.path("completion_tokens").asInt(0),
+                u.path("prompt_tokens_details").path("cached_tokens").asInt(0));
+    }
+
+    private OpenAiError.Failure unreachable(Dispatch d, Upstream.UpstreamException e) {
+        int status = e.kind() == Upstream.UpstreamException.Kind.TIMEOUT ? 504 : 502;
+        record(d, TokenUsage.NONE, status, "upstream_error", "upstream");
+        String what = e.kind() == Upstream.UpstreamException.Kind.TIMEOUT ? "did not answer within the deadline"
+                : "could not be reached";
+        return OpenAiError.upstream(status, "Tier '" + d.tier().name() + "' " + what + ".").failure();
+    }
+
+    /** Maps an upstream's error answer to the client's: its own mistakes stay 4xx, the fleet's become 502. */
+    private OpenAiError.Failure rejected(Dispatch d, int status, byte[] body) {
+        String message = upstreamMessage(body);
+        if (status == 400) {
+            record(d, TokenUsage.NONE, 400, "rejected", "upstream");
+            String code = message.startsWith(CONTEXT_PREFIX) ? "context_length_exceeded" : "invalid_request";
+            return new OpenAiError(400, "invalid_request_error", message, java.util.Optional.of("messages"),
+                    java.util.Optional.of(code)).failure();
+        }
+        record(d, TokenUsage.NONE, 502, "upstream_error", "upstream");
+        LOG.log(System.Logger.Level.WARNING, "request {0}: tier {1} answered {2}: {3}", d.requestId(), d.tier().name(), status, message);
+        return OpenAiError.upstream(502, "Tier '" + d.tier().name() + "' answered HTTP " + status + ": " + message).failure();
+    }
+
+    private String upstreamMessage(byte[] body) {
+        try {
+            JsonNode n = json.readTree(body);
+            if (n == null) return "(empty body)";
+            JsonNode err = n.get("error");
+            if (err != null && err.isObject()) return err.path("message").asText("(no message)");
+            if (err != null && err.isTextual()) return err.asText();
+            if (n.has("message")) return n.get("message").asText();
+            return n.toString();
+        } catch (IOException e) {
+            return new String(body, 0, Math.min(body.length, 200), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    private Usd record(Dispatch d, TokenUsage used, int status, String outcome, String source) {
+        Usd cost = TierPricing.cost(d.tier().prices(), used);
+        long latency = Duration.between(d.start(), clock.instant()).toMillis();
+        ApiKey k = d.caller();
+        usageLog.record(new UsageRecord(d.requestId(), d.start(), k.id(), k.org(), k.team(), k.user(), d.tier().name(),
+                d.tier().model(), used, cost, latency, status, outcome, d.chat().stream(), source));
+        return cost;
+    }
+
+    private Map<String, String> headers(Dispatch d) {
+        Map<String, String> h = new LinkedHashMap<>();
+        h.put(Responses.REQUEST_ID, d.requestId());
+        h.put(Responses.TIER, d.tier().name());
+        d.route().complexity().ifPresent(c -> h.put(Responses.COMPLEXITY, c.wire()));
+        return h;
+    }
+}

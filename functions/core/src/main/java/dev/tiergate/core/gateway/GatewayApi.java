@@ -1,0 +1,101 @@
+package dev.tiergate.core.gateway;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tiergate.core.auth.Authenticator;
+import dev.tiergate.core.config.GatewaySettings;
+import dev.tiergate.core.protocol.OpenAiError;
+
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The gateway's HTTP API, independent of the runtime that carries it: the same paths whether the request came from
+ * API Gateway through Lambda or from the local server. Every answer carries a request id; every error is in the
+ * OpenAI shape.
+ */
+public final class GatewayApi {
+
+    private static final System.Logger LOG = System.getLogger(GatewayApi.class.getName());
+
+    private final ChatCompletions chat;
+    private final ModelCatalog models;
+    private final AdminApi admin;
+    private final Authenticator auth;
+    private final GatewaySettings settings;
+    private final Responses responses;
+
+    public GatewayApi(ChatCompletions chat, ModelCatalog models, AdminApi admin, Authenticator auth,
+                      GatewaySettings settings, ObjectMapper json) {
+        this.chat = chat;
+        this.models = models;
+        this.admin = admin;
+        this.auth = auth;
+        this.settings = settings;
+        this.responses = new Responses(json);
+    }
+
+    public int maxBodyBytes() {
+        return settings.maxBodyBytes();
+    }
+
+    public ApiResponse handle(ApiRequest request) {
+        String requestId = newRequestId();
+        try {
+            if (request.body().length > settings.maxBodyBytes()) throw OpenAiError.tooLarge(settings.maxBodyBytes()).failure();
+            return route(request, requestId);
+        } catch (OpenAiError.Failure f) {
+            return responses.error(f.error(), requestId);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "request " + requestId + " failed", e);
+            return responses.error(OpenAiError.internal("tiergate failed to handle the request (request id "
+                    + requestId + ")."), requestId);
+        }
+    }
+
+    private ApiResponse route(ApiRequest r, String id) {
+        String path = r.path().length() > 1 && r.path().endsWith("/") ? r.path().substring(0, r.path().length() - 1) : r.path();
+        return switch (path) {
+            case "/v1/chat/completions" -> {
+                only(r, "POST", path);
+                requireJson(r);
+                yield chat.handle(r, id);
+            }
+            case "/v1/models" -> {
+                only(r, "GET", path);
+                yield models.list(auth.authenticate(r), id);
+            }
+            case "/health" -> {
+                only(r, "GET", path);
+                yield responses.json(200, new ObjectMapper().createObjectNode().put("status", "ok"), Map.of(Responses.REQUEST_ID, id));
+            }
+            case "/admin/keys" -> {
+                only(r, "POST", path);
+                requireJson(r);
+                yield admin.createKey(auth.authenticate(r), r.body(), id);
+            }
+            case "/admin/fleet" -> {
+                only(r, "GET", path);
+                yield admin.fleet(auth.authenticate(r), id);
+            }
+            default -> throw OpenAiError.notFound("No route for " + r.method() + " " + r.path() + ".").failure();
+        };
+    }
+
+    private static void only(ApiRequest r, String method, String path) {
+        if (!r.method().equals(method)) throw OpenAiError.methodNotAllowed(r.method(), path).failure();
+    }
+
+    /** A body sent as something other than JSON is refused; no Content-Type at all is read as JSON. */
+    private static void requireJson(ApiRequest r) {
+        r.header("Content-Type").ifPresent(ct -> {
+            if (!ct.toLowerCase().startsWith("application/json")) throw OpenAiError.unsupportedMediaType().failure();
+        });
+    }
+
+    private static String newRequestId() {
+        byte[] b = new byte[12];
+        ThreadLocalRandom.current().nextBytes(b);
+        return "req_" + HexFormat.of().formatHex(b);
+    }
+}

@@ -1,0 +1,43 @@
+package dev.tiergate.core.gateway;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tiergate.core.protocol.OpenAiError;
+
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Builds JSON answers with the headers every tiergate answer carries. */
+public final class Responses {
+
+    public static final String REQUEST_ID = "x-tiergate-request-id";
+    public static final String TIER = "x-tiergate-tier";
+    public static final String COST = "x-tiergate-cost-usd";
+    public static final String COMPLEXITY = "x-tiergate-complexity";
+
+    private final ObjectMapper json;
+
+    public Responses(ObjectMapper json) {
+        this.json = json;
+    }
+
+    public ApiResponse.Whole json(int status, JsonNode body, Map<String, String> headers) {
+        try {
+            return raw(status, json.writeValueAsBytes(body), headers);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public ApiResponse.Whole raw(int status, byte[] body, Map<String, String> headers) {
+        Map<String, String> h = new LinkedHashMap<>(headers);
+        h.put("content-type", "application/json");
+        return new ApiResponse.Whole(status, h, body);
+    }
+
+    public ApiResponse.Whole error(OpenAiError e, String requestId) {
+        return json(e.status(), e.toJson(json), Map.of(REQUEST_ID, requestId));
+    }
+}

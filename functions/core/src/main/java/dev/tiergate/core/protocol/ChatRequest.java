@@ -1,0 +1,102 @@
+package dev.tiergate.core.protocol;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A validated {@code POST /v1/chat/completions} body. The original JSON is kept so that fields tiergate does not
+ * interpret (tools, response_format, vLLM extras) reach the upstream unchanged.
+ *
+ * @param promptText the text of every message, concatenated; what routing and token estimates look at
+ */
+public record ChatRequest(ObjectNode body, String model, int messageCount, String promptText, boolean stream,
+                          boolean clientWantsUsage, Optional<Integer> maxTokens) {
+
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool", "function");
+    private static final Set<String> PART_TYPES = Set.of("text", "image_url", "input_audio", "file", "refusal");
+
+    /** Validates the body; every problem is a 400 naming the field. */
+    public static ChatRequest from(JsonNode node) {
+        if (!(node instanceof ObjectNode body)) throw OpenAiError.invalidRequest("The request body must be a JSON object.", null).failure();
+        JsonNode model = body.get("model");
+        if (model == null || model.isNull()) {
+            throw OpenAiError.invalidRequest("you must provide a model parameter ('auto' lets tiergate choose the tier)", "model").failure();
+        }
+        if (!model.isTextual() || model.asText().isBlank()) throw OpenAiError.invalidRequest("'model' must be a non-empty string", "model").failure();
+        JsonNode messages = body.get("messages");
+        if (messages == null || messages.isNull()) throw OpenAiError.invalidRequest("Missing required parameter: 'messages'.", "messages").failure();
+        if (!messages.isArray()) throw OpenAiError.invalidRequest("'messages' must be an array of message objects.", "messages").failure();
+        if (messages.isEmpty()) throw OpenAiError.invalidRequest("'messages' must contain at least one message.", "messages").failure();
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < messages.size(); i++) {
+            JsonNode m = messages.get(i);
+            String where = "messages[" + i + "]";
+            if (!m.isObject()) throw OpenAiError.invalidRequest(where + " must be an object.", where).failure();
+            JsonNode role = m.get("role");
+            if (role == null || !role.isTextual()) throw OpenAiError.invalidRequest(where + ".role is required.", where + ".role").failure();
+            if (!ROLES.contains(role.asText())) {
+                throw OpenAiError.invalidRequest(where + ".role '" + role.asText() + "' is not one of " + ROLES + ".", where + ".role").failure();
+            }
+            appendContent(m.get("content"), role.asText(), m, where, text);
+            text.append('\n');
+        }
+        boolean stream = bool(body, "stream");
+        JsonNode so = body.get("stream_options");
+        if (so != null && !so.isNull()) {
+            if (!stream) throw OpenAiError.invalidRequest("'stream_options' is only allowed when 'stream' is true.", "stream_options").failure();
+            if (!so.isObject()) throw OpenAiError.invalidRequest("'stream_options' must be an object.", "stream_options").failure();
+        }
+        boolean wantsUsage = so != null && so.path("include_usage").asBoolean(false);
+        Optional<Integer> maxTokens = positiveInt(body, "max_completion_tokens").or(() -> positiveInt(body, "max_tokens"));
+        return new ChatRequest(body, model.asText(), messages.size(), text.toString(), stream, wantsUsage, maxTokens);
+    }
+
+    private static void appendContent(JsonNode content, String role, JsonNode message, String where, StringBuilder text) {
+        String field = where + ".content";
+        if (content == null || content.isNull()) {
+            // An assistant turn that only called tools has no content; every other turn needs some.
+            if (role.equals("assistant") && message.has("tool_calls")) return;
+            throw OpenAiError.invalidRequest(field + " is required for role '" + role + "'.", field).failure();
+        }
+        if (content.isTextual()) {
+            text.append(content.asText());
+            return;
+        }
+        if (!content.isArray()) throw OpenAiError.invalidRequest(field + " must be a string or an array of content parts.", field).failure();
+        for (int p = 0; p < content.size(); p++) {
+            JsonNode part = content.get(p);
+            String pf = field + "[" + p + "]";
+            JsonNode type = part.get("type");
+            if (!part.isObject() || type == null || !type.isTextual()) {
+                throw OpenAiError.invalidRequest(pf + " must be an object with a 'type'.", pf).failure();
+            }
+            if (!PART_TYPES.contains(type.asText())) {
+                throw OpenAiError.invalidRequest(pf + ".type '" + type.asText() + "' is not one of " + PART_TYPES + ".", pf + ".type").failure();
+            }
+            if (type.asText().equals("text")) {
+                JsonNode t = part.get("text");
+                if (t == null || !t.isTextual()) throw OpenAiError.invalidRequest(pf + ".text must be a string.", pf + ".text").failure();
+                text.append(t.asText());
+            }
+        }
+    }
+
+    private static boolean bool(JsonNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) return false;
+        if (!v.isBoolean()) throw OpenAiError.invalidRequest("'" + field + "' must be true or false.", field).failure();
+        return v.asBoolean();
+    }
+
+    private static Optional<Integer> positiveInt(JsonNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) return Optional.empty();
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 1) {
+            throw OpenAiError.invalidRequest("'" + field + "' must be a whole number of at least 1.", field).failure();
+        }
+        return Optional.of(v.asInt());
+    }
+}

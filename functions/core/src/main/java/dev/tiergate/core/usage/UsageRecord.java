@@ -1,0 +1,27 @@
+package dev.tiergate.core.usage;
+
+import dev.tiergate.core.money.TokenUsage;
+import dev.tiergate.core.money.Usd;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * One dispatched request, as it is billed: who, which tier and model, the tokens, what they cost, how long it took
+ * and how it ended.
+ *
+ * @param status      the HTTP status the client got (200 for a stream that started, even if it broke later)
+ * @param outcome     {@code ok}, {@code upstream_error}, {@code stream_broken} or {@code client_disconnected}
+ * @param usageSource {@code upstream} when the tokens are the upstream's own count, {@code estimated} when tiergate
+ *                    counted them because the upstream never sent its usage (a broken or dropped stream)
+ */
+public record UsageRecord(String requestId, Instant timestamp, String keyId, String org, String team, String user,
+                          String tier, String model, TokenUsage tokens, Usd cost, long latencyMs, int status,
+                          String outcome, boolean stream, String usageSource) {
+    public UsageRecord {
+        Objects.requireNonNull(requestId);
+        Objects.requireNonNull(timestamp);
+        Objects.requireNonNull(tokens);
+        Objects.requireNonNull(cost);
+    }
+}

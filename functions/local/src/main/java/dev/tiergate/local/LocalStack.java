@@ -1,0 +1,129 @@
+package dev.tiergate.local;
+
+import dev.tiergate.adapters.dynamodb.TableNames;
+import dev.tiergate.adapters.dynamodb.TableSetup;
+import dev.tiergate.adapters.fleet.StaticFleetRegistry;
+import dev.tiergate.adapters.wiring.DynamoClients;
+import dev.tiergate.adapters.wiring.Gateway;
+import dev.tiergate.core.config.TiergateConfig;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything {@code tiergate up} runs, in one process so that stopping it leaves nothing behind: DynamoDB Local with
+ * the tables, a simulated fleet for the tiers without an endpoint, and the gateway's HTTP API.
+ */
+public final class LocalStack implements AutoCloseable {
+
+    /** What to start; {@link #defaults} gives the documented defaults of {@code tiergate up}. */
+    public record Options(int port, int replicasPerTier, int simBasePort, double timeScale, Path dataDir, int dynamoPort) {
+        public static Options defaults() {
+            return new Options(8080, 1, 0, 1.0, null, 0);
+        }
+
+        public Options withPort(int p) {
+            return new Options(p, replicasPerTier, simBasePort, timeScale, dataDir, dynamoPort);
+        }
+
+        public Options withTimeScale(double t) {
+            return new Options(port, replicasPerTier, simBasePort, t, dataDir, dynamoPort);
+        }
+
+        public Options withReplicas(int n) {
+            return new Options(port, n, simBasePort, timeScale, dataDir, dynamoPort);
+        }
+    }
+
+    private final List<AutoCloseable> parts;
+    private final LocalServer server;
+    private final SimulatedFleet fleet;
+    private final LocalDynamo dynamo;
+    private final DynamoDbClient dynamoClient;
+    private final Gateway gateway;
+
+    private LocalStack(List<AutoCloseable> parts, LocalServer server, SimulatedFleet fleet, LocalDynamo dynamo,
+                       DynamoDbClient dynamoClient, Gateway gateway) {
+        this.parts = parts;
+        this.server = server;
+        this.fleet = fleet;
+        this.dynamo = dynamo;
+        this.dynamoClient = dynamoClient;
+        this.gateway = gateway;
+    }
+
+    public static LocalStack start(TiergateConfig config, Options options, String adminKey) throws Exception {
+        List<AutoCloseable> parts = new ArrayList<>();
+        try {
+            LocalDynamo dynamo = LocalDynamo.start(options.dynamoPort(), options.dataDir());
+            parts.add(dynamo);
+            DynamoDbClient ddb = DynamoClients.local(dynamo.endpoint());
+            parts.add(ddb);
+            TableSetup.createIfMissing(ddb, TableNames.withPrefix(config.tablePrefix()));
+            InetAddress loopback = InetAddress.getLoopbackAddress();
+            SimulatedFleet fleet = SimulatedFleet.start(config, options.replicasPerTier(), options.simBasePort(),
+                    options.timeScale(), loopback);
+            parts.add(fleet);
+            Gateway gateway = Gateway.build(config, ddb, StaticFleetRegistry.of(config, fleet.urls()), Clock.systemUTC(), Map.of());
+            parts.add(gateway);
+            gateway.installBootstrapAdmin(adminKey);
+            LocalServer server = LocalServer.start(gateway.api(), new InetSocketAddress(loopback, options.port()));
+            parts.add(server);
+            return new LocalStack(parts, server, fleet, dynamo, ddb, gateway);
+        } catch (Exception e) {
+            closeAll(parts);
+            throw e;
+        }
+    }
+
+    public URI url() {
+        return server.url();
+    }
+
+    public SimulatedFleet fleet() {
+        return fleet;
+    }
+
+    public URI dynamoEndpoint() {
+        return dynamo.endpoint();
+    }
+
+    public DynamoDbClient dynamoClient() {
+        return dynamoClient;
+    }
+
+    public Gateway gateway() {
+        return gateway;
+    }
+
+    /** Stops the HTTP servers together (each takes up to a second), then the gateway, then DynamoDB. */
+    @Override
+    public void close() {
+        Thread serverStop = Thread.ofVirtual().start(server::close);
+        fleet.close();
+        try {
+            serverStop.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeAll(parts);
+    }
+
+    /** Closes in reverse order of starting: the server first, DynamoDB last. */
+    private static void closeAll(List<AutoCloseable> parts) {
+        for (int i = parts.size() - 1; i >= 0; i--) {
+            try {
+                parts.get(i).close();
+            } catch (Exception ignored) {
+                // keep closing the rest
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package dev.tiergate.local;
+
+import dev.tiergate.core.config.ConfigException;
+import dev.tiergate.core.config.ConfigLoader;
+import dev.tiergate.core.config.TiergateConfig;
+import dev.tiergate.sim.SimulatedReplica;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** The {@code tiergate} command line. {@code bin/tiergate} builds what is missing, picks a JDK and runs this. */
+@Command(name = "tiergate", mixinStandardHelpOptions = true, version = "tiergate 0.1.0",
+        description = "An OpenAI-compatible LLM gateway: tiered routing, hard budgets, vLLM fleets on AWS.",
+        subcommands = {TiergateCli.Up.class, TiergateCli.Sim.class})
+public final class TiergateCli implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new TiergateCli()).execute(args));
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    static TiergateConfig loadConfig(Path file) {
+        try {
+            return ConfigLoader.load(file);
+        } catch (ConfigException e) {
+            throw new CommandLine.ParameterException(new CommandLine(new TiergateCli()), "bad config: " + e.getMessage());
+        }
+    }
+
+    private static void awaitShutdown(Runnable onStop) throws InterruptedException {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            onStop.run();
+            stopped.countDown();
+        }, "tiergate-shutdown"));
+        stopped.await();
+    }
+
+    @Command(name = "up", mixinStandardHelpOptions = true,
+            description = {"Start the local stack on 127.0.0.1: the gateway's HTTP API, DynamoDB Local (in memory unless "
+                    + "--data), and one simulated vLLM replica per tier without an endpoint. Ctrl-C stops everything.",
+                    "The bootstrap admin key is TIERGATE_ADMIN_KEY when set, else a new one is generated and printed."})
+    static final class Up implements Callable<Integer> {
+        @Option(names = "--config", defaultValue = "tiergate.yaml", description = "Config file (default: ${DEFAULT-VALUE}).")
+        Path config;
+        @Option(names = "--port", defaultValue = "8080", description = "Gateway port (default: ${DEFAULT-VALUE}).")
+        int port;
+        @Option(names = "--replicas", defaultValue = "1", description = "Simulated replicas per tier (default: ${DEFAULT-VALUE}).")
+        int replicas;
+        @Option(names = "--sim-base-port", defaultValue = "0", description = "First simulator port, counting up; 0 picks free ports.")
+        int simBasePort;
+        @Option(names = "--time-scale", defaultValue = "1.0",
+                description = "Multiplies every simulated latency; 0 answers instantly (default: ${DEFAULT-VALUE}).")
+        double timeScale;
+        @Option(names = "--data", description = "Keep DynamoDB's tables in this folder between runs (default: in memory).")
+        Path data;
+        @Option(names = "--dynamodb-port", defaultValue = "0", description = "DynamoDB Local's port; 0 picks a free one.")
+        int dynamoPort;
+
+        @Override
+        public Integer call() throws Exception {
+            if (replicas < 1 || replicas > 64) throw new IllegalArgumentException("--replicas must be from 1 to 64");
+            if (timeScale < 0) throw new IllegalArgumentException("--time-scale must be >= 0");
+            TiergateConfig cfg = loadConfig(config);
+            String env = System.getenv("TIERGATE_ADMIN_KEY");
+            boolean generated = env == null || env.isBlank();
+            String adminKey = generated ? generateKey() : env;
+            LocalStack stack = LocalStack.start(cfg, new LocalStack.Options(port, replicas, simBasePort, timeScale, data, dynamoPort), adminKey);
+            long startedMs = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+            URI url = stack.url();
+            System.out.println("tiergate is up in " + startedMs + " ms (JVM start to ready)");
+            System.out.println();
+            System.out.println("  API         " + url + "/v1");
+            System.out.println("  DynamoDB    " + stack.dynamoEndpoint() + (data == null ? " (in memory)" : " (data in " + data + ")"));
+            for (Map.Entry<String, List<URI>> e : stack.gateway().config().tiers().stream()
+                    .collect(java.util.stream.Collectors.toMap(t -> t.name(), t -> stack.fleet().urls().getOrDefault(t.name(),
+                            t.endpoint().map(List::of).orElse(List.of())), (a, b) -> a, java.util.LinkedHashMap::new)).entrySet()) {
+                System.out.println("  tier " + String.format("%-7s", e.getKey()) + e.getValue());
+            }
+            System.out.println("  admin key   " + adminKey + (generated ? "   (generated; set TIERGATE_ADMIN_KEY to choose one)" : "   (from TIERGATE_ADMIN_KEY)"));
+            System.out.println();
+            System.out.println("Try it:");
+            System.out.println("  curl -s " + url + "/v1/chat/completions -H 'Authorization: Bearer " + adminKey
+                    + "' -H 'Content-Type: application/json' -d '{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"What is a GPU?\"}]}'");
+            System.out.println();
+            System.out.println("Ctrl-C stops everything.");
+            awaitShutdown(stack::close);
+            return 0;
+        }
+
+        private static String generateKey() {
+            byte[] b = new byte[24];
+            new SecureRandom().nextBytes(b);
+            return "tg-admin-" + Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+        }
+    }
+
+    @Command(name = "sim", mixinStandardHelpOptions = true,
+            description = "Start only the simulated vLLM fleet (for use behind another gateway): N replicas for every tier "
+                    + "of the config that has no endpoint, on consecutive ports. Each replica serves vLLM's OpenAI API, "
+                    + "/metrics, /health and POST /admin/faults.")
+    static final class Sim implements Callable<Integer> {
+        @Option(names = "--config", defaultValue = "tiergate.yaml", description = "Config file (default: ${DEFAULT-VALUE}).")
+        Path config;
+        @Option(names = "--replicas", defaultValue = "1", description = "Replicas per tier (default: ${DEFAULT-VALUE}).")
+        int replicas;
+        @Option(names = "--base-port", defaultValue = "8100", description = "First port, counting up (default: ${DEFAULT-VALUE}).")
+        int basePort;
+        @Option(names = "--time-scale", defaultValue = "1.0", description = "Multiplies every simulated latency; 0 answers instantly.")
+        double timeScale;
+
+        @Override
+        public Integer call() throws Exception {
+            if (replicas < 1 || replicas > 64) throw new IllegalArgumentException("--replicas must be from 1 to 64");
+            TiergateConfig cfg = loadConfig(config);
+            SimulatedFleet fleet = SimulatedFleet.start(cfg, replicas, basePort, timeScale, InetAddress.getLoopbackAddress());
+            fleet.replicas().forEach((tier, list) -> {
+                for (SimulatedReplica r : list) {
+                    System.out.println("tier " + tier + "  model " + r.settings().servedModelName() + "  " + r.baseUrl());
+                }
+            });
+            System.out.println("Ctrl-C stops the fleet.");
+            awaitShutdown(fleet::close);
+            return 0;
+        }
+    }
+}
