@@ -1,0 +1,54 @@
+package dev.tiergate.lambda;
+
+import dev.tiergate.core.config.ConfigLoader;
+import dev.tiergate.core.config.TiergateConfig;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What a function instance is told by its environment (Lambda environment variables, or system properties of the
+ * same name for tests and local invokes):
+ * <ul>
+ *   <li>{@code TIERGATE_CONFIG_FILE}: path of tiergate.yaml, or {@code TIERGATE_CONFIG}: its text;</li>
+ *   <li>{@code TIERGATE_REPLICAS}: base URLs of tiers without an endpoint, {@code small=http://a,http://b;large=http://c}
+ *       (the fleets' load balancers in AWS);</li>
+ *   <li>{@code TIERGATE_DYNAMODB_ENDPOINT}: a DynamoDB Local endpoint (tests); otherwise the SDK's own
+ *       {@code AWS_ENDPOINT_URL_DYNAMODB} / {@code AWS_ENDPOINT_URL} and credential chain apply;</li>
+ *   <li>{@code TIERGATE_ADMIN_KEY}: the bootstrap admin key, installed (as a hash) at start when set.</li>
+ * </ul>
+ */
+record LambdaSettings(TiergateConfig config, Map<String, List<URI>> replicas, Optional<URI> dynamoEndpoint,
+                      Optional<String> adminKey) {
+
+    static LambdaSettings read() {
+        TiergateConfig config = value("TIERGATE_CONFIG_FILE").map(p -> ConfigLoader.load(Path.of(p)))
+                .or(() -> value("TIERGATE_CONFIG").map(text -> ConfigLoader.parse(text, "TIERGATE_CONFIG")))
+                .orElseThrow(() -> new IllegalStateException("set TIERGATE_CONFIG_FILE or TIERGATE_CONFIG"));
+        return new LambdaSettings(config, replicas(value("TIERGATE_REPLICAS").orElse("")),
+                value("TIERGATE_DYNAMODB_ENDPOINT").map(URI::create), value("TIERGATE_ADMIN_KEY"));
+    }
+
+    static Map<String, List<URI>> replicas(String spec) {
+        Map<String, List<URI>> out = new LinkedHashMap<>();
+        for (String tier : spec.split(";")) {
+            if (tier.isBlank()) continue;
+            int eq = tier.indexOf('=');
+            if (eq < 1) throw new IllegalStateException("TIERGATE_REPLICAS entries look like tier=url[,url]; got '" + tier + "'");
+            out.put(tier.substring(0, eq).trim(), Arrays.stream(tier.substring(eq + 1).split(","))
+                    .map(String::trim).filter(s -> !s.isEmpty()).map(URI::create).toList());
+        }
+        return out;
+    }
+
+    private static Optional<String> value(String name) {
+        String v = System.getProperty(name);
+        if (v == null || v.isBlank()) v = System.getenv(name);
+        return v == null || v.isBlank() ? Optional.empty() : Optional.of(v);
+    }
+}

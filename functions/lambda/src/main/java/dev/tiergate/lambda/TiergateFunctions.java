@@ -1,0 +1,56 @@
+package dev.tiergate.lambda;
+
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent;
+import dev.tiergate.adapters.fleet.StaticFleetRegistry;
+import dev.tiergate.adapters.wiring.DynamoClients;
+import dev.tiergate.adapters.wiring.Gateway;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.cloud.function.context.FunctionRegistration;
+import org.springframework.cloud.function.context.FunctionalSpringApplication;
+import org.springframework.context.ApplicationContextInitializer;
+import org.springframework.context.support.GenericApplicationContext;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The Lambda functions, registered functionally (no classpath scanning, for a fast cold start):
+ * <ul>
+ *   <li>{@code api}: every route of the HTTP API, by the event's path (API Gateway proxy integration);</li>
+ *   <li>{@code chat}: {@code POST /v1/chat/completions} whatever the event's path.</li>
+ * </ul>
+ * Handler: {@code org.springframework.cloud.function.adapter.aws.FunctionInvoker::handleRequest}, with
+ * {@code MAIN_CLASS} set to this class and {@code SPRING_CLOUD_FUNCTION_DEFINITION} naming the function.
+ */
+@SpringBootConfiguration
+public class TiergateFunctions implements ApplicationContextInitializer<GenericApplicationContext> {
+
+    public static void main(String[] args) {
+        FunctionalSpringApplication.run(TiergateFunctions.class, args);
+    }
+
+    @Override
+    public void initialize(GenericApplicationContext context) {
+        context.registerBean("tiergateGateway", Gateway.class, TiergateFunctions::gateway);
+        register(context, "api", Optional.empty());
+        register(context, "chat", Optional.of("/v1/chat/completions"));
+    }
+
+    private static void register(GenericApplicationContext context, String name, Optional<String> path) {
+        context.registerBean(name, FunctionRegistration.class, () ->
+                new FunctionRegistration<>(new ApiGatewayFunction(context.getBean(Gateway.class).api(), path), name)
+                        .type(org.springframework.cloud.function.context.catalog.FunctionTypeUtils.functionType(
+                                APIGatewayProxyRequestEvent.class, APIGatewayProxyResponseEvent.class)));
+    }
+
+    static Gateway gateway() {
+        LambdaSettings s = LambdaSettings.read();
+        DynamoDbClient ddb = s.dynamoEndpoint().map(DynamoClients::local).orElseGet(DynamoClients::fromEnvironment);
+        Gateway g = Gateway.build(s.config(), ddb, StaticFleetRegistry.of(s.config(), s.replicas()), Clock.systemUTC(), Map.of());
+        s.adminKey().ifPresent(g::installBootstrapAdmin);
+        return g;
+    }
+}

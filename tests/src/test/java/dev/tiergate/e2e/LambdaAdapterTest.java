@@ -1,0 +1,122 @@
+package dev.tiergate.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tiergate.lambda.TiergateFunctions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.cloud.function.adapter.aws.FunctionInvoker;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The Lambda shape: Spring Cloud Function's AWS adapter ({@code FunctionInvoker}, the Lambda handler) invoked with
+ * the real API Gateway events in {@code events/}, against the same DynamoDB Local and simulators as the HTTP server,
+ * giving the same answers.
+ */
+class LambdaAdapterTest {
+
+    private static StackFixture fx;
+    private static Map<String, String> key;
+    private static FunctionInvoker invoker;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fx = new StackFixture(0);
+        key = fx.createKey("lambda-team", "dee");
+        String replicas = fx.stack.fleet().urls().entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue().stream().map(URI::toString).collect(Collectors.joining(",")))
+                .collect(Collectors.joining(";"));
+        System.setProperty("MAIN_CLASS", TiergateFunctions.class.getName());
+        System.setProperty("spring.cloud.function.definition", "api");
+        System.setProperty("TIERGATE_CONFIG_FILE", StackFixture.EXAMPLE_CONFIG.toString());
+        System.setProperty("TIERGATE_DYNAMODB_ENDPOINT", fx.stack.dynamoEndpoint().toString());
+        System.setProperty("TIERGATE_REPLICAS", replicas);
+        invoker = new FunctionInvoker();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (fx != null) fx.close();
+    }
+
+    private static JsonNode invoke(String eventFile, String secret) throws Exception {
+        String event = Files.readString(Path.of("..", "events", eventFile)).replace("REPLACE_WITH_KEY", secret);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        invoker.handleRequest(new ByteArrayInputStream(event.getBytes(StandardCharsets.UTF_8)), out, null);
+        return StackFixture.JSON.readTree(out.toByteArray());
+    }
+
+    @Test
+    void chatEventGetsTheSameAnswerAsOverHttp() throws Exception {
+        JsonNode lambda = invoke("apigateway-chat-completion.json", key.get("key"));
+        assertThat(lambda.get("statusCode").asInt()).isEqualTo(200);
+        assertThat(lambda.at("/headers/x-tiergate-tier").asText()).isEqualTo("small");
+        assertThat(lambda.at("/headers/x-tiergate-cost-usd").asText()).isNotBlank();
+        JsonNode viaLambda = StackFixture.JSON.readTree(lambda.get("body").asText());
+
+        String body = StackFixture.JSON.readTree(Files.readString(Path.of("..", "events", "apigateway-chat-completion.json")))
+                .get("body").asText();
+        HttpResponse<String> http = fx.post("/v1/chat/completions", key.get("key"), body);
+        assertThat(http.statusCode()).isEqualTo(200);
+        JsonNode viaHttp = StackFixture.JSON.readTree(http.body());
+
+        assertThat(viaLambda.at("/choices/0/message/content").asText())
+                .isNotBlank().isEqualTo(viaHttp.at("/choices/0/message/content").asText());
+        assertThat(viaLambda.at("/usage/prompt_tokens").asInt()).isEqualTo(viaHttp.at("/usage/prompt_tokens").asInt());
+        assertThat(viaLambda.at("/usage/completion_tokens").asInt()).isEqualTo(viaHttp.at("/usage/completion_tokens").asInt());
+        // The second call of the same prompt hits the replica's prefix cache, so it is cheaper: each cost must follow
+        // from its own usage at the small tier's prices (input 0.05, cached input 0.01, output 0.10 per million).
+        assertThat(viaHttp.at("/usage/prompt_tokens_details/cached_tokens").asInt()).isPositive();
+        assertThat(new java.math.BigDecimal(lambda.at("/headers/x-tiergate-cost-usd").asText())).isEqualByComparingTo(cost(viaLambda));
+        assertThat(new java.math.BigDecimal(http.headers().firstValue("x-tiergate-cost-usd").orElseThrow())).isEqualByComparingTo(cost(viaHttp));
+
+        List<String> recorded = fx.usage("lambda-team").stream().map(r -> r.requestId()).toList();
+        assertThat(recorded).contains(lambda.at("/headers/x-tiergate-request-id").asText(),
+                http.headers().firstValue("x-tiergate-request-id").orElseThrow());
+    }
+
+    private static java.math.BigDecimal cost(JsonNode answer) {
+        long cached = answer.at("/usage/prompt_tokens_details/cached_tokens").asLong(0);
+        long prompt = answer.at("/usage/prompt_tokens").asLong();
+        long completion = answer.at("/usage/completion_tokens").asLong();
+        return new java.math.BigDecimal("0.05").multiply(java.math.BigDecimal.valueOf(prompt - cached))
+                .add(new java.math.BigDecimal("0.01").multiply(java.math.BigDecimal.valueOf(cached)))
+                .add(new java.math.BigDecimal("0.10").multiply(java.math.BigDecimal.valueOf(completion)))
+                .divide(java.math.BigDecimal.valueOf(1_000_000));
+    }
+
+    @Test
+    void streamedEventReturnsTheWholeEventStream() throws Exception {
+        JsonNode lambda = invoke("apigateway-chat-completion-stream.json", key.get("key"));
+        assertThat(lambda.get("statusCode").asInt()).isEqualTo(200);
+        assertThat(lambda.at("/headers/content-type").asText()).startsWith("text/event-stream");
+        String sse = lambda.get("body").asText();
+        assertThat(sse).startsWith("data: {").endsWith("data: [DONE]\n\n").contains("\"delta\"");
+    }
+
+    @Test
+    void badKeyGets401InTheOpenAiShape() throws Exception {
+        JsonNode lambda = invoke("apigateway-chat-completion.json", "tg-wrong");
+        assertThat(lambda.get("statusCode").asInt()).isEqualTo(401);
+        assertThat(StackFixture.JSON.readTree(lambda.get("body").asText()).at("/error/code").asText()).isEqualTo("invalid_api_key");
+    }
+
+    @Test
+    void modelsEventListsTheTiers() throws Exception {
+        JsonNode lambda = invoke("apigateway-models.json", key.get("key"));
+        assertThat(lambda.get("statusCode").asInt()).isEqualTo(200);
+        assertThat(StackFixture.JSON.readTree(lambda.get("body").asText()).at("/data/1/id").asText()).isEqualTo("small");
+    }
+}
