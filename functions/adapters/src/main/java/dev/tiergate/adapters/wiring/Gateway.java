@@ -15,10 +15,10 @@ import dev.tiergate.core.gateway.AdminApi;
 import dev.tiergate.core.gateway.ChatCompletions;
 import dev.tiergate.core.gateway.GatewayApi;
 import dev.tiergate.core.gateway.ModelCatalog;
+import dev.tiergate.core.gateway.RouteApi;
 import dev.tiergate.core.ports.FleetRegistry;
 import dev.tiergate.core.ports.KeyStore;
 import dev.tiergate.core.ports.UsageLog;
-import dev.tiergate.core.routing.TierRouter;
 import dev.tiergate.core.usage.TokenCounter;
 import software.amazon.awssdk.enhanced.dynamodb.DynamoDbEnhancedClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
@@ -44,8 +44,11 @@ public final class Gateway implements AutoCloseable {
     private final HttpUpstream upstream;
     private final TiergateConfig config;
     private final Clock clock;
+    private final Routing routing;
 
-    private Gateway(GatewayApi api, KeyStore keys, UsageLog usage, HttpUpstream upstream, TiergateConfig config, Clock clock) {
+    private Gateway(GatewayApi api, KeyStore keys, UsageLog usage, HttpUpstream upstream, TiergateConfig config, Clock clock,
+                    Routing routing) {
+        this.routing = routing;
         this.api = api;
         this.keys = keys;
         this.usage = usage;
@@ -66,11 +69,13 @@ public final class Gateway implements AutoCloseable {
         UsageLog usage = new DynamoUsageLog(enhanced, tables.usage());
         HttpUpstream upstream = new HttpUpstream(Duration.ofSeconds(2), upstreamKeys);
         Authenticator auth = new Authenticator(keys, clock);
-        ChatCompletions chat = new ChatCompletions(auth, new TierRouter(config), new ReplicaPicker(fleet), upstream,
-                usage, new TokenCounter(), config.gateway(), clock, json);
+        Routing routing = Routing.build(config, upstream, fleet);
+        ChatCompletions chat = new ChatCompletions(auth, routing.router(), new ReplicaPicker(fleet), upstream,
+                usage, new TokenCounter(), config.gateway(), clock, json, config::teamAllowedTiers);
         AdminApi admin = new AdminApi(config, keys, new KeySecrets(new SecureRandom()), fleet, clock, json);
-        GatewayApi api = new GatewayApi(chat, new ModelCatalog(config, json, clock), admin, auth, config.gateway(), json);
-        return new Gateway(api, keys, usage, upstream, config, clock);
+        GatewayApi api = new GatewayApi(chat, new ModelCatalog(config, json, clock), admin,
+                new RouteApi(routing.router(), chat, json), auth, config.gateway(), json);
+        return new Gateway(api, keys, usage, upstream, config, clock, routing);
     }
 
     /** Stores the organisation admin key whose secret the operator holds (never the secret: its hash). */
@@ -78,6 +83,10 @@ public final class Gateway implements AutoCloseable {
         if (secret.length() < 20) throw new IllegalArgumentException("the bootstrap admin key must be at least 20 characters");
         keys.put(new ApiKey(BOOTSTRAP_ADMIN_KEY_ID, KeySecrets.hash(secret), config.organization(), "admin", "bootstrap",
                 Role.ORG_ADMIN, List.of(), clock.instant(), Optional.empty(), false));
+    }
+
+    public Routing routing() {
+        return routing;
     }
 
     public GatewayApi api() {

@@ -52,7 +52,7 @@ public final class ConfigLoader {
         }
         if (root == null) throw new ConfigException(source + ": the file is empty; it needs at least 'tiers'");
         ConfigNode.Fields top = new ConfigNode(source, "", root)
-                .fields("organization", "tables", "gateway", "tiers", "routing", "budgets");
+                .fields("organization", "tables", "gateway", "tiers", "routing", "budgets", "teams");
 
         String organization = top.get("organization", ConfigNode::name, "default");
         String tablePrefix = top.optional("tables").map(n -> n.fields("prefix").get("prefix", ConfigNode::name, "tiergate"))
@@ -61,7 +61,8 @@ public final class ConfigLoader {
         List<TierConfig> tiers = tiers(top.required("tiers"));
         RoutingSettings routing = routing(top.optional("routing"), tiers, top.owner());
         BudgetSettings budgets = top.optional("budgets").map(ConfigLoader::budgets).orElse(BudgetSettings.DEFAULT);
-        return new TiergateConfig(organization, tablePrefix, gateway, tiers, routing, budgets);
+        Map<String, TiergateConfig.TeamPolicy> teams = top.optional("teams").map(n -> teams(n, tiers)).orElse(Map.of());
+        return new TiergateConfig(organization, tablePrefix, gateway, tiers, routing, budgets, teams);
     }
 
     private static GatewaySettings gateway(ConfigNode n) {
@@ -89,7 +90,7 @@ public final class ConfigLoader {
 
     private static TierConfig tier(int index, ConfigNode n) {
         ConfigNode.Fields f = n.fields("name", "model", "context_window", "capabilities", "prices_per_million",
-                "endpoint", "fleet", "simulator");
+                "endpoint", "fleet", "simulator", "latency_ms", "variants", "api_key_env");
         String name = f.required("name").name();
         String model = f.required("model").string();
         if ("auto".equals(name) || "auto".equals(model)) throw f.required("name").error("'auto' is reserved for routing");
@@ -102,7 +103,28 @@ public final class ConfigLoader {
         Set<String> caps = Set.copyOf(f.get("capabilities", ConfigNode::strings, List.of("chat")));
         Prices prices = prices(f.required("prices_per_million"));
         SimulatorSpec sim = f.optional("simulator").map(ConfigLoader::simulator).orElse(SimulatorSpec.DEFAULT);
-        return new TierConfig(index, name, model, context, caps, prices, endpoint, fleet, sim);
+        Optional<Integer> latency = f.optional("latency_ms").map(c -> (int) c.integer(1, 600_000));
+        List<TierConfig.Variant> variants = f.optional("variants").map(ConfigLoader::variants).orElse(List.of());
+        Optional<String> keyEnv = f.optional("api_key_env").map(c -> {
+            String v = c.string();
+            if (!v.matches("[A-Z_][A-Z0-9_]*")) throw c.error("must be an environment variable name such as OPENAI_API_KEY, got '" + v + "'");
+            return v;
+        });
+        return new TierConfig(index, name, model, context, caps, prices, endpoint, fleet, sim, latency, variants, keyEnv);
+    }
+
+    private static List<TierConfig.Variant> variants(ConfigNode n) {
+        List<TierConfig.Variant> out = new ArrayList<>();
+        int total = 0;
+        for (ConfigNode item : n.list()) {
+            ConfigNode.Fields f = item.fields("model", "weight");
+            int w = (int) f.required("weight").integer(0, 100);
+            out.add(new TierConfig.Variant(f.required("model").string(), w));
+            total += w;
+        }
+        if (out.size() < 2) throw n.error("an A/B split needs at least 2 variants");
+        if (total != 100) throw n.error("variant weights must add up to 100, got " + total);
+        return out;
     }
 
     private static Prices prices(ConfigNode n) {
@@ -162,30 +184,74 @@ public final class ConfigLoader {
         classTiers.put("simple", tiers.get(0).name());
         classTiers.put("medium", tiers.get(tiers.size() == 2 ? 0 : 1).name());
         classTiers.put("complex", tiers.get(tiers.size() - 1).name());
-        int simpleMax = 400;
-        int complexMin = 4000;
+        double medium = 0.35;
+        double complex = 0.62;
+        int head = 2048;
+        int tail = 512;
+        RoutingSettings.Embedding embedding = new RoutingSettings.Embedding(true, 0.5);
+        RoutingSettings.SelfAssessment self = new RoutingSettings.SelfAssessment(false, tiers.get(0).name(), 0.4, 150);
+        Optional<RoutingSettings.Shadow> shadow = Optional.empty();
         if (node.isPresent()) {
-            ConfigNode.Fields f = node.get().fields("classes", "simple_max_chars", "complex_min_chars");
+            ConfigNode.Fields f = node.get().fields("classes", "thresholds", "slice", "embedding", "self_assessment", "shadow");
             Optional<ConfigNode> classes = f.optional("classes");
             if (classes.isPresent()) {
                 for (Map.Entry<String, ConfigNode> e : classes.get().entries().entrySet()) {
                     if (!COMPLEXITY_CLASSES.contains(e.getKey())) {
                         throw e.getValue().error("unknown complexity class; known: " + COMPLEXITY_CLASSES);
                     }
-                    String tier = e.getValue().string();
-                    if (tiers.stream().noneMatch(t -> t.name().equals(tier))) {
-                        throw e.getValue().error("no tier named '" + tier + "'");
-                    }
-                    classTiers.put(e.getKey(), tier);
+                    classTiers.put(e.getKey(), tierName(e.getValue(), tiers));
                 }
             }
-            simpleMax = (int) f.get("simple_max_chars", c -> c.integer(1, 1_000_000), (long) simpleMax).longValue();
-            complexMin = (int) f.get("complex_min_chars", c -> c.integer(1, 10_000_000), (long) complexMin).longValue();
-            if (complexMin <= simpleMax) {
-                throw f.required("complex_min_chars").error("must be above simple_max_chars (" + simpleMax + ")");
+            Optional<ConfigNode> th = f.optional("thresholds");
+            if (th.isPresent()) {
+                ConfigNode.Fields t = th.get().fields("medium", "complex");
+                medium = t.get("medium", c -> c.fraction(0.0, 1.0), medium);
+                complex = t.get("complex", c -> c.fraction(0.0, 1.0), complex);
+                if (complex <= medium) throw th.get().error("complex (" + complex + ") must be above medium (" + medium + ")");
+            }
+            Optional<ConfigNode> sl = f.optional("slice");
+            if (sl.isPresent()) {
+                ConfigNode.Fields t = sl.get().fields("head_chars", "tail_chars");
+                head = (int) t.get("head_chars", c -> c.integer(64, 1_000_000), (long) head).longValue();
+                tail = (int) t.get("tail_chars", c -> c.integer(0, 1_000_000), (long) tail).longValue();
+            }
+            Optional<ConfigNode> em = f.optional("embedding");
+            if (em.isPresent()) {
+                ConfigNode.Fields t = em.get().fields("enabled", "weight");
+                embedding = new RoutingSettings.Embedding(t.get("enabled", ConfigNode::bool, true), t.get("weight", c -> c.fraction(0, 1), 0.5));
+            }
+            Optional<ConfigNode> sa = f.optional("self_assessment");
+            if (sa.isPresent()) {
+                ConfigNode.Fields t = sa.get().fields("enabled", "tier", "weight", "timeout_ms");
+                self = new RoutingSettings.SelfAssessment(t.get("enabled", ConfigNode::bool, false),
+                        t.get("tier", c -> tierName(c, tiers), tiers.get(0).name()), t.get("weight", c -> c.fraction(0, 1), 0.4),
+                        t.get("timeout_ms", c -> c.integer(1, 10_000), 150L));
+            }
+            Optional<ConfigNode> sh = f.optional("shadow");
+            if (sh.isPresent()) {
+                ConfigNode.Fields t = sh.get().fields("serve_tier", "teams");
+                shadow = Optional.of(new RoutingSettings.Shadow(tierName(t.required("serve_tier"), tiers),
+                        t.get("teams", ConfigNode::strings, List.of())));
             }
         }
-        return new RoutingSettings(classTiers, simpleMax, complexMin);
+        return new RoutingSettings(classTiers, medium, complex, head, tail, embedding, self, shadow);
+    }
+
+    private static String tierName(ConfigNode n, List<TierConfig> tiers) {
+        String tier = n.string();
+        if (tiers.stream().noneMatch(t -> t.name().equals(tier))) throw n.error("no tier named '" + tier + "'");
+        return tier;
+    }
+
+    private static Map<String, TiergateConfig.TeamPolicy> teams(ConfigNode n, List<TierConfig> tiers) {
+        Map<String, TiergateConfig.TeamPolicy> out = new LinkedHashMap<>();
+        for (Map.Entry<String, ConfigNode> e : n.entries().entrySet()) {
+            ConfigNode.Fields f = e.getValue().fields("allowed_tiers");
+            List<String> allowed = new ArrayList<>();
+            for (ConfigNode t : f.required("allowed_tiers").list()) allowed.add(tierName(t, tiers));
+            out.put(e.getKey(), new TiergateConfig.TeamPolicy(allowed));
+        }
+        return out;
     }
 
     private static BudgetSettings budgets(ConfigNode n) {

@@ -7,19 +7,29 @@ import java.util.Set;
 
 /**
  * One tier: the model its servers serve, what it costs, how much context it takes, and where it runs. A tier with an
- * {@code endpoint} is dispatched there (a real vLLM or any OpenAI-compatible server); otherwise its fleet is the
- * simulator locally and the provisioned fleet in AWS.
+ * {@code endpoint} is dispatched there (a real vLLM, a hosted frontier model, any OpenAI-compatible server);
+ * otherwise its fleet is the simulator locally and the provisioned fleet in AWS.
  *
- * @param index position in the file: tiers are listed from the smallest (cheapest) to the largest
+ * @param index     position in the file: tiers are listed from the smallest (cheapest) to the largest
+ * @param latencyMs typical time to a whole answer, for requests that set a maximum latency; empty when unknown
+ * @param variants  weighted A/B split between models served by this tier (e.g. LoRA adapters), sticky per user;
+ *                  empty means the tier's one model
+ * @param apiKeyEnv the environment variable (a Secrets Manager secret in AWS) holding the upstream's API key
  */
 public record TierConfig(int index, String name, String model, int contextWindow, Set<String> capabilities,
-                         Prices prices, Optional<URI> endpoint, Optional<FleetSpec> fleet, SimulatorSpec simulator) {
+                         Prices prices, Optional<URI> endpoint, Optional<FleetSpec> fleet, SimulatorSpec simulator,
+                         Optional<Integer> latencyMs, List<Variant> variants, Optional<String> apiKeyEnv) {
 
     public TierConfig {
         capabilities = Set.copyOf(capabilities);
+        variants = List.copyOf(variants);
     }
 
-    public List<String> names() {
-        return List.of(name, model);
+    /** One model of an A/B split and its share of the tier's traffic, in percent. */
+    public record Variant(String model, int weight) {}
+
+    /** Every model name this tier answers to: its own and its variants'. */
+    public boolean serves(String modelName) {
+        return model.equals(modelName) || variants.stream().anyMatch(v -> v.model().equals(modelName));
     }
 }

@@ -1,23 +1,38 @@
 package dev.tiergate.core.config;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** The whole of {@code tiergate.yaml}, parsed and validated: see {@link ConfigLoader} and the example file. */
 public record TiergateConfig(String organization, String tablePrefix, GatewaySettings gateway,
-                             List<TierConfig> tiers, RoutingSettings routing, BudgetSettings budgets) {
+                             List<TierConfig> tiers, RoutingSettings routing, BudgetSettings budgets,
+                             Map<String, TeamPolicy> teams) {
 
     public TiergateConfig {
         tiers = List.copyOf(tiers);
+        teams = Map.copyOf(teams);
     }
 
-    /** The tier with this tier name or served model name. */
+    /** What a team may use; a team not listed may use every tier. */
+    public record TeamPolicy(List<String> allowedTiers) {
+        public TeamPolicy {
+            allowedTiers = List.copyOf(allowedTiers);
+        }
+    }
+
+    /** The tier with this tier name or served model name (its own or a variant's). */
     public Optional<TierConfig> tier(String nameOrModel) {
-        for (TierConfig t : tiers) if (t.name().equals(nameOrModel) || t.model().equals(nameOrModel)) return Optional.of(t);
+        for (TierConfig t : tiers) if (t.name().equals(nameOrModel) || t.serves(nameOrModel)) return Optional.of(t);
         return Optional.empty();
     }
 
     public TierConfig tierNamed(String name) {
         return tier(name).orElseThrow(() -> new IllegalArgumentException("no tier named " + name));
+    }
+
+    public List<String> teamAllowedTiers(String team) {
+        TeamPolicy p = teams.get(team);
+        return p == null ? List.of() : p.allowedTiers();
     }
 }

@@ -16,7 +16,9 @@ import dev.tiergate.core.ports.UsageLog;
 import dev.tiergate.core.ports.Upstream;
 import dev.tiergate.core.protocol.ChatRequest;
 import dev.tiergate.core.protocol.OpenAiError;
+import dev.tiergate.core.routing.RouteConstraints;
 import dev.tiergate.core.routing.RouteDecision;
+import dev.tiergate.core.routing.RoutingRequest;
 import dev.tiergate.core.routing.TierRouter;
 import dev.tiergate.core.usage.TokenCounter;
 import dev.tiergate.core.usage.UsageRecord;
@@ -28,6 +30,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code POST /v1/chat/completions}: authenticate, validate, route, dispatch with a deadline, record usage, answer.
@@ -49,9 +52,15 @@ public final class ChatCompletions {
     private final Clock clock;
     private final ObjectMapper json;
     private final Responses responses;
+    private final java.util.function.Function<String, java.util.List<String>> teamAllowed;
 
+    /**
+     * @param teamAllowed the tiers a team may use (empty: all)
+     */
     public ChatCompletions(Authenticator auth, TierRouter router, ReplicaPicker replicas, Upstream upstream,
-                           UsageLog usageLog, TokenCounter tokens, GatewaySettings settings, Clock clock, ObjectMapper json) {
+                           UsageLog usageLog, TokenCounter tokens, GatewaySettings settings, Clock clock, ObjectMapper json,
+                           java.util.function.Function<String, java.util.List<String>> teamAllowed) {
+        this.teamAllowed = teamAllowed;
         this.auth = auth;
         this.router = router;
         this.replicas = replicas;
@@ -74,15 +83,11 @@ public final class ChatCompletions {
     public ApiResponse handle(ApiRequest request, String requestId) {
         ApiKey caller = auth.authenticate(request);
         ChatRequest chat = ChatRequest.from(parse(request.body()));
-        RouteDecision route = router.route(chat.model(), chat.promptText());
-        if (!caller.allowedTiers().isEmpty() && !caller.allowedTiers().contains(route.tier().name())) {
-            throw OpenAiError.forbidden("This key may not use tier '" + route.tier().name() + "'; it may use "
-                    + caller.allowedTiers() + ".").failure();
-        }
+        RouteDecision route = router.route(routingRequest(caller, chat, request));
         Instant start = clock.instant();
         Dispatch d = new Dispatch(requestId, caller, chat, route, start);
         URI url = replicas.pick(route.tier().name()).resolve("/v1/chat/completions");
-        byte[] body = upstreamBody(chat, route.tier());
+        byte[] body = upstreamBody(chat, route.model());
         Instant deadline = start.plusMillis(settings.requestTimeoutMs());
         return chat.stream() ? stream(d, url, body, deadline) : whole(d, url, body, deadline);
     }
@@ -100,9 +105,19 @@ public final class ChatCompletions {
         }
     }
 
-    private byte[] upstreamBody(ChatRequest chat, TierConfig tier) {
+    /** What the router needs: the latest user turn to classify, the whole prompt's tokens, the caller's limits. */
+    RoutingRequest routingRequest(ApiKey caller, ChatRequest chat, ApiRequest request) {
+        RouteConstraints constraints = RouteConstraints.from(chat.body(), request);
+        // The chat template adds a few tokens per message around the text itself.
+        int promptTokens = tokens.count(chat.promptText()) + 4 * chat.messageCount();
+        return new RoutingRequest(chat.model(), chat.lastUserText(), promptTokens, chat.maxTokens(), constraints,
+                caller.allowedTiers(), teamAllowed.apply(caller.team()), caller.team(), caller.user(), Optional.empty());
+    }
+
+    private byte[] upstreamBody(ChatRequest chat, String model) {
         ObjectNode body = chat.body().deepCopy();
-        body.put("model", tier.model());
+        body.remove(RouteConstraints.BODY_FIELD);
+        body.put("model", model);
         if (chat.stream()) {
             JsonNode so = body.get("stream_options");
             ObjectNode options = so instanceof ObjectNode o ? o : body.putObject("stream_options");
@@ -275,7 +290,7 @@ public final class ChatCompletions {
         long latency = Duration.between(d.start(), clock.instant()).toMillis();
         ApiKey k = d.caller();
         usageLog.record(new UsageRecord(d.requestId(), d.start(), k.id(), k.org(), k.team(), k.user(), d.tier().name(),
-                d.tier().model(), used, cost, latency, status, outcome, d.chat().stream(), source));
+                d.route().model(), used, cost, latency, status, outcome, d.chat().stream(), source));
         return cost;
     }
 
@@ -283,7 +298,12 @@ public final class ChatCompletions {
         Map<String, String> h = new LinkedHashMap<>();
         h.put(Responses.REQUEST_ID, d.requestId());
         h.put(Responses.TIER, d.tier().name());
-        d.route().complexity().ifPresent(c -> h.put(Responses.COMPLEXITY, c.wire()));
+        d.route().classification().ifPresent(c -> {
+            h.put(Responses.COMPLEXITY, c.complexity().wire());
+            h.put(Responses.COMPLEXITY_SCORE, Double.toString(c.score()));
+        });
+        d.route().shadowOf().ifPresent(t -> h.put(Responses.SHADOW_TIER, t.name()));
+        if (!d.route().model().equals(d.tier().model())) h.put(Responses.MODEL, d.route().model());
         return h;
     }
 }

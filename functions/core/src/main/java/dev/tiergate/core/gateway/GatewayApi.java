@@ -21,13 +21,15 @@ public final class GatewayApi {
     private final ChatCompletions chat;
     private final ModelCatalog models;
     private final AdminApi admin;
+    private final RouteApi route;
     private final Authenticator auth;
     private final GatewaySettings settings;
     private final Responses responses;
 
-    public GatewayApi(ChatCompletions chat, ModelCatalog models, AdminApi admin, Authenticator auth,
+    public GatewayApi(ChatCompletions chat, ModelCatalog models, AdminApi admin, RouteApi route, Authenticator auth,
                       GatewaySettings settings, ObjectMapper json) {
         this.chat = chat;
+        this.route = route;
         this.models = models;
         this.admin = admin;
         this.auth = auth;
@@ -64,6 +66,11 @@ public final class GatewayApi {
             case "/v1/models" -> {
                 only(r, "GET", path);
                 yield models.list(auth.authenticate(r), id);
+            }
+            case "/route" -> {
+                only(r, "POST", path);
+                requireJson(r);
+                yield route.route(auth.authenticate(r), r, id);
             }
             case "/health" -> {
                 only(r, "GET", path);

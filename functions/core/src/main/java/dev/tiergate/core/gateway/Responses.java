@@ -16,6 +16,9 @@ public final class Responses {
     public static final String TIER = "x-tiergate-tier";
     public static final String COST = "x-tiergate-cost-usd";
     public static final String COMPLEXITY = "x-tiergate-complexity";
+    public static final String COMPLEXITY_SCORE = "x-tiergate-complexity-score";
+    public static final String SHADOW_TIER = "x-tiergate-shadow-tier";
+    public static final String MODEL = "x-tiergate-model";
 
     private final ObjectMapper json;
 

@@ -10,10 +10,11 @@ import java.util.Set;
  * A validated {@code POST /v1/chat/completions} body. The original JSON is kept so that fields tiergate does not
  * interpret (tools, response_format, vLLM extras) reach the upstream unchanged.
  *
- * @param promptText the text of every message, concatenated; what routing and token estimates look at
+ * @param promptText   the text of every message, concatenated; what token estimates look at
+ * @param lastUserText the latest user turn; what the router classifies
  */
-public record ChatRequest(ObjectNode body, String model, int messageCount, String promptText, boolean stream,
-                          boolean clientWantsUsage, Optional<Integer> maxTokens) {
+public record ChatRequest(ObjectNode body, String model, int messageCount, String promptText, String lastUserText,
+                          boolean stream, boolean clientWantsUsage, Optional<Integer> maxTokens) {
 
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool", "function");
     private static final Set<String> PART_TYPES = Set.of("text", "image_url", "input_audio", "file", "refusal");
@@ -31,6 +32,7 @@ public record ChatRequest(ObjectNode body, String model, int messageCount, Strin
         if (!messages.isArray()) throw OpenAiError.invalidRequest("'messages' must be an array of message objects.", "messages").failure();
         if (messages.isEmpty()) throw OpenAiError.invalidRequest("'messages' must contain at least one message.", "messages").failure();
         StringBuilder text = new StringBuilder();
+        String lastUser = "";
         for (int i = 0; i < messages.size(); i++) {
             JsonNode m = messages.get(i);
             String where = "messages[" + i + "]";
@@ -40,7 +42,9 @@ public record ChatRequest(ObjectNode body, String model, int messageCount, Strin
             if (!ROLES.contains(role.asText())) {
                 throw OpenAiError.invalidRequest(where + ".role '" + role.asText() + "' is not one of " + ROLES + ".", where + ".role").failure();
             }
+            int before = text.length();
             appendContent(m.get("content"), role.asText(), m, where, text);
+            if (role.asText().equals("user")) lastUser = text.substring(before);
             text.append('\n');
         }
         boolean stream = bool(body, "stream");
@@ -51,7 +55,8 @@ public record ChatRequest(ObjectNode body, String model, int messageCount, Strin
         }
         boolean wantsUsage = so != null && so.path("include_usage").asBoolean(false);
         Optional<Integer> maxTokens = positiveInt(body, "max_completion_tokens").or(() -> positiveInt(body, "max_tokens"));
-        return new ChatRequest(body, model.asText(), messages.size(), text.toString(), stream, wantsUsage, maxTokens);
+        return new ChatRequest(body, model.asText(), messages.size(), text.toString(), lastUser.isEmpty() ? text.toString() : lastUser,
+                stream, wantsUsage, maxTokens);
     }
 
     private static void appendContent(JsonNode content, String role, JsonNode message, String where, StringBuilder text) {

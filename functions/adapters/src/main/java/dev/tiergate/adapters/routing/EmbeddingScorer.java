@@ -1,0 +1,144 @@
+package dev.tiergate.adapters.routing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.langchain4j.model.embedding.EmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
+import dev.tiergate.core.routing.ClassScores;
+import dev.tiergate.core.routing.ComplexityScorer;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Scores a prompt by its nearest labeled examples in the embedding space of all-MiniLM-L6-v2 (quantized, run in
+ * process by ONNX Runtime; the model ships inside its Maven artifact, nothing is downloaded). The examples are
+ * tiergate's own ({@code routing/examples.jsonl}). The model loads and the examples are embedded in the background,
+ * so start-up never waits for them; until then the scorer answers empty and the heuristics route alone.
+ */
+public final class EmbeddingScorer implements ComplexityScorer {
+
+    private static final String EXAMPLES = "/routing/examples.jsonl";
+    private static final int K = 9;
+    /** Softmax temperature over cosine similarities: low enough that the nearest examples dominate. */
+    private static final double TEMPERATURE = 0.1;
+
+    private record Example(float[] vector, int label) {}
+
+    private record Index(EmbeddingModel model, List<Example> examples) {}
+
+    private final CompletableFuture<Index> index;
+
+    private EmbeddingScorer(CompletableFuture<Index> index) {
+        this.index = index;
+    }
+
+    /** Starts loading in a background thread and returns at once. */
+    public static EmbeddingScorer loadInBackground() {
+        CompletableFuture<Index> f = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("routing-embeddings").start(() -> {
+            try {
+                f.complete(load());
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        });
+        return new EmbeddingScorer(f);
+    }
+
+    /** Waits for the model and examples; false if not ready in time. Failures to load propagate. */
+    public boolean awaitReady(Duration timeout) throws InterruptedException {
+        try {
+            index.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("the routing embedding model failed to load", e.getCause());
+        }
+    }
+
+    private static Index load() {
+        EmbeddingModel model = new AllMiniLmL6V2QuantizedEmbeddingModel();
+        ObjectMapper json = new ObjectMapper();
+        List<Example> examples = new ArrayList<>();
+        try (InputStream in = EmbeddingScorer.class.getResourceAsStream(EXAMPLES)) {
+            if (in == null) throw new IllegalStateException("missing resource " + EXAMPLES);
+            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (line.isBlank()) continue;
+                JsonNode n = json.readTree(line);
+                int label = switch (n.get("class").asText()) {
+                    case "simple" -> 0;
+                    case "medium" -> 1;
+                    case "complex" -> 2;
+                    default -> throw new IllegalStateException("bad class in " + EXAMPLES + ": " + line);
+                };
+                examples.add(new Example(normalized(model.embed(n.get("text").asText()).content().vector()), label));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new Index(model, List.copyOf(examples));
+    }
+
+    @Override
+    public Optional<ClassScores> score(String text) {
+        Index idx = index.getNow(null);
+        if (idx == null || text.isBlank()) return Optional.empty();
+        float[] v = normalized(idx.model().embed(text).content().vector());
+        // Top-K by cosine similarity, then a softmax-weighted vote.
+        double[] topSim = new double[K];
+        int[] topLabel = new int[K];
+        java.util.Arrays.fill(topSim, -2);
+        for (Example e : idx.examples()) {
+            double sim = dot(v, e.vector());
+            if (sim > topSim[K - 1]) {
+                int i = K - 1;
+                while (i > 0 && topSim[i - 1] < sim) {
+                    topSim[i] = topSim[i - 1];
+                    topLabel[i] = topLabel[i - 1];
+                    i--;
+                }
+                topSim[i] = sim;
+                topLabel[i] = e.label();
+            }
+        }
+        double[] votes = new double[3];
+        double total = 0;
+        for (int i = 0; i < K; i++) {
+            if (topSim[i] < -1) continue;
+            double w = Math.exp((topSim[i] - topSim[0]) / TEMPERATURE);
+            votes[topLabel[i]] += w;
+            total += w;
+        }
+        return Optional.of(new ClassScores(votes[0] / total, votes[1] / total, votes[2] / total));
+    }
+
+    private static float[] normalized(float[] v) {
+        double n = 0;
+        for (float x : v) n += x * x;
+        n = Math.sqrt(n);
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) out[i] = (float) (v[i] / n);
+        return out;
+    }
+
+    private static double dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
+        return s;
+    }
+}

@@ -1,0 +1,48 @@
+package dev.tiergate.adapters.wiring;
+
+import dev.tiergate.adapters.routing.EmbeddingScorer;
+import dev.tiergate.adapters.routing.LlmSelfAssessment;
+import dev.tiergate.core.config.RoutingSettings;
+import dev.tiergate.core.config.TiergateConfig;
+import dev.tiergate.core.ports.FleetRegistry;
+import dev.tiergate.core.ports.Upstream;
+import dev.tiergate.core.routing.ComplexityClassifier;
+import dev.tiergate.core.routing.ComplexityScorer;
+import dev.tiergate.core.routing.HeuristicScorer;
+import dev.tiergate.core.routing.SelfAssessment;
+import dev.tiergate.core.routing.TierRouter;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/** Builds the router from the config: heuristics always, the embedding scorer and self-assessment when enabled. */
+public final class Routing {
+
+    private final TierRouter router;
+    private final Optional<EmbeddingScorer> embedding;
+
+    private Routing(TierRouter router, Optional<EmbeddingScorer> embedding) {
+        this.router = router;
+        this.embedding = embedding;
+    }
+
+    public static Routing build(TiergateConfig config, Upstream upstream, FleetRegistry fleet) {
+        RoutingSettings s = config.routing();
+        Optional<EmbeddingScorer> embedding = s.embedding().enabled() ? Optional.of(EmbeddingScorer.loadInBackground()) : Optional.empty();
+        Optional<SelfAssessment> self = s.selfAssessment().enabled()
+                ? Optional.of(new LlmSelfAssessment(upstream, fleet, s.selfAssessment().tier(), config.tierNamed(s.selfAssessment().tier()).model()))
+                : Optional.empty();
+        ComplexityClassifier classifier = new ComplexityClassifier(s, new HeuristicScorer(),
+                embedding.map(e -> (ComplexityScorer) e), self);
+        return new Routing(new TierRouter(config, classifier), embedding);
+    }
+
+    public TierRouter router() {
+        return router;
+    }
+
+    /** Waits until the embedding scorer is ready (true at once when it is disabled). */
+    public boolean awaitReady(Duration timeout) throws InterruptedException {
+        return embedding.isEmpty() || embedding.get().awaitReady(timeout);
+    }
+}

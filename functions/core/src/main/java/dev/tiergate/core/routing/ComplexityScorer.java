@@ -1,0 +1,10 @@
+package dev.tiergate.core.routing;
+
+import java.util.Optional;
+
+/** A learned scorer, such as the embedding model's nearest labeled examples. */
+public interface ComplexityScorer {
+
+    /** The scores, or empty when the scorer is not ready (still loading) or cannot score this text. */
+    Optional<ClassScores> score(String text);
+}
