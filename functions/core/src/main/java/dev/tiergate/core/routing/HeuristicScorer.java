@@ -3,174 +3,149 @@ package dev.tiergate.core.routing;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
+import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Cheap signals, microseconds each, that say how hard a prompt is: what it asks for (intent words), its shape
+ * Cheap signals, microseconds in all, that say how hard a prompt is: what it asks for (intent words), its shape
  * (a short factual question, a long brief), and the <em>forced</em> triggers that always need the top tier: code
- * (fenced blocks, syntax, stack traces, requests to write or fix code), math (equations, word problems with numbers
- * and a quantity to find) and multi-step instructions.
+ * (fenced blocks, syntax, stack traces, requests to write or fix code), math (expressions, word problems with
+ * numbers and a quantity to find), logic puzzles and multi-step instructions.
  *
- * <p>The score runs from 0 (a look-up) to 1 (deep work); the classifier blends it with the embedding scorer.
+ * <p>One pass splits the lower-cased text into words and finds every cue with a hash look-up ({@link CueLexicon});
+ * the few patterns that need a regex (code syntax, stack traces) run only when a cheap {@code indexOf} says they might
+ * match. The score runs from 0 (a look-up) to 1 (deep work); the classifier blends it with the embedding scorer.
  */
 public final class HeuristicScorer {
 
     /**
      * What the heuristics concluded, and which signals fired. {@code atLeast} and {@code atMost} bound the class when
-     * the prompt says plainly what it is (asking to write or explain is at least medium; a definition is simple),
-     * so a learned scorer cannot overrule an explicit request.
+     * the prompt says plainly what it is (asking to write or explain is at least medium; a definition is simple), so
+     * a learned scorer cannot overrule an explicit request.
      */
     public record Assessment(double score, boolean forcedComplex, List<String> reasons,
-                             java.util.Optional<ComplexityClass> atLeast, java.util.Optional<ComplexityClass> atMost) {
+                             Optional<ComplexityClass> atLeast, Optional<ComplexityClass> atMost) {
         public Assessment {
             reasons = List.copyOf(reasons);
         }
     }
 
-    private static final Pattern CODE_SYNTAX = Pattern.compile(
-            "```|\\bdef \\w+\\s*\\(|\\bfunction\\s*\\w*\\s*\\(|\\bclass \\w+\\s*[:({]|#include\\s*<|\\bpublic (static )?\\w+|"
-                    + "\\bimport [\\w.]+;|\\bconsole\\.log\\(|=>\\s*\\{|\\bSELECT\\b.+\\bFROM\\b|\\bfn \\w+\\(|\\w+\\([^)]*\\)\\s*\\{|"
-                    + "\\breturn [^.]*;");
-    private static final Pattern STACK_TRACE = Pattern.compile(
-            "Traceback \\(most recent call last\\)|Exception in thread|\\bat [\\w.$]+\\([\\w]+\\.java:\\d+\\)|"
-                    + "\\b\\w+(Error|Exception): |\\b[Ss]egmentation fault\\b|\\bpanic: ");
-    private static final Pattern CODE_REQUEST = Pattern.compile(
-            "\\b(write|implement|develop|create|build|code|program|generate|complete|fix|debug|refactor|optimi[sz]e|port)\\b"
-                    + "[^.?!\\n]{0,60}\\b(functions?|programs?|scripts?|class(es)?|methods?|quer(y|ies)|algorithms?|code|api|"
-                    + "unit tests?|tests|regex|regular expression|endpoint|component|module|parser|compiler|sql)\\b|"
-                    + "\\b(python|java|javascript|typescript|c\\+\\+|c#|golang|rust|kotlin|scala|ruby|php|sql|bash|haskell)\\b"
-                    + "[^.?!\\n]{0,40}\\b(function|program|script|code|class|query|implementation)\\b|"
-                    + "\\b(time|space) complexity\\b|\\bbig-?o\\b|\\bdocstring\\b|\\bre-?renders?\\b|\\bnull pointer\\b|"
-                    + "\\b(in|using) (html|css|python|java|javascript|typescript|c\\+\\+|c#|rust|golang|kotlin|swift|sql|bash|react)\\b");
-    /** A written-out calculation: these force the top tier. */
-    private static final Pattern EXPRESSION = Pattern.compile(
-            "\\d\\s*[-+*/^×÷=<>]\\s*(\\d|\\(|[a-z]\\b)|\\b[a-z]\\s*\\^\\s*\\d|\\b\\d+[a-z]\\s*[-+=]\\s*\\d|"
-                    + "\\bf\\([a-z]\\)\\s*=|\\b(solve|simplify|factori[sz]e|differentiate|integrate) (for|the|this|each)\\b|"
-                    + "\\([-\\d.]+,\\s*[-\\d.]+\\)");
-    /** Mathematical vocabulary: a hint, not proof (a chemistry essay mentions equations too). */
-    private static final Pattern MATH_TERMS = Pattern.compile(
-            "\\b(integral|derivative|eigenvalues?|polynomial|logarithm|theorem|modulo|remainder|prime factors?|probability|"
-                    + "permutations?|combinations|variance|standard deviation|triangle|radius|vertices|divisible|digits?)\\b");
-    private static final Pattern NUMBER = Pattern.compile(
-            "\\$?\\d[\\d,]*(\\.\\d+)?%?|\\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
-                    + "fifty|hundred|thousand|million|twice|thrice|half|double|triple|quarter|dozen)\\b");
-    private static final Pattern QUANTITY_QUESTION = Pattern.compile(
-            "\\bhow (many|much|long|far|old|fast|often)\\b|\\bwhat (is|was|are|were|will be) (the|her|his|their|its) "
-                    + "(\\w+ ){0,3}(total|area|sum|average|mean|remainder|probability|value|number|cost|price|speed|distance|"
-                    + "length|perimeter|volume|ratio|difference|product|result|percentage|profit|age|amount|rate|score)\\b|"
-                    + "\\b(calculate|compute|work out|find the|determine the|estimate the)\\b|\\bwhat percent(age)?\\b");
-    private static final Pattern LIST_ITEM = Pattern.compile("(?m)^\\s*(\\d+[.)]|[-*•])\\s+\\S");
-    private static final Pattern STEP_WORDS = Pattern.compile(
-            "\\bstep[- ]by[- ]step\\b|\\bshow (your|all|the) (work|working|steps|reasoning)\\b|\\breason(ing)? (step|through)\\b|"
-                    + "\\bjustify (your|the) answer\\b|\\bexplain your (reasoning|answer)\\b|\\b(answer|solve) [^.?!]{0,30}with an explanation\\b");
-    /** Puzzles whose answer takes several steps of reasoning: forced to the top tier. */
-    private static final Pattern PUZZLE = Pattern.compile(
-            "\\bdoes(n't| not) belong\\b|\\bodd one out\\b|\\bwhich (one|number|word|item) (is different|does not fit|doesn't fit)\\b|"
-                    + "\\bnext (number|term|letter) in the (sequence|series|pattern)\\b|\\bcan we (conclude|infer|deduce)\\b|"
-                    + "\\bwhat(')?s your current position\\b|\\bwho is (the )?(second |third )?(tallest|shortest|oldest|youngest)\\b");
-    private static final Pattern ROLE_PLAY = Pattern.compile(
-            "^\\s*(act as|pretend|imagine (you are|yourself)|picture yourself|role-?play|you are (now )?(a|an|my) )");
-    private static final Pattern DEEP_INTENT = Pattern.compile(
-            "\\b(prove|proof|derive|derivation|analy[sz]e|analysis|evaluate|assess|critique|critically|forecast|predict|"
-                    + "design|architect(ure)?|optimi[sz]e|strategy|strategies|trade-?offs?|justify|recommend(ation)?|"
-                    + "feasibility|itinerary|roadmap|diagnose|root cause|simulate|model the|formulate)\\b|"
-                    + "\\bplan (a|an|the|my|our)\\b|\\b\\d+[- ]day (plan|trip|itinerary|schedule)\\b|\\bwhat could be the reasons?\\b|"
-                    + "\\bcan we conclude\\b|\\bwhat(')?s your current position\\b");
-    private static final Pattern MEDIUM_INTENT = Pattern.compile(
-            "\\b(summari[sz]e|summary|explain|describe|compare|contrast|rewrite|rephrase|paraphrase|translate|extract|classify|"
-                    + "categori[sz]e|outline|list|draft|compose|edit|proofread|improve|suggest|recommend|brainstorm|discuss|"
-                    + "elaborate|illustrate|imagine|pretend|role-?play|act as|persuasive|convert|format|tips|advice|ideas|"
-                    + "differences?|similarities|pros and cons|benefits|advantages|disadvantages|insights?|overview|"
-                    + "impact|effects?|influence|why)\\b|"
-                    + "\\bwrite (a|an|me|the|some)\\b|\\b(poem|story|essay|email|e-mail|letter|blog|post|tweet|speech|slogan|"
-                    + "headline|song|lyrics|dialogue|script for|review|bio|cover letter|limerick)\\b|"
-                    + "\\bhow (can|do|should|would|could) (i|we|you|one)\\b|\\bwhat if\\b|\\bwhat are (some|the) (best |main |key |major )?"
-                    + "(ways|benefits|reasons|factors|causes|differences|steps|challenges)\\b|"
-                    + "\\b(identify|challenges|methods|factors|causes|role|importance|significance|examples?|json|table|"
-                    + "script|podcast|episode|video|presentation|agenda|recipe|itinerary for a day)\\b");
-    private static final Pattern LOOKUP = Pattern.compile(
-            "^(who|what|when|where|which|whose|whom|how (tall|old|big|far|long|many|much)|is|are|was|were|did|does|do|can|name)\\b");
-    private static final Pattern DEFINITION = Pattern.compile(
-            "^(define|definition of|meaning of)\\b|^what (is|are|was) (a |an |the )?[\\w'-]+( [\\w'-]+){0,2}\\??$|"
-                    + "\\bstand for\\??$|\\bwhat does [\\w'-]+( [\\w'-]+)? mean\\??$");
+    /** A regex worth running only when the text contains its literal hint. */
+    private record HintedPattern(String hint, Pattern pattern) {
+        boolean find(String text) {
+            return text.contains(hint) && pattern.matcher(text).find();
+        }
+    }
 
-    /**
-     * Scores the text (already sliced by the caller). Most patterns run on the lower-cased text: case-insensitive
-     * alternations are several times slower in java.util.regex.
-     */
+    private static final List<HintedPattern> CODE_SYNTAX = List.of(
+            new HintedPattern("```", Pattern.compile("```")),
+            new HintedPattern("def ", Pattern.compile("\\bdef \\w+\\s*\\(")),
+            new HintedPattern("function", Pattern.compile("\\bfunction\\s*\\w*\\s*\\(")),
+            new HintedPattern("class ", Pattern.compile("\\bclass \\w+\\s*[:({]")),
+            new HintedPattern("#include", Pattern.compile("#include\\s*<")),
+            new HintedPattern("public ", Pattern.compile("\\bpublic (static )?\\w+ \\w+")),
+            new HintedPattern("import ", Pattern.compile("\\bimport [\\w.]+;")),
+            new HintedPattern("console.log(", Pattern.compile("console\\.log\\(")),
+            new HintedPattern("=>", Pattern.compile("=>\\s*\\{")),
+            new HintedPattern("SELECT ", Pattern.compile("\\bSELECT\\b.+\\bFROM\\b")),
+            new HintedPattern("fn ", Pattern.compile("\\bfn \\w+\\(")),
+            new HintedPattern(") {", Pattern.compile("\\w+\\([^)]*\\) \\{")),
+            new HintedPattern("){", Pattern.compile("\\w+\\([^)]*\\)\\{")),
+            new HintedPattern("return ", Pattern.compile("\\breturn [^.\\n]*;")));
+    private static final List<HintedPattern> STACK_TRACE = List.of(
+            new HintedPattern("Traceback (most recent call last)", Pattern.compile("Traceback")),
+            new HintedPattern("Exception in thread", Pattern.compile("Exception")),
+            new HintedPattern(".java:", Pattern.compile("\\bat [\\w.$]+\\(\\w+\\.java:\\d+\\)")),
+            new HintedPattern("Error: ", Pattern.compile("\\b\\w+Error: ")),
+            new HintedPattern("Exception: ", Pattern.compile("\\b\\w+Exception: ")),
+            new HintedPattern("egmentation fault", Pattern.compile("[Ss]egmentation fault")),
+            new HintedPattern("panic: ", Pattern.compile("\\bpanic: ")));
+    private static final Set<String> QUANTITY_NOUNS = Set.of("total", "area", "sum", "average", "mean", "remainder",
+            "probability", "value", "number", "cost", "price", "speed", "distance", "length", "perimeter", "volume", "ratio",
+            "difference", "product", "result", "percentage", "profit", "age", "amount", "rate", "score");
+    private static final Set<String> LOOKUP_OPENERS = Set.of("who", "what", "when", "where", "which", "whose", "whom", "is",
+            "are", "was", "were", "did", "does", "do", "can", "name");
+
+    private final CueLexicon lexicon = new CueLexicon();
+
+    /** Scores the text (already sliced by the caller). */
     public Assessment score(String text) {
         String original = text.strip();
-        String t = lower(original);
+        String t = original.toLowerCase(Locale.ROOT);
+        String[] words = new String[t.length() / 2 + 2];
+        int[] digitWords = new int[1];
+        int n = words(t, words, digitWords);
+        CueLexicon.Found f = lexicon.find(words, n);
         List<String> reasons = new ArrayList<>();
-        int words = t.isEmpty() ? 0 : t.split("\\s+").length;
 
         // Forced triggers: these prompts need the top tier whatever else is said.
-        if (CODE_SYNTAX.matcher(original).find()) reasons.add("code:syntax");
-        if (STACK_TRACE.matcher(original).find()) reasons.add("code:stack_trace");
-        if (CODE_REQUEST.matcher(t).find()) reasons.add("code:request");
-        int numbers = count(NUMBER.matcher(t));
-        boolean expression = EXPRESSION.matcher(t).find();
-        boolean quantity = QUANTITY_QUESTION.matcher(t).find();
-        if (expression) reasons.add("math:expression");
+        if (anyFinds(CODE_SYNTAX, original)) reasons.add("code:syntax");
+        if (anyFinds(STACK_TRACE, original)) reasons.add("code:stack_trace");
+        if (f.has(Cue.CODE) || f.followedWithin(Cue.CODE_VERB, Cue.CODE_NOUN, 10) || f.followedWithin(Cue.LANGUAGE, Cue.CODE_NOUN, 6)) {
+            reasons.add("code:request");
+        }
+        int numbers = digitWords[0] + f.count(Cue.NUMBER_WORD);
+        boolean quantity = f.has(Cue.QUANTITY) || asksForQuantity(words, n);
+        if (hasExpression(t)) reasons.add("math:expression");
         if (numbers >= 2 && quantity) reasons.add("math:word_problem");
-        if (PUZZLE.matcher(t).find()) reasons.add("reasoning:puzzle");
-        int items = count(LIST_ITEM.matcher(t));
-        if (items >= 3 && DEEP_INTENT.matcher(t).find()) reasons.add("multi_step:instructions");
+        if (f.has(Cue.PUZZLE)) reasons.add("reasoning:puzzle");
+        int items = listItems(original);
+        if (items >= 3 && f.has(Cue.DEEP)) reasons.add("multi_step:instructions");
         boolean forced = !reasons.isEmpty();
 
         double score;
-        java.util.Optional<ComplexityClass> atLeast = java.util.Optional.empty();
-        java.util.Optional<ComplexityClass> atMost = java.util.Optional.empty();
+        Optional<ComplexityClass> atLeast = Optional.empty();
+        Optional<ComplexityClass> atMost = Optional.empty();
         if (forced) {
             score = 0.95;
         } else {
             score = 0.45;
-            boolean deep = DEEP_INTENT.matcher(t).find();
-            boolean steps = STEP_WORDS.matcher(t).find();
-            boolean mediumIntent = MEDIUM_INTENT.matcher(t).find();
-            boolean lookup = LOOKUP.matcher(t).find();
-            boolean definition = DEFINITION.matcher(t).find();
+            boolean deep = f.has(Cue.DEEP);
+            boolean steps = f.has(Cue.STEPS);
+            boolean medium = f.has(Cue.MEDIUM);
+            boolean definition = isDefinition(words, n, t);
+            boolean lookup = n > 0 && (LOOKUP_OPENERS.contains(words[0]) || f.first(Cue.QUANTITY) == 0);
             if (deep) {
                 score = 0.72;
                 reasons.add("intent:deep");
-            } else if (mediumIntent) {
+            } else if (medium) {
                 score = 0.48;
                 reasons.add("intent:explain_or_write");
             }
             if (steps) {
                 // Asking for the reasoning behind the answer to a question is a strong sign of a reasoning task.
-                score += t.contains("?") ? 0.2 : 0.12;
+                score += t.indexOf('?') >= 0 ? 0.2 : 0.12;
                 reasons.add("shape:asks_for_reasoning");
             }
             if (numbers >= 3 && quantity) {
                 score += 0.1;
                 reasons.add("math:numbers");
             }
-            if (MATH_TERMS.matcher(t).find()) {
+            if (f.has(Cue.MATH_TERM)) {
                 score += 0.15;
                 reasons.add("math:terms");
             }
-            boolean rolePlay = ROLE_PLAY.matcher(t).find();
+            boolean rolePlay = f.first(Cue.ROLE_PLAY) == 0;
             if (rolePlay) reasons.add("intent:role_play");
-            if (rolePlay || (mediumIntent && !deep && !steps)) {
+            if (rolePlay || (medium && !deep && !steps)) {
                 // Asking to write, explain, compare or extract is at least medium, and not deep work by itself.
-                atLeast = java.util.Optional.of(ComplexityClass.MEDIUM);
-                atMost = java.util.Optional.of(ComplexityClass.MEDIUM);
+                atLeast = Optional.of(ComplexityClass.MEDIUM);
+                atMost = Optional.of(ComplexityClass.MEDIUM);
             }
-            if (!deep && !mediumIntent && (definition || (lookup && words <= 16))) {
+            if (!deep && !medium && (definition || (lookup && n <= 16))) {
                 score = definition ? 0.08 : 0.15;
                 reasons.add(definition ? "shape:definition" : "shape:short_question");
-                if (definition) atMost = java.util.Optional.of(ComplexityClass.SIMPLE);
-            } else if (!deep && !mediumIntent && words <= 8) {
+                if (definition) atMost = Optional.of(ComplexityClass.SIMPLE);
+            } else if (!deep && !medium && n <= 8) {
                 score = 0.2;
                 reasons.add("shape:very_short");
             }
-            if (words > 120) {
+            if (n > 120) {
                 score += 0.08;
                 reasons.add("length:long");
             }
-            if (words > 400) {
+            if (n > 400) {
                 score += 0.08;
                 reasons.add("length:very_long");
             }
@@ -183,14 +158,107 @@ public final class HeuristicScorer {
         return new Assessment(Math.max(0, Math.min(1, score)), forced, reasons, atLeast, atMost);
     }
 
-    private static int count(Matcher m) {
+    /**
+     * Splits lower-cased text into words (letters, digits and the joiners of {@code c++}, {@code c#},
+     * {@code step-by-step}, {@code what's}) and counts the words that are numbers.
+     */
+    static int words(String t, String[] out, int[] digitWords) {
         int n = 0;
-        while (m.find()) n++;
+        int start = -1;
+        for (int i = 0; i <= t.length(); i++) {
+            char c = i < t.length() ? t.charAt(i) : ' ';
+            boolean part = Character.isLetterOrDigit(c) || ((c == '\'' || c == '-' || c == '+' || c == '#' || c == '’') && start >= 0);
+            if (part) {
+                if (start < 0) start = i;
+            } else if (start >= 0) {
+                int end = i;
+                while (end > start && !Character.isLetterOrDigit(t.charAt(end - 1)) && t.charAt(end - 1) != '+' && t.charAt(end - 1) != '#') end--;
+                String w = t.substring(start, end).replace('’', '\'');
+                out[n++] = w;
+                if (Character.isDigit(w.charAt(0))) digitWords[0]++;
+                start = -1;
+            }
+        }
         return n;
     }
 
-    /** Lower-cases for case-insensitive look-ups without the default locale's surprises. */
-    static String lower(String s) {
-        return s.toLowerCase(Locale.ROOT);
+    /** "what is the total ...", "what was her average ...": a question after a quantity. */
+    private static boolean asksForQuantity(String[] w, int n) {
+        for (int i = 0; i + 2 < n; i++) {
+            if (!w[i].equals("what")) continue;
+            String verb = w[i + 1];
+            if (!(verb.equals("is") || verb.equals("was") || verb.equals("are") || verb.equals("were") || verb.equals("will"))) continue;
+            int j = i + 2;
+            if (verb.equals("will") && j < n && w[j].equals("be")) j++;
+            if (j < n && (w[j].equals("the") || w[j].equals("her") || w[j].equals("his") || w[j].equals("their") || w[j].equals("its"))) {
+                for (int k = j + 1; k < Math.min(n, j + 5); k++) if (QUANTITY_NOUNS.contains(w[k])) return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A written-out calculation: an operator between numbers (or a number and a variable), a power ({@code x^2}),
+     * a coordinate pair, or {@code f(x) =}.
+     */
+    static boolean hasExpression(String t) {
+        int len = t.length();
+        for (int i = 0; i < len; i++) {
+            char c = t.charAt(i);
+            if ("+-*/^×÷=<>".indexOf(c) >= 0) {
+                int l = i - 1;
+                while (l >= 0 && t.charAt(l) == ' ') l--;
+                int r = i + 1;
+                while (r < len && t.charAt(r) == ' ') r++;
+                if (l < 0 || r >= len) continue;
+                char a = t.charAt(l);
+                char b = t.charAt(r);
+                boolean leftNum = Character.isDigit(a) || (c == '^' && Character.isLetter(a));
+                boolean rightOk = Character.isDigit(b) || b == '(' || (Character.isLetter(b) && (r + 1 >= len || !Character.isLetter(t.charAt(r + 1))));
+                // "100-year-old" and "2-3 days" are words and ranges, not calculations.
+                if (c == '-' && (r == i + 1 && l == i - 1)) rightOk = Character.isDigit(b) && !Character.isDigit(a) ? false : rightOk && !Character.isLetter(b);
+                if (leftNum && rightOk && (c != '-' || Character.isDigit(b) || b == '(')) return true;
+            } else if (c == '(' && i + 1 < len && (Character.isDigit(t.charAt(i + 1)) || t.charAt(i + 1) == '-')) {
+                int comma = t.indexOf(',', i);
+                int close = t.indexOf(')', i);
+                if (comma > i && close > comma && close - i < 20 && t.substring(i + 1, close).matches("\\s*-?[\\d.]+\\s*,\\s*-?[\\d.]+\\s*")) return true;
+            } else if (c == 'f' && t.startsWith("f(x)", i)) {
+                int eq = t.indexOf('=', i);
+                if (eq > 0 && eq - i < 8) return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isDefinition(String[] w, int n, String t) {
+        if (n == 0) return false;
+        if (w[0].equals("define") || (n > 1 && (w[0].equals("definition") || w[0].equals("meaning")) && w[1].equals("of"))) return true;
+        if (w[0].equals("what") && n >= 3 && n <= 6 && (w[1].equals("is") || w[1].equals("are") || w[1].equals("was"))) return true;
+        if (n >= 2 && w[n - 2].equals("stand") && w[n - 1].equals("for")) return true;
+        return w[0].equals("what") && n >= 4 && n <= 5 && w[1].equals("does") && w[n - 1].equals("mean");
+    }
+
+    /** Lines that start like a list item: "1.", "2)", "-", "*", "•". */
+    static int listItems(String text) {
+        int count = 0;
+        int i = 0;
+        int len = text.length();
+        while (i < len) {
+            while (i < len && (text.charAt(i) == ' ' || text.charAt(i) == '\t')) i++;
+            int j = i;
+            while (j < len && Character.isDigit(text.charAt(j))) j++;
+            boolean item = (j > i && j < len && (text.charAt(j) == '.' || text.charAt(j) == ')'))
+                    || (i < len && "-*•".indexOf(text.charAt(i)) >= 0 && i + 1 < len && text.charAt(i + 1) == ' ');
+            if (item) count++;
+            int nl = text.indexOf('\n', i);
+            if (nl < 0) break;
+            i = nl + 1;
+        }
+        return count;
+    }
+
+    private static boolean anyFinds(List<HintedPattern> patterns, String text) {
+        for (HintedPattern p : patterns) if (p.find(text)) return true;
+        return false;
     }
 }
