@@ -49,7 +49,7 @@ public class TiergateFunctions implements ApplicationContextInitializer<GenericA
     static Gateway gateway() {
         LambdaSettings s = LambdaSettings.read();
         DynamoDbClient ddb = s.dynamoEndpoint().map(DynamoClients::local).orElseGet(DynamoClients::fromEnvironment);
-        Gateway g = Gateway.build(s.config(), ddb, StaticFleetRegistry.of(s.config(), s.replicas()), Clock.systemUTC(), Map.of());
+        Gateway g = Gateway.build(s.config(), ddb, StaticFleetRegistry.of(s.config(), s.replicas()), Clock.systemUTC(), Gateway::environment);
         s.adminKey().ifPresent(g::installBootstrapAdmin);
         return g;
     }

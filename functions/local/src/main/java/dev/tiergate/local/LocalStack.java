@@ -71,7 +71,7 @@ public final class LocalStack implements AutoCloseable {
             SimulatedFleet fleet = SimulatedFleet.start(config, options.replicasPerTier(), options.simBasePort(),
                     options.timeScale(), loopback);
             parts.add(fleet);
-            Gateway gateway = Gateway.build(config, ddb, StaticFleetRegistry.of(config, fleet.urls()), Clock.systemUTC(), Map.of());
+            Gateway gateway = Gateway.build(config, ddb, StaticFleetRegistry.of(config, fleet.urls()), Clock.systemUTC(), Gateway::environment);
             parts.add(gateway);
             gateway.installBootstrapAdmin(adminKey);
             LocalServer server = LocalServer.start(gateway.api(), new InetSocketAddress(loopback, options.port()));

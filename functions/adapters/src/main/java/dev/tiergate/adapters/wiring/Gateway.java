@@ -38,6 +38,11 @@ public final class Gateway implements AutoCloseable {
 
     public static final String BOOTSTRAP_ADMIN_KEY_ID = "key_bootstrap_admin";
 
+    /** The process environment as a secret source. */
+    public static Optional<String> environment(String name) {
+        return Optional.ofNullable(System.getenv(name));
+    }
+
     private final GatewayApi api;
     private final KeyStore keys;
     private final UsageLog usage;
@@ -58,10 +63,21 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * @param upstreamKeys API keys of upstreams that need one, by {@code host:port}
+     * @param secrets looks up the values of the config's {@code api_key_env} names (the process environment locally,
+     *                Secrets Manager-backed environment in AWS); a tier whose key is missing fails the start
      */
     public static Gateway build(TiergateConfig config, DynamoDbClient dynamo, FleetRegistry fleet, Clock clock,
-                                Map<String, String> upstreamKeys) {
+                                java.util.function.Function<String, Optional<String>> secrets) {
+        Map<String, String> upstreamKeys = new java.util.HashMap<>();
+        for (dev.tiergate.core.config.TierConfig t : config.tiers()) {
+            if (t.apiKeyEnv().isEmpty()) continue;
+            String name = t.apiKeyEnv().get();
+            String value = secrets.apply(name).filter(v -> !v.isBlank()).orElseThrow(() -> new IllegalStateException(
+                    "tier '" + t.name() + "' needs its upstream API key in " + name + ", which is not set"));
+            if (t.endpoint().isEmpty()) throw new IllegalStateException("tier '" + t.name() + "' has api_key_env but no endpoint");
+            java.net.URI e = t.endpoint().get();
+            upstreamKeys.put(e.getHost() + ":" + e.getPort(), value);
+        }
         ObjectMapper json = new ObjectMapper();
         DynamoDbEnhancedClient enhanced = DynamoDbEnhancedClient.builder().dynamoDbClient(dynamo).build();
         TableNames tables = TableNames.withPrefix(config.tablePrefix());
