@@ -221,8 +221,11 @@ class SimulatedReplicaTest {
 
     @Test
     void cutStreamEndsWithoutDone() throws Exception {
-        SimulatedReplica r = start(ReplicaSettings.builder("small").outputTokens(30, 30)
-                .faults(Faults.NONE.with(java.util.Map.of("cut_stream_rate", 1))));
+        // Real pacing (3 ms a token) so the client has consumed the first chunks before the cut half-way through;
+        // at time-scale 0 the cut can reach the client before it hands over any line.
+        SimulatedReplica r = SimulatedReplica.start(ReplicaSettings.builder("small").outputTokens(30, 30).interTokenMicros(3000)
+                .timeScale(1).faults(Faults.NONE.with(java.util.Map.of("cut_stream_rate", 1))).build());
+        replicas.add(r);
         List<String> seen = new ArrayList<>();
         assertThatThrownBy(() -> {
             HttpResponse<Stream<String>> res = http.send(HttpRequest.newBuilder(r.baseUrl().resolve("/v1/chat/completions"))
