@@ -31,6 +31,15 @@ public final class DynamoUsageLog implements UsageLog {
     }
 
     @Override
+    public List<UsageRecord> forOrgDay(String org, LocalDate day) {
+        List<UsageRecord> out = new ArrayList<>();
+        table.index(UsageItem.BY_ORG_DAY).query(QueryEnhancedRequest.builder()
+                        .queryConditional(QueryConditional.keyEqualTo(Key.builder().partitionValue(UsageItem.orgDay(org, day)).build())).build())
+                .forEach(page -> page.items().forEach(i -> out.add(i.toRecord())));
+        return out;
+    }
+
+    @Override
     public List<UsageRecord> forTeamDay(String team, LocalDate day) {
         List<UsageRecord> out = new ArrayList<>();
         table.query(QueryEnhancedRequest.builder()

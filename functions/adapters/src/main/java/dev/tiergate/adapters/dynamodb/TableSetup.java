@@ -19,7 +19,33 @@ public final class TableSetup {
 
     public static void createIfMissing(DynamoDbClient ddb, TableNames names) {
         create(ddb, names.keys(), "hash", null);
-        create(ddb, names.usage(), "pk", "sk");
+        createUsage(ddb, names.usage());
+        create(ddb, names.ledger(), "owner", "period");
+        create(ddb, names.reservations(), "request_id", null);
+        create(ddb, names.budgets(), "owner", null);
+        create(ddb, names.audit(), "pk", "sk");
+    }
+
+    /** The usage table, with the {@code by_org_day} index for organisation-wide and per-user reports. */
+    private static void createUsage(DynamoDbClient ddb, String table) {
+        try {
+            ddb.createTable(CreateTableRequest.builder().tableName(table).billingMode(BillingMode.PAY_PER_REQUEST)
+                    .attributeDefinitions(
+                            AttributeDefinition.builder().attributeName("pk").attributeType(ScalarAttributeType.S).build(),
+                            AttributeDefinition.builder().attributeName("sk").attributeType(ScalarAttributeType.S).build(),
+                            AttributeDefinition.builder().attributeName("org_day").attributeType(ScalarAttributeType.S).build())
+                    .keySchema(KeySchemaElement.builder().attributeName("pk").keyType(KeyType.HASH).build(),
+                            KeySchemaElement.builder().attributeName("sk").keyType(KeyType.RANGE).build())
+                    .globalSecondaryIndexes(software.amazon.awssdk.services.dynamodb.model.GlobalSecondaryIndex.builder()
+                            .indexName(UsageItem.BY_ORG_DAY)
+                            .keySchema(KeySchemaElement.builder().attributeName("org_day").keyType(KeyType.HASH).build(),
+                                    KeySchemaElement.builder().attributeName("sk").keyType(KeyType.RANGE).build())
+                            .projection(software.amazon.awssdk.services.dynamodb.model.Projection.builder()
+                                    .projectionType(software.amazon.awssdk.services.dynamodb.model.ProjectionType.ALL).build()).build())
+                    .build());
+        } catch (ResourceInUseException alreadyThere) {
+            // already created
+        }
     }
 
     private static void create(DynamoDbClient ddb, String table, String pk, String sk) {

@@ -18,7 +18,7 @@ import static software.amazon.awssdk.enhanced.dynamodb.mapper.StaticAttributeTag
  * A row of the usage table. Partitioned by team and UTC day ({@code team#<team>#<yyyy-mm-dd>}), sorted by time and
  * request id, which is how reports and chargeback read it. Cost is a DynamoDB number: exact decimal, never a float.
  */
-record UsageItem(String pk, String sk, String requestId, String timestamp, String keyId, String org, String team,
+record UsageItem(String pk, String sk, String orgDay, String requestId, String timestamp, String keyId, String org, String team,
                  String user, String tier, String model, Integer promptTokens, Integer completionTokens,
                  Integer cachedTokens, BigDecimal costUsd, Long latencyMs, Integer status, String outcome,
                  Boolean stream, String usageSource) {
@@ -27,10 +27,20 @@ record UsageItem(String pk, String sk, String requestId, String timestamp, Strin
         return "team#" + team + "#" + day;
     }
 
+    /** The organisation-wide day, the partition of the {@code by_org_day} index. */
+    static String orgDay(String org, LocalDate day) {
+        return "org#" + org + "#" + day;
+    }
+
+    static final String BY_ORG_DAY = "by_org_day";
+
     static final TableSchema<UsageItem> SCHEMA = StaticImmutableTableSchema.builder(UsageItem.class, Builder.class)
             .newItemBuilder(Builder::new, Builder::build)
             .addAttribute(String.class, a -> a.name("pk").getter(UsageItem::pk).setter(Builder::pk).tags(primaryPartitionKey()))
-            .addAttribute(String.class, a -> a.name("sk").getter(UsageItem::sk).setter(Builder::sk).tags(primarySortKey()))
+            .addAttribute(String.class, a -> a.name("sk").getter(UsageItem::sk).setter(Builder::sk).tags(primarySortKey(),
+                    software.amazon.awssdk.enhanced.dynamodb.mapper.StaticAttributeTags.secondarySortKey(BY_ORG_DAY)))
+            .addAttribute(String.class, a -> a.name("org_day").getter(UsageItem::orgDay).setter(Builder::orgDay)
+                    .tags(software.amazon.awssdk.enhanced.dynamodb.mapper.StaticAttributeTags.secondaryPartitionKey(BY_ORG_DAY)))
             .addAttribute(String.class, a -> a.name("request_id").getter(UsageItem::requestId).setter(Builder::requestId))
             .addAttribute(String.class, a -> a.name("timestamp").getter(UsageItem::timestamp).setter(Builder::timestamp))
             .addAttribute(String.class, a -> a.name("key_id").getter(UsageItem::keyId).setter(Builder::keyId))
@@ -52,7 +62,7 @@ record UsageItem(String pk, String sk, String requestId, String timestamp, Strin
 
     static UsageItem from(UsageRecord r) {
         LocalDate day = r.timestamp().atOffset(ZoneOffset.UTC).toLocalDate();
-        return new UsageItem(partition(r.team(), day), r.timestamp() + "#" + r.requestId(), r.requestId(),
+        return new UsageItem(partition(r.team(), day), r.timestamp() + "#" + r.requestId(), orgDay(r.org(), day), r.requestId(),
                 r.timestamp().toString(), r.keyId(), r.org(), r.team(), r.user(), r.tier(), r.model(),
                 r.tokens().promptTokens(), r.tokens().completionTokens(), r.tokens().cachedTokens(),
                 r.cost().amount().stripTrailingZeros(), r.latencyMs(), r.status(), r.outcome(), r.stream(), r.usageSource());
@@ -65,7 +75,7 @@ record UsageItem(String pk, String sk, String requestId, String timestamp, Strin
     }
 
     static final class Builder {
-        private String pk, sk, requestId, timestamp, keyId, org, team, user, tier, model, outcome, usageSource;
+        private String pk, sk, orgDay, requestId, timestamp, keyId, org, team, user, tier, model, outcome, usageSource;
         private Integer promptTokens, completionTokens, cachedTokens, status;
         private BigDecimal costUsd;
         private Long latencyMs;
@@ -73,6 +83,7 @@ record UsageItem(String pk, String sk, String requestId, String timestamp, Strin
 
         void pk(String v) { pk = v; }
         void sk(String v) { sk = v; }
+        void orgDay(String v) { orgDay = v; }
         void requestId(String v) { requestId = v; }
         void timestamp(String v) { timestamp = v; }
         void keyId(String v) { keyId = v; }
@@ -92,7 +103,7 @@ record UsageItem(String pk, String sk, String requestId, String timestamp, Strin
         void usageSource(String v) { usageSource = v; }
 
         UsageItem build() {
-            return new UsageItem(pk, sk, requestId, timestamp, keyId, org, team, user, tier, model, promptTokens,
+            return new UsageItem(pk, sk, orgDay, requestId, timestamp, keyId, org, team, user, tier, model, promptTokens,
                     completionTokens, cachedTokens, costUsd, latencyMs, status, outcome, stream, usageSource);
         }
     }

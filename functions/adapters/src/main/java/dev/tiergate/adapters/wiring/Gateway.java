@@ -1,7 +1,11 @@
 package dev.tiergate.adapters.wiring;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tiergate.adapters.dynamodb.DynamoBudgetLedger;
+import dev.tiergate.adapters.dynamodb.DynamoBudgetStore;
 import dev.tiergate.adapters.dynamodb.DynamoKeyStore;
+import dev.tiergate.core.budget.BudgetGuard;
+import dev.tiergate.core.budget.LoggedBudgetAlerts;
 import dev.tiergate.adapters.dynamodb.DynamoUsageLog;
 import dev.tiergate.adapters.dynamodb.TableNames;
 import dev.tiergate.adapters.http.HttpUpstream;
@@ -11,7 +15,10 @@ import dev.tiergate.core.auth.KeySecrets;
 import dev.tiergate.core.auth.Role;
 import dev.tiergate.core.config.TiergateConfig;
 import dev.tiergate.core.dispatch.ReplicaPicker;
+import dev.tiergate.adapters.dynamodb.DynamoAuditLog;
 import dev.tiergate.core.gateway.AdminApi;
+import dev.tiergate.core.gateway.BudgetAdminApi;
+import dev.tiergate.core.gateway.UsageReportApi;
 import dev.tiergate.core.gateway.ChatCompletions;
 import dev.tiergate.core.gateway.GatewayApi;
 import dev.tiergate.core.gateway.ModelCatalog;
@@ -81,16 +88,23 @@ public final class Gateway implements AutoCloseable {
         ObjectMapper json = new ObjectMapper();
         DynamoDbEnhancedClient enhanced = DynamoDbEnhancedClient.builder().dynamoDbClient(dynamo).build();
         TableNames tables = TableNames.withPrefix(config.tablePrefix());
-        KeyStore keys = new DynamoKeyStore(enhanced, tables.keys());
+        KeyStore keys = new DynamoKeyStore(enhanced, dynamo, tables.keys());
         UsageLog usage = new DynamoUsageLog(enhanced, tables.usage());
         HttpUpstream upstream = new HttpUpstream(Duration.ofSeconds(2), upstreamKeys);
         Authenticator auth = new Authenticator(keys, clock);
         Routing routing = Routing.build(config, upstream, fleet);
+        DynamoBudgetLedger ledger = new DynamoBudgetLedger(dynamo, tables);
+        DynamoBudgetStore budgets = new DynamoBudgetStore(enhanced, tables.budgets(), clock);
+        BudgetGuard guard = new BudgetGuard(config, budgets, ledger, routing.router(), clock, new LoggedBudgetAlerts());
         ChatCompletions chat = new ChatCompletions(auth, routing.router(), new ReplicaPicker(fleet), upstream,
-                usage, new TokenCounter(), config.gateway(), clock, json, config::teamAllowedTiers);
-        AdminApi admin = new AdminApi(config, keys, new KeySecrets(new SecureRandom()), fleet, clock, json);
+                guard, new TokenCounter(), config.gateway(), clock, json, config::teamAllowedTiers);
+        DynamoAuditLog audit = new DynamoAuditLog(dynamo, tables.audit());
+        AdminApi admin = new AdminApi(config, keys, new KeySecrets(new SecureRandom()), fleet, clock, json, audit);
+        BudgetAdminApi budgetApi = new BudgetAdminApi(budgets, ledger, guard, keys, config.organization(), audit, clock, json,
+                config.budgets().warnAt());
+        UsageReportApi usageApi = new UsageReportApi(usage, keys, config.organization(), clock, json);
         GatewayApi api = new GatewayApi(chat, new ModelCatalog(config, json, clock), admin,
-                new RouteApi(routing.router(), chat, json), auth, config.gateway(), json);
+                new RouteApi(routing.router(), chat, json), budgetApi, usageApi, auth, config.gateway(), json);
         return new Gateway(api, keys, usage, upstream, config, clock, routing);
     }
 

@@ -2,7 +2,17 @@ package dev.tiergate.core.config;
 
 import java.time.ZoneId;
 
-/** Defaults for budgets: the time zone their hour, day and month periods follow, and when to warn. */
-public record BudgetSettings(ZoneId timezone, double warnAt) {
-    public static final BudgetSettings DEFAULT = new BudgetSettings(ZoneId.of("UTC"), 0.8);
+/**
+ * How budgets are enforced.
+ *
+ * @param timezone        hour, day and month periods follow this zone (UTC by default)
+ * @param warnAt          a warning event when a scope reaches this share of a limit
+ * @param defaultMaxTokens the output tokens reserved (and set upstream) when a client sends no max_tokens, so that the
+ *                        reservation is a true upper bound
+ * @param reservationGraceMs how long after a request's own deadline its reservation may still be held before the
+ *                        sweeper releases it
+ * @param cacheSeconds    how long budget definitions are cached in each instance (a change applies within this time)
+ */
+public record BudgetSettings(ZoneId timezone, double warnAt, int defaultMaxTokens, long reservationGraceMs, int cacheSeconds) {
+    public static final BudgetSettings DEFAULT = new BudgetSettings(ZoneId.of("UTC"), 0.8, 4096, 30_000, 5);
 }

@@ -255,15 +255,19 @@ public final class ConfigLoader {
     }
 
     private static BudgetSettings budgets(ConfigNode n) {
-        ConfigNode.Fields f = n.fields("timezone", "warn_at");
+        ConfigNode.Fields f = n.fields("timezone", "warn_at", "default_max_tokens", "reservation_grace_ms", "cache_seconds");
+        BudgetSettings d = BudgetSettings.DEFAULT;
         ZoneId zone = f.get("timezone", c -> {
             try {
                 return ZoneId.of(c.string());
             } catch (DateTimeException e) {
                 throw c.error("unknown time zone '" + c.string() + "'");
             }
-        }, BudgetSettings.DEFAULT.timezone());
-        double warn = f.get("warn_at", c -> c.fraction(0.01, 1.0), BudgetSettings.DEFAULT.warnAt());
-        return new BudgetSettings(zone, warn);
+        }, d.timezone());
+        double warn = f.get("warn_at", c -> c.fraction(0.01, 1.0), d.warnAt());
+        int maxTokens = (int) f.get("default_max_tokens", c -> c.integer(1, 1_000_000), (long) d.defaultMaxTokens()).longValue();
+        long grace = f.get("reservation_grace_ms", c -> c.integer(0, 3_600_000), d.reservationGraceMs());
+        int cache = (int) f.get("cache_seconds", c -> c.integer(0, 3600), (long) d.cacheSeconds()).longValue();
+        return new BudgetSettings(zone, warn, maxTokens, grace, cache);
     }
 }

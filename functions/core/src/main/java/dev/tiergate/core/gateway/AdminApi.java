@@ -10,6 +10,7 @@ import dev.tiergate.core.auth.Role;
 import dev.tiergate.core.config.TierConfig;
 import dev.tiergate.core.config.TiergateConfig;
 import dev.tiergate.core.ports.FleetRegistry;
+import dev.tiergate.core.ports.AuditLog;
 import dev.tiergate.core.ports.KeyStore;
 import dev.tiergate.core.protocol.OpenAiError;
 
@@ -39,8 +40,13 @@ public final class AdminApi {
     private final Clock clock;
     private final ObjectMapper json;
     private final Responses responses;
+    private final AuditLog audit;
+    private final AdminAccess access;
 
-    public AdminApi(TiergateConfig config, KeyStore keys, KeySecrets secrets, FleetRegistry fleet, Clock clock, ObjectMapper json) {
+    public AdminApi(TiergateConfig config, KeyStore keys, KeySecrets secrets, FleetRegistry fleet, Clock clock, ObjectMapper json,
+                    AuditLog audit) {
+        this.audit = audit;
+        this.access = new AdminAccess(keys, config.organization());
         this.config = config;
         this.keys = keys;
         this.secrets = secrets;
@@ -102,9 +108,63 @@ public final class AdminApi {
         ApiKey key = new ApiKey(secrets.newKeyId(), KeySecrets.hash(secret), config.organization(), team, user, role,
                 allowed, now, expires, false);
         keys.create(key);
+        audit.record(new AuditLog.Entry(now, caller.id(), caller.role().wire(), "key.create", key.id(), Optional.empty(), Optional.of(describe(key))));
         ObjectNode out = describe(key);
         out.put("key", secret);
         return responses.json(201, out, Map.of(Responses.REQUEST_ID, requestId));
+    }
+
+    /** {@code GET /admin/keys?team=}: the keys an admin may manage (never their secrets or hashes). */
+    public ApiResponse listKeys(ApiKey caller, Optional<String> team, String requestId) {
+        Optional<String> scope = switch (caller.role()) {
+            case ORG_ADMIN -> team;
+            case TEAM_ADMIN -> {
+                if (team.isPresent() && !team.get().equals(caller.team())) {
+                    throw OpenAiError.forbidden("A team admin may list the keys of team '" + caller.team() + "' only.").failure();
+                }
+                yield Optional.of(caller.team());
+            }
+            case USER -> throw OpenAiError.forbidden("Only admin keys may list keys.").failure();
+        };
+        ObjectNode root = json.createObjectNode();
+        root.put("object", "list");
+        ArrayNode data = root.putArray("data");
+        for (ApiKey k : keys.list(scope)) {
+            if (k.id().equals(caller.id()) || caller.role() == Role.ORG_ADMIN || k.role() != Role.ORG_ADMIN) {
+                ObjectNode d = describe(k);
+                d.put("revoked", k.revoked());
+                data.add(d);
+            }
+        }
+        return responses.json(200, root, Map.of(Responses.REQUEST_ID, requestId));
+    }
+
+    /** {@code DELETE /admin/keys/{id}}: revokes at once; every instance reads keys on each request. */
+    public ApiResponse revoke(ApiKey caller, String id, String requestId) {
+        ApiKey k = access.manageableKey(caller, id);
+        ApiKey revoked = new ApiKey(k.id(), k.secretHash(), k.org(), k.team(), k.user(), k.role(), k.allowedTiers(),
+                k.createdAt(), k.expiresAt(), true);
+        keys.put(revoked);
+        audit.record(new AuditLog.Entry(clock.instant(), caller.id(), caller.role().wire(), "key.revoke", k.id(),
+                Optional.of(describe(k)), Optional.of(describe(revoked).put("revoked", true))));
+        ObjectNode out = describe(revoked);
+        out.put("revoked", true);
+        return responses.json(200, out, Map.of(Responses.REQUEST_ID, requestId));
+    }
+
+    /** {@code POST /admin/keys/{id}/rotate}: a new secret for the same key id; the old secret stops working. */
+    public ApiResponse rotate(ApiKey caller, String id, String requestId) {
+        ApiKey k = access.manageableKey(caller, id);
+        if (k.revoked()) throw OpenAiError.invalidRequest("Key '" + id + "' is revoked; create a new one.", "id").failure();
+        String secret = secrets.newSecret();
+        ApiKey rotated = new ApiKey(k.id(), KeySecrets.hash(secret), k.org(), k.team(), k.user(), k.role(), k.allowedTiers(),
+                clock.instant(), k.expiresAt(), false);
+        keys.rotate(k, rotated);
+        audit.record(new AuditLog.Entry(clock.instant(), caller.id(), caller.role().wire(), "key.rotate", k.id(),
+                Optional.of(describe(k)), Optional.of(describe(rotated))));
+        ObjectNode out = describe(rotated);
+        out.put("key", secret);
+        return responses.json(200, out, Map.of(Responses.REQUEST_ID, requestId));
     }
 
     /** {@code GET /admin/fleet}: each tier with its endpoint or the replicas serving it. */

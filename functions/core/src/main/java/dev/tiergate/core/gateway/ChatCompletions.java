@@ -12,7 +12,9 @@ import dev.tiergate.core.dispatch.ReplicaPicker;
 import dev.tiergate.core.money.TierPricing;
 import dev.tiergate.core.money.TokenUsage;
 import dev.tiergate.core.money.Usd;
-import dev.tiergate.core.ports.UsageLog;
+import dev.tiergate.core.budget.BudgetDecision;
+import dev.tiergate.core.budget.BudgetGuard;
+import dev.tiergate.core.budget.Reservation;
 import dev.tiergate.core.ports.Upstream;
 import dev.tiergate.core.protocol.ChatRequest;
 import dev.tiergate.core.protocol.OpenAiError;
@@ -46,7 +48,7 @@ public final class ChatCompletions {
     private final TierRouter router;
     private final ReplicaPicker replicas;
     private final Upstream upstream;
-    private final UsageLog usageLog;
+    private final BudgetGuard guard;
     private final TokenCounter tokens;
     private final GatewaySettings settings;
     private final Clock clock;
@@ -58,14 +60,14 @@ public final class ChatCompletions {
      * @param teamAllowed the tiers a team may use (empty: all)
      */
     public ChatCompletions(Authenticator auth, TierRouter router, ReplicaPicker replicas, Upstream upstream,
-                           UsageLog usageLog, TokenCounter tokens, GatewaySettings settings, Clock clock, ObjectMapper json,
+                           BudgetGuard guard, TokenCounter tokens, GatewaySettings settings, Clock clock, ObjectMapper json,
                            java.util.function.Function<String, java.util.List<String>> teamAllowed) {
         this.teamAllowed = teamAllowed;
         this.auth = auth;
         this.router = router;
         this.replicas = replicas;
         this.upstream = upstream;
-        this.usageLog = usageLog;
+        this.guard = guard;
         this.tokens = tokens;
         this.settings = settings;
         this.clock = clock;
@@ -73,23 +75,63 @@ public final class ChatCompletions {
         this.responses = new Responses(json);
     }
 
-    /** Everything known about one request once it is routed; what its usage record is built from. */
-    private record Dispatch(String requestId, ApiKey caller, ChatRequest chat, RouteDecision route, Instant start) {
+    /** Everything known about one request once it is routed and its money held; what its usage record is built from. */
+    private static final class Dispatch {
+        final String requestId;
+        final ApiKey caller;
+        final ChatRequest chat;
+        final RouteDecision route;
+        final Instant start;
+        final Reservation reservation;
+        final Optional<String> downgradedFrom;
+        /** Set once the usage record is written (settled or released), so a request is never recorded twice. */
+        volatile boolean recorded;
+
+        Dispatch(String requestId, ApiKey caller, ChatRequest chat, RouteDecision route, Instant start, Reservation reservation,
+                 Optional<String> downgradedFrom) {
+            this.requestId = requestId;
+            this.caller = caller;
+            this.chat = chat;
+            this.route = route;
+            this.start = start;
+            this.reservation = reservation;
+            this.downgradedFrom = downgradedFrom;
+        }
+
         TierConfig tier() {
             return route.tier();
         }
+
+        String requestId() { return requestId; }
+        ApiKey caller() { return caller; }
+        ChatRequest chat() { return chat; }
+        RouteDecision route() { return route; }
+        Instant start() { return start; }
     }
 
     public ApiResponse handle(ApiRequest request, String requestId) {
         ApiKey caller = auth.authenticate(request);
         ChatRequest chat = ChatRequest.from(parse(request.body()));
-        RouteDecision route = router.route(routingRequest(caller, chat, request));
+        RoutingRequest rr = routingRequest(caller, chat, request);
+        RouteDecision routed = router.route(rr);
         Instant start = clock.instant();
-        Dispatch d = new Dispatch(requestId, caller, chat, route, start);
-        URI url = replicas.pick(route.tier().name()).resolve("/v1/chat/completions");
-        byte[] body = upstreamBody(chat, route.model());
         Instant deadline = start.plusMillis(settings.requestTimeoutMs());
-        return chat.stream() ? stream(d, url, body, deadline) : whole(d, url, body, deadline);
+        Dispatch d = switch (guard.decide(caller, rr, routed, requestId, deadline)) {
+            case BudgetDecision.Reject r -> throw r.error().failure();
+            case BudgetDecision.Allow a -> new Dispatch(requestId, caller, chat, a.route(), start, a.reservation(), Optional.empty());
+            case BudgetDecision.Downgrade g -> new Dispatch(requestId, caller, chat, g.route(), start, g.reservation(), Optional.of(g.fromTier()));
+        };
+        try {
+            URI url = replicas.pick(d.tier().name()).resolve("/v1/chat/completions");
+            byte[] body = upstreamBody(chat, d.route().model(), guard.outputTokens(rr, d.tier()));
+            return chat.stream() ? stream(d, url, body, deadline) : whole(d, url, body, deadline);
+        } catch (OpenAiError.Failure f) {
+            if (!d.recorded) record(d, TokenUsage.NONE, f.error().status(), "rejected", "upstream");
+            throw f;
+        } catch (RuntimeException e) {
+            if (!d.recorded) record(d, TokenUsage.NONE, 500, "gateway_error", "upstream");
+            throw e;
+        }
     }
 
     private JsonNode parse(byte[] body) {
@@ -114,10 +156,12 @@ public final class ChatCompletions {
                 caller.allowedTiers(), teamAllowed.apply(caller.team()), caller.team(), caller.user(), Optional.empty());
     }
 
-    private byte[] upstreamBody(ChatRequest chat, String model) {
+    /** The body the upstream gets: the tier's model, no tiergate fields, and the output bound the budget reserved. */
+    private byte[] upstreamBody(ChatRequest chat, String model, int outputTokens) {
         ObjectNode body = chat.body().deepCopy();
         body.remove(RouteConstraints.BODY_FIELD);
         body.put("model", model);
+        if (chat.maxTokens().isEmpty()) body.put("max_tokens", outputTokens);
         if (chat.stream()) {
             JsonNode so = body.get("stream_options");
             ObjectNode options = so instanceof ObjectNode o ? o : body.putObject("stream_options");
@@ -285,12 +329,20 @@ public final class ChatCompletions {
         }
     }
 
+    /**
+     * Writes the request's usage record together with its settlement (tokens were produced) or release (none were),
+     * in one ledger write; a request is recorded once whatever path it takes.
+     */
     private Usd record(Dispatch d, TokenUsage used, int status, String outcome, String source) {
         Usd cost = TierPricing.cost(d.tier().prices(), used);
+        if (d.recorded) return cost;
+        d.recorded = true;
         long latency = Duration.between(d.start(), clock.instant()).toMillis();
         ApiKey k = d.caller();
-        usageLog.record(new UsageRecord(d.requestId(), d.start(), k.id(), k.org(), k.team(), k.user(), d.tier().name(),
-                d.route().model(), used, cost, latency, status, outcome, d.chat().stream(), source));
+        UsageRecord usage = new UsageRecord(d.requestId(), d.start(), k.id(), k.org(), k.team(), k.user(), d.tier().name(),
+                d.route().model(), used, cost, latency, status, outcome, d.chat().stream(), source);
+        if (used.totalTokens() > 0) guard.settle(d.reservation, usage);
+        else guard.release(d.reservation, usage);
         return cost;
     }
 
@@ -303,6 +355,7 @@ public final class ChatCompletions {
             h.put(Responses.COMPLEXITY_SCORE, Double.toString(c.score()));
         });
         d.route().shadowOf().ifPresent(t -> h.put(Responses.SHADOW_TIER, t.name()));
+        d.downgradedFrom.ifPresent(t -> h.put(Responses.DOWNGRADED_FROM, t));
         if (!d.route().model().equals(d.tier().model())) h.put(Responses.MODEL, d.route().model());
         return h;
     }

@@ -22,12 +22,16 @@ public final class GatewayApi {
     private final ModelCatalog models;
     private final AdminApi admin;
     private final RouteApi route;
+    private final BudgetAdminApi budgets;
+    private final UsageReportApi usage;
     private final Authenticator auth;
     private final GatewaySettings settings;
     private final Responses responses;
 
-    public GatewayApi(ChatCompletions chat, ModelCatalog models, AdminApi admin, RouteApi route, Authenticator auth,
-                      GatewaySettings settings, ObjectMapper json) {
+    public GatewayApi(ChatCompletions chat, ModelCatalog models, AdminApi admin, RouteApi route, BudgetAdminApi budgets,
+                      UsageReportApi usage, Authenticator auth, GatewaySettings settings, ObjectMapper json) {
+        this.budgets = budgets;
+        this.usage = usage;
         this.chat = chat;
         this.route = route;
         this.models = models;
@@ -76,17 +80,52 @@ public final class GatewayApi {
                 only(r, "GET", path);
                 yield responses.json(200, new ObjectMapper().createObjectNode().put("status", "ok"), Map.of(Responses.REQUEST_ID, id));
             }
-            case "/admin/keys" -> {
-                only(r, "POST", path);
-                requireJson(r);
-                yield admin.createKey(auth.authenticate(r), r.body(), id);
+            case "/admin/keys" -> switch (r.method()) {
+                case "POST" -> {
+                    requireJson(r);
+                    yield admin.createKey(auth.authenticate(r), r.body(), id);
+                }
+                case "GET" -> admin.listKeys(auth.authenticate(r), java.util.Optional.ofNullable(r.query().get("team")), id);
+                default -> throw OpenAiError.methodNotAllowed(r.method(), path).failure();
+            };
+            case "/admin/usage" -> {
+                only(r, "GET", path);
+                yield usage.report(auth.authenticate(r), r.query(), id);
             }
             case "/admin/fleet" -> {
                 only(r, "GET", path);
                 yield admin.fleet(auth.authenticate(r), id);
             }
-            default -> throw OpenAiError.notFound("No route for " + r.method() + " " + r.path() + ".").failure();
+            default -> parameterised(r, path, id);
         };
+    }
+
+    /** Routes with ids in the path: {@code /admin/keys/{id}}, {@code /admin/keys/{id}/rotate}, {@code /admin/budgets/{scope}/{id}}. */
+    private ApiResponse parameterised(ApiRequest r, String path, String id) {
+        String[] p = path.substring(1).split("/");
+        if (p.length == 3 && p[0].equals("admin") && p[1].equals("keys")) {
+            only(r, "DELETE", path);
+            return admin.revoke(auth.authenticate(r), decode(p[2]), id);
+        }
+        if (p.length == 4 && p[0].equals("admin") && p[1].equals("keys") && p[3].equals("rotate")) {
+            only(r, "POST", path);
+            return admin.rotate(auth.authenticate(r), decode(p[2]), id);
+        }
+        if (p.length == 4 && p[0].equals("admin") && p[1].equals("budgets")) {
+            return switch (r.method()) {
+                case "PUT" -> {
+                    requireJson(r);
+                    yield budgets.put(auth.authenticate(r), p[2], decode(p[3]), r.body(), id);
+                }
+                case "GET" -> budgets.get(auth.authenticate(r), p[2], decode(p[3]), id);
+                default -> throw OpenAiError.methodNotAllowed(r.method(), path).failure();
+            };
+        }
+        throw OpenAiError.notFound("No route for " + r.method() + " " + r.path() + ".").failure();
+    }
+
+    private static String decode(String segment) {
+        return java.net.URLDecoder.decode(segment, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static void only(ApiRequest r, String method, String path) {

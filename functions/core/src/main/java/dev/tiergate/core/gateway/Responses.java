@@ -19,6 +19,7 @@ public final class Responses {
     public static final String COMPLEXITY_SCORE = "x-tiergate-complexity-score";
     public static final String SHADOW_TIER = "x-tiergate-shadow-tier";
     public static final String MODEL = "x-tiergate-model";
+    public static final String DOWNGRADED_FROM = "x-tiergate-downgraded-from";
 
     private final ObjectMapper json;
 

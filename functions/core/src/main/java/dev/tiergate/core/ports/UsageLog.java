@@ -12,4 +12,7 @@ public interface UsageLog {
 
     /** One team's records for one UTC day, oldest first. */
     List<UsageRecord> forTeamDay(String team, LocalDate day);
+
+    /** The whole organisation's records for one UTC day. */
+    List<UsageRecord> forOrgDay(String org, LocalDate day);
 }

@@ -1,0 +1,296 @@
+package dev.tiergate.adapters.dynamodb;
+
+import dev.tiergate.core.budget.BudgetCalendar;
+import dev.tiergate.core.budget.BudgetLedger;
+import dev.tiergate.core.budget.BudgetPolicy;
+import dev.tiergate.core.budget.LedgerRow;
+import dev.tiergate.core.budget.Period;
+import dev.tiergate.core.budget.PeriodState;
+import dev.tiergate.core.budget.Reservation;
+import dev.tiergate.core.budget.Scope;
+import dev.tiergate.core.budget.ScopeRef;
+import dev.tiergate.core.money.Usd;
+import dev.tiergate.core.usage.UsageRecord;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.Delete;
+import software.amazon.awssdk.services.dynamodb.model.GetItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.Put;
+import software.amazon.awssdk.services.dynamodb.model.ScanRequest;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+import software.amazon.awssdk.services.dynamodb.model.Update;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
+
+/**
+ * The ledger in DynamoDB. A row per (scope, period) keeps {@code committed} = spent + reserved, so that one condition
+ * ({@code committed <= limit - amount}; DynamoDB conditions cannot add) guards each limit. Reserve, settle and release
+ * are each one {@code TransactWriteItems}: every row and the reservation record change together or not at all, and
+ * settle/release write the usage record in the same transaction, so the ledger equals the usage records exactly.
+ * The Enhanced Client cannot express ADD with a condition inside a transaction; this is the low-level client.
+ */
+public final class DynamoBudgetLedger implements BudgetLedger {
+
+    private static final System.Logger LOG = System.getLogger(DynamoBudgetLedger.class.getName());
+    private static final int MAX_ATTEMPTS = 40;
+
+    private final DynamoDbClient ddb;
+    private final TableNames tables;
+
+    public DynamoBudgetLedger(DynamoDbClient ddb, TableNames tables) {
+        this.ddb = ddb;
+        this.tables = tables;
+    }
+
+    private static AttributeValue s(String v) {
+        return AttributeValue.fromS(v);
+    }
+
+    private static AttributeValue n(BigDecimal v) {
+        return AttributeValue.fromN(v.stripTrailingZeros().toPlainString());
+    }
+
+    private static AttributeValue n(long v) {
+        return AttributeValue.fromN(Long.toString(v));
+    }
+
+    private Map<String, AttributeValue> rowKey(ScopeRef owner, String periodKey) {
+        return Map.of("owner", s(owner.key()), "period", s(periodKey));
+    }
+
+    /** Hour rows expire after 40 days, day rows after 400; month rows are kept. */
+    private static long expiry(LedgerRow row) {
+        return switch (row.period()) {
+            case HOUR -> row.resetsAt().plus(40, ChronoUnit.DAYS).getEpochSecond();
+            case DAY -> row.resetsAt().plus(400, ChronoUnit.DAYS).getEpochSecond();
+            default -> row.resetsAt().plus(3650, ChronoUnit.DAYS).getEpochSecond();
+        };
+    }
+
+    @Override
+    public Hold reserve(Reservation r) {
+        BigDecimal a = r.amount().amount();
+        for (LedgerRow row : r.rows()) {
+            // A limit smaller than the amount itself needs no round trip.
+            if (row.limit().isPresent() && row.limit().get().amount().compareTo(a) < 0) return new Refused(row);
+        }
+        List<TransactWriteItem> items = new ArrayList<>();
+        items.add(TransactWriteItem.builder().put(Put.builder().tableName(tables.reservations()).item(reservationItem(r))
+                .conditionExpression("attribute_not_exists(request_id)").build()).build());
+        for (LedgerRow row : r.rows()) {
+            Map<String, AttributeValue> values = new HashMap<>();
+            values.put(":a", n(a));
+            values.put(":exp", n(expiry(row)));
+            Update.Builder u = Update.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
+                    .updateExpression("ADD committed :a, reserved :a SET expires_at = if_not_exists(expires_at, :exp)");
+            if (row.limit().isPresent()) {
+                values.put(":max", n(row.limit().get().amount().subtract(a)));
+                u.conditionExpression("attribute_not_exists(committed) OR committed <= :max");
+            }
+            items.add(TransactWriteItem.builder().update(u.expressionAttributeValues(values).build()).build());
+        }
+        try {
+            transact(items, () -> "reserve " + r.requestId());
+            return new Held(r);
+        } catch (TransactionCanceledException e) {
+            List<CancellationReason> reasons = e.cancellationReasons();
+            for (int i = 1; i < reasons.size(); i++) {
+                if ("ConditionalCheckFailed".equals(reasons.get(i).code())) return new Refused(r.rows().get(i - 1));
+            }
+            if (!reasons.isEmpty() && "ConditionalCheckFailed".equals(reasons.get(0).code())) {
+                throw new IllegalStateException("request id " + r.requestId() + " already holds a reservation");
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void settle(Reservation r, UsageRecord usage) {
+        finish(r, usage, usage.cost().amount(), "settle");
+    }
+
+    @Override
+    public void release(Reservation r, UsageRecord usage) {
+        finish(r, usage, usage.cost().amount(), "release");
+    }
+
+    /** Replaces the held amount by {@code actual} on every row, drops the reservation and writes the usage record. */
+    private void finish(Reservation r, UsageRecord usage, BigDecimal actual, String what) {
+        BigDecimal a = r.amount().amount();
+        List<TransactWriteItem> items = new ArrayList<>();
+        items.add(TransactWriteItem.builder().delete(Delete.builder().tableName(tables.reservations())
+                .key(Map.of("request_id", s(r.requestId()))).conditionExpression("attribute_exists(request_id)").build()).build());
+        for (LedgerRow row : r.rows()) {
+            items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
+                    .updateExpression("ADD committed :d, reserved :neg, spent :s")
+                    .expressionAttributeValues(Map.of(":d", n(actual.subtract(a)), ":neg", n(a.negate()), ":s", n(actual))).build()).build());
+        }
+        items.add(usagePut(usage));
+        try {
+            transact(items, () -> what + " " + r.requestId());
+        } catch (TransactionCanceledException e) {
+            List<CancellationReason> reasons = e.cancellationReasons();
+            boolean reservationGone = !reasons.isEmpty() && "ConditionalCheckFailed".equals(reasons.get(0).code());
+            boolean usageThere = !reasons.isEmpty() && "ConditionalCheckFailed".equals(reasons.getLast().code());
+            if (usageThere) return; // already settled: a second settle must not count twice
+            if (!reservationGone) throw e;
+            // The sweeper gave the hold back (the request outlived its deadline): charge what was produced anyway.
+            LOG.log(System.Logger.Level.WARNING, "request {0} finished after its reservation was swept; charging {1}", r.requestId(), actual);
+            List<TransactWriteItem> late = new ArrayList<>();
+            for (LedgerRow row : r.rows()) {
+                late.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
+                        .updateExpression("ADD committed :s, spent :s").expressionAttributeValues(Map.of(":s", n(actual))).build()).build());
+            }
+            late.add(usagePut(usage));
+            try {
+                transact(late, () -> "late " + what + " " + r.requestId());
+            } catch (TransactionCanceledException again) {
+                if (!"ConditionalCheckFailed".equals(again.cancellationReasons().getLast().code())) throw again;
+            }
+        }
+    }
+
+    private TransactWriteItem usagePut(UsageRecord usage) {
+        return TransactWriteItem.builder().put(Put.builder().tableName(tables.usage())
+                .item(UsageItem.SCHEMA.itemToMap(UsageItem.from(usage), true))
+                .conditionExpression("attribute_not_exists(pk)").build()).build();
+    }
+
+    @Override
+    public List<Reservation> expired(Instant now, int max) {
+        List<Reservation> out = new ArrayList<>();
+        Map<String, AttributeValue> start = null;
+        do {
+            ScanRequest.Builder b = ScanRequest.builder().tableName(tables.reservations()).consistentRead(true)
+                    .filterExpression("deadline_ms < :now").expressionAttributeValues(Map.of(":now", n(now.toEpochMilli())));
+            if (start != null) b.exclusiveStartKey(start);
+            var page = ddb.scan(b.build());
+            for (Map<String, AttributeValue> item : page.items()) {
+                out.add(fromItem(item));
+                if (out.size() >= max) return out;
+            }
+            start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+        } while (start != null);
+        return out;
+    }
+
+    @Override
+    public boolean releaseStale(Reservation r) {
+        BigDecimal a = r.amount().amount();
+        List<TransactWriteItem> items = new ArrayList<>();
+        items.add(TransactWriteItem.builder().delete(Delete.builder().tableName(tables.reservations())
+                .key(Map.of("request_id", s(r.requestId())))
+                .conditionExpression("attribute_exists(request_id) AND deadline_ms < :now")
+                .expressionAttributeValues(Map.of(":now", n(Instant.now().toEpochMilli()))).build()).build());
+        for (LedgerRow row : r.rows()) {
+            items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
+                    .updateExpression("ADD committed :neg, reserved :neg").expressionAttributeValues(Map.of(":neg", n(a.negate()))).build()).build());
+        }
+        try {
+            transact(items, () -> "sweep " + r.requestId());
+            return true;
+        } catch (TransactionCanceledException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public List<PeriodState> state(ScopeRef owner, Instant at, BudgetCalendar calendar, Optional<BudgetPolicy> policy) {
+        List<PeriodState> out = new ArrayList<>();
+        for (Period p : new Period[]{Period.HOUR, Period.DAY, Period.MONTH}) {
+            String key = calendar.periodKey(p, at);
+            GetItemResponse res = ddb.getItem(b -> b.tableName(tables.ledger()).key(rowKey(owner, key)).consistentRead(true));
+            BigDecimal spent = number(res.item(), "spent");
+            BigDecimal reserved = number(res.item(), "reserved");
+            out.add(new PeriodState(p, key, new Usd(spent), new Usd(reserved), policy.flatMap(x -> x.limit(p)), calendar.resetsAt(p, at)));
+        }
+        return out;
+    }
+
+    @Override
+    public boolean markWarned(LedgerRow row) {
+        try {
+            ddb.updateItem(UpdateItemRequest.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
+                    .updateExpression("SET warned = :t").conditionExpression("attribute_not_exists(warned)")
+                    .expressionAttributeValues(Map.of(":t", AttributeValue.fromBool(true))).build());
+            return true;
+        } catch (ConditionalCheckFailedException already) {
+            return false;
+        }
+    }
+
+    @Override
+    public Usd committed(LedgerRow row) {
+        return new Usd(committed(row.owner(), row.periodKey()));
+    }
+
+    /** The committed amount of one row (spent + reserved). */
+    public BigDecimal committed(ScopeRef owner, String periodKey) {
+        return number(ddb.getItem(b -> b.tableName(tables.ledger()).key(rowKey(owner, periodKey)).consistentRead(true)).item(), "committed");
+    }
+
+    private static BigDecimal number(Map<String, AttributeValue> item, String name) {
+        AttributeValue v = item == null ? null : item.get(name);
+        return v == null || v.n() == null ? BigDecimal.ZERO : new BigDecimal(v.n());
+    }
+
+    /** Runs a transaction, retrying with jittered backoff while other transactions hold the same rows. */
+    private void transact(List<TransactWriteItem> items, Supplier<String> what) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                ddb.transactWriteItems(TransactWriteItemsRequest.builder().transactItems(items).build());
+                return;
+            } catch (TransactionCanceledException e) {
+                boolean conflict = e.cancellationReasons().stream().anyMatch(r -> "TransactionConflict".equals(r.code()));
+                boolean failedCondition = e.cancellationReasons().stream().anyMatch(r -> "ConditionalCheckFailed".equals(r.code()));
+                if (!conflict || failedCondition || attempt >= MAX_ATTEMPTS) throw e;
+            } catch (software.amazon.awssdk.services.dynamodb.model.TransactionInProgressException e) {
+                if (attempt >= MAX_ATTEMPTS) throw e;
+            }
+            try {
+                Thread.sleep(ThreadLocalRandom.current().nextLong(1, Math.min(50, 2L << Math.min(attempt, 5))));
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted during " + what.get(), ie);
+            }
+        }
+    }
+
+    private Map<String, AttributeValue> reservationItem(Reservation r) {
+        List<AttributeValue> rows = new ArrayList<>();
+        for (LedgerRow row : r.rows()) {
+            rows.add(AttributeValue.fromM(Map.of("owner", s(row.owner().key()), "period", s(row.period().wire()), "key", s(row.periodKey()),
+                    "resets_at", s(row.resetsAt().toString()))));
+        }
+        return Map.of("request_id", s(r.requestId()), "amount", n(r.amount().amount()), "deadline_ms", n(r.deadline().toEpochMilli()),
+                "rows", AttributeValue.fromL(rows), "expires_at", n(r.deadline().plus(1, ChronoUnit.DAYS).getEpochSecond()));
+    }
+
+    private static Reservation fromItem(Map<String, AttributeValue> item) {
+        List<LedgerRow> rows = new ArrayList<>();
+        for (AttributeValue v : item.get("rows").l()) {
+            Map<String, AttributeValue> m = v.m();
+            String owner = m.get("owner").s();
+            int hash = owner.indexOf('#');
+            ScopeRef ref = new ScopeRef(Scope.fromWire(owner.substring(0, hash)).orElseThrow(), owner.substring(hash + 1));
+            rows.add(new LedgerRow(ref, Period.fromWire(m.get("period").s()).orElseThrow(), m.get("key").s(), Optional.empty(),
+                    Instant.parse(m.get("resets_at").s())));
+        }
+        return new Reservation(item.get("request_id").s(), new Usd(new BigDecimal(item.get("amount").n())), rows,
+                Instant.ofEpochMilli(Long.parseLong(item.get("deadline_ms").n())));
+    }
+}

@@ -1,0 +1,207 @@
+package dev.tiergate.core.budget;
+
+import dev.tiergate.core.auth.ApiKey;
+import dev.tiergate.core.config.BudgetSettings;
+import dev.tiergate.core.config.TierConfig;
+import dev.tiergate.core.config.TiergateConfig;
+import dev.tiergate.core.money.Usd;
+import dev.tiergate.core.protocol.OpenAiError;
+import dev.tiergate.core.routing.RouteDecision;
+import dev.tiergate.core.routing.RoutingRequest;
+import dev.tiergate.core.routing.TierRouter;
+import dev.tiergate.core.usage.UsageRecord;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Decides whether a routed request may spend: estimates its worst-case cost, checks per-request limits, and holds
+ * that amount on every scope and period in one atomic ledger write. When a scope's budget says downgrade, a refused
+ * request is routed again at most to the next cheaper tier and tried there; otherwise it is refused with the scope,
+ * the period and when it resets.
+ */
+public final class BudgetGuard {
+
+    private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
+    private static final Period[] ROW_PERIODS = {Period.HOUR, Period.DAY, Period.MONTH};
+
+    private final TiergateConfig config;
+    private final BudgetStore store;
+    private final BudgetLedger ledger;
+    private final BudgetCalendar calendar;
+    private final TierRouter router;
+    private final Clock clock;
+    private final BudgetAlerts alerts;
+    private final Map<ScopeRef, Cached> cache = new ConcurrentHashMap<>();
+
+    private record Cached(Optional<BudgetPolicy> policy, Instant until) {}
+
+    public BudgetGuard(TiergateConfig config, BudgetStore store, BudgetLedger ledger, TierRouter router, Clock clock,
+                       BudgetAlerts alerts) {
+        this.alerts = alerts;
+        this.config = config;
+        this.store = store;
+        this.ledger = ledger;
+        this.calendar = new BudgetCalendar(config.budgets().timezone());
+        this.router = router;
+        this.clock = clock;
+    }
+
+    public BudgetCalendar calendar() {
+        return calendar;
+    }
+
+    /** The output tokens a request may produce on a tier, and so what is reserved and asked of the upstream. */
+    public int outputTokens(RoutingRequest r, TierConfig tier) {
+        BudgetSettings b = config.budgets();
+        int room = Math.max(1, tier.contextWindow() - r.promptTokens());
+        return r.maxTokens().orElse(Math.min(b.defaultMaxTokens(), room));
+    }
+
+    /**
+     * The worst case on a tier: every prompt token uncached, with a margin because the tier's tokenizer may count a
+     * little differently from ours (15% and 16 tokens), and every output token produced.
+     */
+    public static Usd estimate(TierConfig tier, int promptTokens, int outputTokens) {
+        long prompt = (long) Math.ceil(promptTokens * 1.15) + 16;
+        BigDecimal v = tier.prices().inputPerMillion().multiply(BigDecimal.valueOf(prompt))
+                .add(tier.prices().outputPerMillion().multiply(BigDecimal.valueOf(outputTokens)));
+        return new Usd(v.divide(MILLION));
+    }
+
+    public BudgetDecision decide(ApiKey caller, RoutingRequest request, RouteDecision route, String requestId, Instant deadline) {
+        Instant now = clock.instant();
+        List<ScopeRef> owners = ScopeRef.of(caller);
+        List<Optional<BudgetPolicy>> policies = new ArrayList<>();
+        for (ScopeRef o : owners) policies.add(policy(o, now));
+        RouteDecision current = route;
+        ScopeRef because = null;
+        while (true) {
+            Usd amount = estimate(current.tier(), request.promptTokens(), outputTokens(request, current.tier()));
+            Optional<ScopeRef> perRequest = Optional.empty();
+            for (int i = 0; i < owners.size(); i++) {
+                Optional<Usd> cap = policies.get(i).flatMap(p -> p.limit(Period.REQUEST));
+                if (cap.isPresent() && amount.compareTo(cap.get()) > 0) {
+                    perRequest = Optional.of(owners.get(i));
+                    break;
+                }
+            }
+            LedgerRow refused = null;
+            Optional<BudgetPolicy> refusedPolicy = Optional.empty();
+            if (perRequest.isPresent()) {
+                int i = owners.indexOf(perRequest.get());
+                refusedPolicy = policies.get(i);
+                if (refusedPolicy.get().action() != BudgetPolicy.Action.DOWNGRADE) {
+                    return new BudgetDecision.Reject(perRequestError(perRequest.get(), amount, refusedPolicy.get().limit(Period.REQUEST).get()));
+                }
+            } else {
+                List<LedgerRow> rows = new ArrayList<>();
+                for (int i = 0; i < owners.size(); i++) {
+                    for (Period p : ROW_PERIODS) {
+                        Optional<Usd> limit = policies.get(i).flatMap(pol -> pol.limit(p));
+                        rows.add(new LedgerRow(owners.get(i), p, calendar.periodKey(p, now), limit, calendar.resetsAt(p, now)));
+                    }
+                }
+                Reservation reservation = new Reservation(requestId, amount, rows,
+                        deadline.plusMillis(config.budgets().reservationGraceMs()));
+                switch (ledger.reserve(reservation)) {
+                    case BudgetLedger.Held held -> {
+                        return current == route ? new BudgetDecision.Allow(held.reservation(), current)
+                                : new BudgetDecision.Downgrade(held.reservation(), current, route.tier().name(), because);
+                    }
+                    case BudgetLedger.Refused r -> {
+                        refused = r.row();
+                        refusedPolicy = policies.get(owners.indexOf(r.row().owner()));
+                    }
+                }
+            }
+            boolean downgrade = refusedPolicy.map(p -> p.action() == BudgetPolicy.Action.DOWNGRADE).orElse(false);
+            Optional<RouteDecision> cheaper = downgrade ? cheaper(request, current) : Optional.empty();
+            if (cheaper.isEmpty()) {
+                if (refused == null) {
+                    return new BudgetDecision.Reject(perRequestError(perRequest.get(), amount,
+                            refusedPolicy.get().limit(Period.REQUEST).get()));
+                }
+                return new BudgetDecision.Reject(exceeded(refused, downgrade));
+            }
+            because = refused != null ? refused.owner() : perRequest.get();
+            current = cheaper.get();
+        }
+    }
+
+    /** The route when capped at the tier just below the current one; empty at the cheapest tier or when it cannot serve. */
+    private Optional<RouteDecision> cheaper(RoutingRequest request, RouteDecision current) {
+        int below = current.tier().index() - 1;
+        if (below < 0) return Optional.empty();
+        try {
+            return Optional.of(router.route(request.withCeiling(config.tiers().get(below).name())));
+        } catch (OpenAiError.Failure cannotServe) {
+            return Optional.empty();
+        }
+    }
+
+    private Optional<BudgetPolicy> policy(ScopeRef owner, Instant now) {
+        int ttl = config.budgets().cacheSeconds();
+        if (ttl <= 0) return store.find(owner);
+        Cached c = cache.get(owner);
+        if (c != null && now.isBefore(c.until())) return c.policy();
+        Optional<BudgetPolicy> p = store.find(owner);
+        cache.put(owner, new Cached(p, now.plusSeconds(ttl)));
+        return p;
+    }
+
+    /** Charges what the request used and records its usage, in one write; then checks warnings off the request path. */
+    public void settle(Reservation reservation, UsageRecord usage) {
+        ledger.settle(reservation, usage);
+        if (reservation.rows().stream().anyMatch(r -> r.limit().isPresent())) {
+            Thread.ofVirtual().name("budget-warning-" + reservation.requestId()).start(() -> warnIfNeeded(reservation));
+        }
+    }
+
+    /** Gives the held money back and records the request's usage (no tokens), in one write. */
+    public void release(Reservation reservation, UsageRecord usage) {
+        ledger.release(reservation, usage);
+    }
+
+    /** One warning per scope and period, the first time a row reaches its policy's share of the limit. */
+    void warnIfNeeded(Reservation reservation) {
+        Instant now = clock.instant();
+        for (LedgerRow row : reservation.rows()) {
+            if (row.limit().isEmpty()) continue;
+            double warnAt = policy(row.owner(), now).map(BudgetPolicy::warnAt).orElse(config.budgets().warnAt());
+            Usd limit = row.limit().get();
+            Usd committed = ledger.committed(row);
+            BigDecimal threshold = limit.amount().multiply(BigDecimal.valueOf(warnAt));
+            if (committed.amount().compareTo(threshold) >= 0 && ledger.markWarned(row)) alerts.warn(row, committed, limit);
+        }
+    }
+
+    /** Forgets a cached definition (after this instance changed it). */
+    public void invalidate(ScopeRef owner) {
+        cache.remove(owner);
+    }
+
+    private static OpenAiError exceeded(LedgerRow row, boolean triedDowngrade) {
+        String limit = row.limit().map(Usd::plain).orElse("?");
+        return new OpenAiError(429, "insufficient_quota", "Budget exceeded: " + row.owner() + " has a " + row.period().wire()
+                + " limit of $" + limit + " and this request could cost more than what is left"
+                + (triedDowngrade ? ", even on the cheapest tier" : "") + ". The " + row.period().wire() + " resets at "
+                + row.resetsAt() + ". (scope=" + row.owner().scope().wire() + ", id=" + row.owner().id() + ", period="
+                + row.period().wire() + ", resets_at=" + row.resetsAt() + ")",
+                Optional.of(row.owner().scope().wire()), Optional.of("budget_exceeded"));
+    }
+
+    private static OpenAiError perRequestError(ScopeRef owner, Usd estimate, Usd cap) {
+        return new OpenAiError(400, "invalid_request_error", "This request could cost up to $"
+                + estimate.amount().setScale(6, RoundingMode.UP).stripTrailingZeros().toPlainString() + ", over the per-request limit of $"
+                + cap.plain() + " of " + owner + ". Lower max_tokens or shorten the prompt. (scope=" + owner.scope().wire()
+                + ", id=" + owner.id() + ", period=request)", Optional.of("max_tokens"), Optional.of("request_budget_exceeded"));
+    }
+}

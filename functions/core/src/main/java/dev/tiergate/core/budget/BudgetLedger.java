@@ -1,0 +1,51 @@
+package dev.tiergate.core.budget;
+
+import dev.tiergate.core.money.Usd;
+import dev.tiergate.core.usage.UsageRecord;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The money: what every scope has spent and holds, per period. Every change is one atomic write, and the usage
+ * record of a request is written in the same write as its settlement, so the ledger always equals the sum of the
+ * usage records.
+ */
+public interface BudgetLedger {
+
+    /** The outcome of trying to hold money for a request. */
+    sealed interface Hold permits Held, Refused {}
+
+    record Held(Reservation reservation) implements Hold {}
+
+    /** The reservation would pass this row's limit; nothing was held anywhere. */
+    record Refused(LedgerRow row) implements Hold {}
+
+    /** Holds the reservation's amount on all its rows at once, or on none. */
+    Hold reserve(Reservation reservation);
+
+    /**
+     * Replaces the reservation by the actual cost and writes the usage record, in one write. A reservation already
+     * released by the sweeper (a request that outlived its deadline) is charged all the same: tokens produced are paid.
+     */
+    void settle(Reservation reservation, UsageRecord usage);
+
+    /** Gives the reservation back (the request failed before producing anything) and writes its usage record. */
+    void release(Reservation reservation, UsageRecord usage);
+
+    /** Reservations whose deadline has passed: requests that died without settling. */
+    List<Reservation> expired(Instant now, int max);
+
+    /** Releases an expired reservation if it is still held; false if it was settled or released meanwhile. */
+    boolean releaseStale(Reservation reservation);
+
+    /** The scope's rows for the periods containing {@code at}. */
+    List<PeriodState> state(ScopeRef owner, Instant at, BudgetCalendar calendar, Optional<BudgetPolicy> policy);
+
+    /** What the row holds now: spent plus reserved. */
+    Usd committed(LedgerRow row);
+
+    /** Marks that the scope's warning for this row was sent; true only for the first caller. */
+    boolean markWarned(LedgerRow row);
+}

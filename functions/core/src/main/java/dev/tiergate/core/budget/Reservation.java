@@ -1,0 +1,16 @@
+package dev.tiergate.core.budget;
+
+import dev.tiergate.core.money.Usd;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Money held for one request before it is dispatched: its worst-case cost on every row it counts in, until it is
+ * settled with the actual cost, released, or swept after its deadline.
+ */
+public record Reservation(String requestId, Usd amount, List<LedgerRow> rows, Instant deadline) {
+    public Reservation {
+        rows = List.copyOf(rows);
+    }
+}
