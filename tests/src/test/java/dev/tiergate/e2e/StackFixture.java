@@ -28,7 +28,10 @@ final class StackFixture implements AutoCloseable {
     final HttpClient http = HttpClient.newHttpClient();
 
     StackFixture(double timeScale) throws Exception {
-        TiergateConfig config = ConfigLoader.load(EXAMPLE_CONFIG);
+        this(ConfigLoader.load(EXAMPLE_CONFIG), timeScale);
+    }
+
+    StackFixture(TiergateConfig config, double timeScale) throws Exception {
         this.stack = LocalStack.start(config, LocalStack.Options.defaults().withPort(0).withTimeScale(timeScale), ADMIN_KEY);
     }
 
@@ -38,7 +41,11 @@ final class StackFixture implements AutoCloseable {
 
     /** Creates a key through the admin API and returns its id and secret. */
     Map<String, String> createKey(String team, String user) throws Exception {
-        HttpResponse<String> res = post("/admin/keys", ADMIN_KEY, "{\"team\":\"" + team + "\",\"user\":\"" + user + "\"}");
+        return createKey(team, user, "user");
+    }
+
+    Map<String, String> createKey(String team, String user, String role) throws Exception {
+        HttpResponse<String> res = post("/admin/keys", ADMIN_KEY, "{\"team\":\"" + team + "\",\"user\":\"" + user + "\",\"role\":\"" + role + "\"}");
         if (res.statusCode() != 201) throw new IllegalStateException("key creation failed: " + res.statusCode() + " " + res.body());
         JsonNode n = JSON.readTree(res.body());
         return Map.of("id", n.get("id").asText(), "key", n.get("key").asText());
@@ -49,6 +56,12 @@ final class StackFixture implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         if (key != null) b.header("Authorization", "Bearer " + key);
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> put(String path, String key, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(url().resolve(path)).header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + key).PUT(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     HttpResponse<String> get(String path, String key) throws Exception {

@@ -20,7 +20,8 @@ import java.util.Optional;
  * The Lambda functions, registered functionally (no classpath scanning, for a fast cold start):
  * <ul>
  *   <li>{@code api}: every route of the HTTP API, by the event's path (API Gateway proxy integration);</li>
- *   <li>{@code chat}: {@code POST /v1/chat/completions} whatever the event's path.</li>
+ *   <li>{@code chat}: {@code POST /v1/chat/completions} whatever the event's path;</li>
+ *   <li>{@code reservationSweeper}: a scheduled (EventBridge) function releasing reservations of dead requests.</li>
  * </ul>
  * Handler: {@code org.springframework.cloud.function.adapter.aws.FunctionInvoker::handleRequest}, with
  * {@code MAIN_CLASS} set to this class and {@code SPRING_CLOUD_FUNCTION_DEFINITION} naming the function.
@@ -37,6 +38,11 @@ public class TiergateFunctions implements ApplicationContextInitializer<GenericA
         context.registerBean("tiergateGateway", Gateway.class, TiergateFunctions::gateway);
         register(context, "api", Optional.empty());
         register(context, "chat", Optional.of("/v1/chat/completions"));
+        // EventBridge invokes this on a schedule with its event; the answer says how many holds were released.
+        context.registerBean("reservationSweeper", FunctionRegistration.class, () ->
+                new FunctionRegistration<java.util.function.Function<java.util.Map<String, Object>, String>>(
+                        event -> "{\"released\":" + context.getBean(Gateway.class).sweeper().sweepOnce() + "}", "reservationSweeper")
+                        .type(org.springframework.cloud.function.context.catalog.FunctionTypeUtils.functionType(java.util.Map.class, String.class)));
     }
 
     private static void register(GenericApplicationContext context, String name, Optional<String> path) {

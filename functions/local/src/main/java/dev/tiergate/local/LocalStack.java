@@ -74,6 +74,7 @@ public final class LocalStack implements AutoCloseable {
             Gateway gateway = Gateway.build(config, ddb, StaticFleetRegistry.of(config, fleet.urls()), Clock.systemUTC(), Gateway::environment);
             parts.add(gateway);
             gateway.installBootstrapAdmin(adminKey);
+            parts.add(sweepEvery(gateway, java.time.Duration.ofSeconds(2)));
             LocalServer server = LocalServer.start(gateway.api(), new InetSocketAddress(loopback, options.port()));
             parts.add(server);
             return new LocalStack(parts, server, fleet, dynamo, ddb, gateway);
@@ -81,6 +82,23 @@ public final class LocalStack implements AutoCloseable {
             closeAll(parts);
             throw e;
         }
+    }
+
+    /** Runs the reservation sweeper in the background, as the scheduled function does in AWS. */
+    static AutoCloseable sweepEvery(Gateway gateway, java.time.Duration every) {
+        java.util.concurrent.ScheduledExecutorService s = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "reservation-sweeper");
+            t.setDaemon(true);
+            return t;
+        });
+        s.scheduleWithFixedDelay(() -> {
+            try {
+                gateway.sweeper().sweepOnce();
+            } catch (RuntimeException e) {
+                System.getLogger("tiergate.sweeper").log(System.Logger.Level.WARNING, "sweep failed: " + e.getMessage());
+            }
+        }, every.toMillis(), every.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        return s::shutdownNow;
     }
 
     public URI url() {

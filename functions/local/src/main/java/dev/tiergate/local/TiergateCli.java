@@ -22,7 +22,8 @@ import java.util.concurrent.CountDownLatch;
 /** The {@code tiergate} command line. {@code bin/tiergate} builds what is missing, picks a JDK and runs this. */
 @Command(name = "tiergate", mixinStandardHelpOptions = true, version = "tiergate 0.1.0",
         description = "An OpenAI-compatible LLM gateway: tiered routing, hard budgets, vLLM fleets on AWS.",
-        subcommands = {TiergateCli.Up.class, TiergateCli.Sim.class, RoutingCommands.Route.class, RoutingCommands.EvalRouting.class})
+        subcommands = {TiergateCli.Up.class, TiergateCli.Sim.class, TiergateCli.Serve.class, RoutingCommands.Route.class,
+                RoutingCommands.EvalRouting.class})
 public final class TiergateCli implements Runnable {
 
     @CommandLine.Spec
@@ -110,6 +111,56 @@ public final class TiergateCli implements Runnable {
             byte[] b = new byte[24];
             new SecureRandom().nextBytes(b);
             return "tg-admin-" + Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+        }
+    }
+
+    @Command(name = "serve", mixinStandardHelpOptions = true,
+            description = {"Run only the gateway (HTTP API and reservation sweeper) against an existing DynamoDB and fleet: "
+                    + "how tiergate runs as a plain service on containers.",
+                    "The bootstrap admin key is TIERGATE_ADMIN_KEY when set. Tables are created if missing."})
+    static final class Serve implements Callable<Integer> {
+        @Option(names = "--config", defaultValue = "tiergate.yaml", description = "Config file (default: ${DEFAULT-VALUE}).")
+        Path config;
+        @Option(names = "--port", defaultValue = "8080", description = "Gateway port (default: ${DEFAULT-VALUE}).")
+        int port;
+        @Option(names = "--dynamodb-endpoint", required = true, description = "DynamoDB endpoint, e.g. http://127.0.0.1:8000 (DynamoDB Local).")
+        URI dynamo;
+        @Option(names = "--replicas", defaultValue = "", description = "Tiers without an endpoint: tier=url[,url];tier=url ...")
+        String replicas;
+        @Option(names = "--sweep-seconds", defaultValue = "2", description = "How often stale reservations are released (default: ${DEFAULT-VALUE}).")
+        int sweepSeconds;
+
+        @Override
+        public Integer call() throws Exception {
+            TiergateConfig cfg = loadConfig(config);
+            java.util.Map<String, List<URI>> fleet = new java.util.LinkedHashMap<>();
+            for (String t : replicas.split(";")) {
+                if (t.isBlank()) continue;
+                int eq = t.indexOf('=');
+                if (eq < 1) throw new IllegalArgumentException("--replicas entries look like tier=url[,url]; got '" + t + "'");
+                fleet.put(t.substring(0, eq).trim(), java.util.Arrays.stream(t.substring(eq + 1).split(",")).map(String::trim).map(URI::create).toList());
+            }
+            software.amazon.awssdk.services.dynamodb.DynamoDbClient ddb = dev.tiergate.adapters.wiring.DynamoClients.local(dynamo);
+            dev.tiergate.adapters.dynamodb.TableSetup.createIfMissing(ddb, dev.tiergate.adapters.dynamodb.TableNames.withPrefix(cfg.tablePrefix()));
+            dev.tiergate.adapters.wiring.Gateway gateway = dev.tiergate.adapters.wiring.Gateway.build(cfg, ddb,
+                    dev.tiergate.adapters.fleet.StaticFleetRegistry.of(cfg, fleet), java.time.Clock.systemUTC(),
+                    dev.tiergate.adapters.wiring.Gateway::environment);
+            String admin = System.getenv("TIERGATE_ADMIN_KEY");
+            if (admin != null && !admin.isBlank()) gateway.installBootstrapAdmin(admin);
+            AutoCloseable sweeper = LocalStack.sweepEvery(gateway, java.time.Duration.ofSeconds(Math.max(1, sweepSeconds)));
+            LocalServer server = LocalServer.start(gateway.api(), new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            System.out.println("tiergate gateway serving " + server.url() + " (DynamoDB " + dynamo + ")");
+            awaitShutdown(() -> {
+                server.close();
+                try {
+                    sweeper.close();
+                } catch (Exception ignored) {
+                    // stopping
+                }
+                gateway.close();
+                ddb.close();
+            });
+            return 0;
         }
     }
 

@@ -16,6 +16,8 @@ import dev.tiergate.core.auth.Role;
 import dev.tiergate.core.config.TiergateConfig;
 import dev.tiergate.core.dispatch.ReplicaPicker;
 import dev.tiergate.adapters.dynamodb.DynamoAuditLog;
+import dev.tiergate.adapters.dynamodb.DynamoIdempotencyStore;
+import dev.tiergate.core.budget.ReservationSweeper;
 import dev.tiergate.core.gateway.AdminApi;
 import dev.tiergate.core.gateway.BudgetAdminApi;
 import dev.tiergate.core.gateway.UsageReportApi;
@@ -57,10 +59,14 @@ public final class Gateway implements AutoCloseable {
     private final TiergateConfig config;
     private final Clock clock;
     private final Routing routing;
+    private final ReservationSweeper sweeper;
+    private final DynamoBudgetLedger ledger;
 
     private Gateway(GatewayApi api, KeyStore keys, UsageLog usage, HttpUpstream upstream, TiergateConfig config, Clock clock,
-                    Routing routing) {
+                    Routing routing, ReservationSweeper sweeper, DynamoBudgetLedger ledger) {
         this.routing = routing;
+        this.sweeper = sweeper;
+        this.ledger = ledger;
         this.api = api;
         this.keys = keys;
         this.usage = usage;
@@ -97,7 +103,8 @@ public final class Gateway implements AutoCloseable {
         DynamoBudgetStore budgets = new DynamoBudgetStore(enhanced, tables.budgets(), clock);
         BudgetGuard guard = new BudgetGuard(config, budgets, ledger, routing.router(), clock, new LoggedBudgetAlerts());
         ChatCompletions chat = new ChatCompletions(auth, routing.router(), new ReplicaPicker(fleet), upstream,
-                guard, new TokenCounter(), config.gateway(), clock, json, config::teamAllowedTiers);
+                guard, new TokenCounter(), config.gateway(), clock, json, config::teamAllowedTiers,
+                new DynamoIdempotencyStore(dynamo, tables.idempotency()));
         DynamoAuditLog audit = new DynamoAuditLog(dynamo, tables.audit());
         AdminApi admin = new AdminApi(config, keys, new KeySecrets(new SecureRandom()), fleet, clock, json, audit);
         BudgetAdminApi budgetApi = new BudgetAdminApi(budgets, ledger, guard, keys, config.organization(), audit, clock, json,
@@ -105,7 +112,7 @@ public final class Gateway implements AutoCloseable {
         UsageReportApi usageApi = new UsageReportApi(usage, keys, config.organization(), clock, json);
         GatewayApi api = new GatewayApi(chat, new ModelCatalog(config, json, clock), admin,
                 new RouteApi(routing.router(), chat, json), budgetApi, usageApi, auth, config.gateway(), json);
-        return new Gateway(api, keys, usage, upstream, config, clock, routing);
+        return new Gateway(api, keys, usage, upstream, config, clock, routing, new ReservationSweeper(ledger, clock), ledger);
     }
 
     /** Stores the organisation admin key whose secret the operator holds (never the secret: its hash). */
@@ -113,6 +120,15 @@ public final class Gateway implements AutoCloseable {
         if (secret.length() < 20) throw new IllegalArgumentException("the bootstrap admin key must be at least 20 characters");
         keys.put(new ApiKey(BOOTSTRAP_ADMIN_KEY_ID, KeySecrets.hash(secret), config.organization(), "admin", "bootstrap",
                 Role.ORG_ADMIN, List.of(), clock.instant(), Optional.empty(), false));
+    }
+
+    /** Releases reservations of requests that died; run it on a schedule. */
+    public ReservationSweeper sweeper() {
+        return sweeper;
+    }
+
+    public DynamoBudgetLedger ledger() {
+        return ledger;
     }
 
     public Routing routing() {

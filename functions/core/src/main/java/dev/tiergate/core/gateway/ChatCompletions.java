@@ -15,6 +15,7 @@ import dev.tiergate.core.money.Usd;
 import dev.tiergate.core.budget.BudgetDecision;
 import dev.tiergate.core.budget.BudgetGuard;
 import dev.tiergate.core.budget.Reservation;
+import dev.tiergate.core.ports.IdempotencyStore;
 import dev.tiergate.core.ports.Upstream;
 import dev.tiergate.core.protocol.ChatRequest;
 import dev.tiergate.core.protocol.OpenAiError;
@@ -55,14 +56,16 @@ public final class ChatCompletions {
     private final ObjectMapper json;
     private final Responses responses;
     private final java.util.function.Function<String, java.util.List<String>> teamAllowed;
+    private final IdempotencyStore idempotency;
 
     /**
      * @param teamAllowed the tiers a team may use (empty: all)
      */
     public ChatCompletions(Authenticator auth, TierRouter router, ReplicaPicker replicas, Upstream upstream,
                            BudgetGuard guard, TokenCounter tokens, GatewaySettings settings, Clock clock, ObjectMapper json,
-                           java.util.function.Function<String, java.util.List<String>> teamAllowed) {
+                           java.util.function.Function<String, java.util.List<String>> teamAllowed, IdempotencyStore idempotency) {
         this.teamAllowed = teamAllowed;
+        this.idempotency = idempotency;
         this.auth = auth;
         this.router = router;
         this.replicas = replicas;
@@ -112,6 +115,42 @@ public final class ChatCompletions {
     public ApiResponse handle(ApiRequest request, String requestId) {
         ApiKey caller = auth.authenticate(request);
         ChatRequest chat = ChatRequest.from(parse(request.body()));
+        Optional<String> idem = request.header("Idempotency-Key").map(String::trim);
+        if (idem.isEmpty()) return dispatch(caller, chat, request, requestId, Optional.empty());
+        String k = idem.get();
+        if (k.isEmpty() || k.length() > 255 || !k.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)) {
+            throw OpenAiError.invalidRequest("The Idempotency-Key header must be 1 to 255 visible ASCII characters.", "Idempotency-Key").failure();
+        }
+        String hash = dev.tiergate.core.auth.KeySecrets.hash(new String(request.body(), java.nio.charset.StandardCharsets.UTF_8));
+        return switch (idempotency.begin(caller.id(), k, hash, clock.instant().plus(Duration.ofHours(24)))) {
+            case IdempotencyStore.Replay r -> responses.raw(r.status(), r.body(), Map.of(Responses.REQUEST_ID, requestId,
+                    "x-tiergate-idempotent-replay", "true", "content-type", r.contentType()));
+            case IdempotencyStore.InProgress p -> throw new OpenAiError(409, "invalid_request_error", "A request with this "
+                    + "Idempotency-Key is still in progress; retry when it has finished.", Optional.of("Idempotency-Key"),
+                    Optional.of("idempotency_in_progress")).failure();
+            case IdempotencyStore.Mismatch m -> throw new OpenAiError(422, "invalid_request_error", "This Idempotency-Key "
+                    + "was used for a different request body.", Optional.of("Idempotency-Key"), Optional.of("idempotency_key_reused")).failure();
+            case IdempotencyStore.Started s -> {
+                try {
+                    yield remembered(caller, k, dispatch(caller, chat, request, requestId, Optional.of(k)));
+                } catch (RuntimeException e) {
+                    idempotency.abandon(caller.id(), k);
+                    throw e;
+                }
+            }
+        };
+    }
+
+    /** Stores a whole answer for replay; a streamed one is stored by its pump when it ends well. */
+    private ApiResponse remembered(ApiKey caller, String key, ApiResponse response) {
+        if (response instanceof ApiResponse.Whole w) {
+            if (w.status() == 200) idempotency.complete(caller.id(), key, 200, "application/json", w.body());
+            else idempotency.abandon(caller.id(), key);
+        }
+        return response;
+    }
+
+    private ApiResponse dispatch(ApiKey caller, ChatRequest chat, ApiRequest request, String requestId, Optional<String> idemKey) {
         RoutingRequest rr = routingRequest(caller, chat, request);
         RouteDecision routed = router.route(rr);
         Instant start = clock.instant();
@@ -124,7 +163,7 @@ public final class ChatCompletions {
         try {
             URI url = replicas.pick(d.tier().name()).resolve("/v1/chat/completions");
             byte[] body = upstreamBody(chat, d.route().model(), guard.outputTokens(rr, d.tier()));
-            return chat.stream() ? stream(d, url, body, deadline) : whole(d, url, body, deadline);
+            return chat.stream() ? stream(d, url, body, deadline, idemKey) : whole(d, url, body, deadline);
         } catch (OpenAiError.Failure f) {
             if (!d.recorded) record(d, TokenUsage.NONE, f.error().status(), "rejected", "upstream");
             throw f;
@@ -204,7 +243,7 @@ public final class ChatCompletions {
         return responses.raw(200, reply.body(), headers);
     }
 
-    private ApiResponse stream(Dispatch d, URI url, byte[] body, Instant deadline) {
+    private ApiResponse stream(Dispatch d, URI url, byte[] body, Instant deadline, Optional<String> idemKey) {
         Upstream.Stream s;
         try {
             s = upstream.openStream(url, body, deadline);
@@ -219,11 +258,34 @@ public final class ChatCompletions {
         Map<String, String> headers = headers(d);
         headers.put("content-type", "text/event-stream; charset=utf-8");
         headers.put("cache-control", "no-cache");
-        return new ApiResponse.EventStream(200, headers, sink -> pump(d, s, sink));
+        if (idemKey.isEmpty()) return new ApiResponse.EventStream(200, headers, sink -> pump(d, s, sink));
+        return new ApiResponse.EventStream(200, headers, sink -> {
+            StringBuilder sse = new StringBuilder();
+            ApiResponse.EventSink both = new ApiResponse.EventSink() {
+                @Override
+                public void data(String data) throws IOException {
+                    sse.append("data: ").append(data).append("\n\n");
+                    sink.data(data);
+                }
+
+                @Override
+                public void comment(String text) throws IOException {
+                    sse.append(": ").append(text).append("\n\n");
+                    sink.comment(text);
+                }
+            };
+            String outcome = pump(d, s, both);
+            if (outcome.equals("ok")) {
+                idempotency.complete(d.caller().id(), idemKey.get(), 200, "text/event-stream; charset=utf-8",
+                        sse.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } else {
+                idempotency.abandon(d.caller().id(), idemKey.get());
+            }
+        });
     }
 
-    /** Relays the upstream's events, then records what the request used and ends the stream. */
-    private void pump(Dispatch d, Upstream.Stream s, ApiResponse.EventSink sink) throws IOException {
+    /** Relays the upstream's events, then records what the request used and ends the stream; returns the outcome. */
+    private String pump(Dispatch d, Upstream.Stream s, ApiResponse.EventSink sink) throws IOException {
         TokenUsage reported = null;
         StringBuilder produced = new StringBuilder();
         String outcome = null;
@@ -279,13 +341,14 @@ public final class ChatCompletions {
         TokenUsage used = reported != null ? reported
                 : new TokenUsage(tokens.count(d.chat().promptText()), tokens.count(produced.toString()), 0);
         Usd cost = record(d, used, 200, outcome, reported != null ? "upstream" : "estimated");
-        if (outcome.equals("client_disconnected")) return;
+        if (outcome.equals("client_disconnected")) return outcome;
         if (failure != null) {
             sink.data(json.writeValueAsString(failure.toJson(json)));
         } else {
             sink.comment("tiergate-cost-usd " + cost.plain());
         }
         sink.data("[DONE]");
+        return outcome;
     }
 
     private TokenUsage usage(JsonNode u) {

@@ -37,7 +37,7 @@ public final class Responses {
 
     public ApiResponse.Whole raw(int status, byte[] body, Map<String, String> headers) {
         Map<String, String> h = new LinkedHashMap<>(headers);
-        h.put("content-type", "application/json");
+        h.putIfAbsent("content-type", "application/json");
         return new ApiResponse.Whole(status, h, body);
     }
 

@@ -84,7 +84,13 @@ public final class TierRouter {
     }
 
     private RouteDecision named(RoutingRequest r, List<String> reasons, long start) {
-        TierConfig t = config.tier(r.model()).orElseThrow(() -> OpenAiError.modelNotFound(r.model()).failure());
+        TierConfig requested = config.tier(r.model()).orElseThrow(() -> OpenAiError.modelNotFound(r.model()).failure());
+        TierConfig t = requested;
+        if (r.ceiling().isPresent() && t.index() > config.tierNamed(r.ceiling().get()).index()) {
+            // The budget's downgrade hook caps even a named tier.
+            t = config.tierNamed(r.ceiling().get());
+            reasons.add("budget:ceiling_" + t.name());
+        }
         if (!allowed(r, t)) {
             throw OpenAiError.forbidden("This key may not use tier '" + t.name() + "'" + allowedList(r) + ".").failure();
         }
@@ -95,7 +101,7 @@ public final class TierRouter {
             throw new OpenAiError(400, "invalid_request_error", "Tier '" + t.name() + "' does not meet: " + String.join("; ", unmet) + ".",
                     Optional.of("tiergate"), Optional.of("constraint_unmet")).failure();
         }
-        String model = t.serves(r.model()) && !t.model().equals(r.model()) ? r.model() : variant(t, r.user(), reasons);
+        String model = t == requested && t.serves(r.model()) && !t.model().equals(r.model()) ? r.model() : variant(t, r.user(), reasons);
         return new RouteDecision(t, model, Optional.empty(), Optional.empty(), reasons, (System.nanoTime() - start) / 1000);
     }
 

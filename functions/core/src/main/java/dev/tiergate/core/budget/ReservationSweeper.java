@@ -1,0 +1,34 @@
+package dev.tiergate.core.budget;
+
+import java.time.Clock;
+
+/**
+ * Gives back the money of requests that died without settling (a killed process, a Lambda timeout) once their
+ * deadline has passed, so a dead request never turns into phantom "budget exceeded" errors. A scheduled function in
+ * AWS; a background task of the local stack.
+ */
+public final class ReservationSweeper {
+
+    private static final System.Logger LOG = System.getLogger(ReservationSweeper.class.getName());
+
+    private final BudgetLedger ledger;
+    private final Clock clock;
+
+    public ReservationSweeper(BudgetLedger ledger, Clock clock) {
+        this.ledger = ledger;
+        this.clock = clock;
+    }
+
+    /** One pass; returns how many reservations it released. */
+    public int sweepOnce() {
+        int released = 0;
+        for (Reservation r : ledger.expired(clock.instant(), 1000)) {
+            if (ledger.releaseStale(r)) {
+                released++;
+                LOG.log(System.Logger.Level.WARNING, "released the reservation of request {0} (${1}), which passed its deadline {2} unsettled",
+                        r.requestId(), r.amount().plain(), r.deadline());
+            }
+        }
+        return released;
+    }
+}
