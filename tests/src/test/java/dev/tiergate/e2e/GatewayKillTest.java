@@ -1,0 +1,137 @@
+package dev.tiergate.e2e;
+
+import dev.tiergate.adapters.dynamodb.TableNames;
+import dev.tiergate.adapters.dynamodb.TableSetup;
+import dev.tiergate.adapters.wiring.DynamoClients;
+import dev.tiergate.core.config.TiergateConfig;
+import dev.tiergate.local.LocalDynamo;
+import dev.tiergate.local.SimulatedFleet;
+import dev.tiergate.sim.Faults;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+import java.io.File;
+import java.math.BigDecimal;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A gateway process killed mid-request leaves a reservation behind; the sweeper of another gateway releases it after
+ * its deadline, and requests are served again. Real processes: the gateway runs as a child JVM ({@code tiergate serve})
+ * against DynamoDB Local and a simulated replica in this JVM.
+ */
+class GatewayKillTest {
+
+    private static final String ADMIN = "tg-admin-kill-test-0123456789";
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private Process gateway(Path config, int port, URI dynamo, String replicas, Path log) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "dev.tiergate.local.TiergateCli", "serve", "--config", config.toString(), "--port", Integer.toString(port),
+                "--dynamodb-endpoint", dynamo.toString(), "--replicas", replicas, "--sweep-seconds", "1");
+        pb.environment().put("TIERGATE_ADMIN_KEY", ADMIN);
+        pb.redirectErrorStream(true).redirectOutput(log.toFile());
+        Process p = pb.start();
+        URI health = URI.create("http://127.0.0.1:" + port + "/health");
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < until) {
+            try {
+                if (http.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200) return p;
+            } catch (java.io.IOException notYet) {
+                Thread.sleep(100);
+            }
+            if (!p.isAlive()) throw new IllegalStateException("gateway exited: " + Files.readString(log));
+        }
+        p.destroyForcibly();
+        throw new IllegalStateException("gateway did not start: " + Files.readString(log));
+    }
+
+    private HttpResponse<String> send(int port, String method, String path, String key, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).header("Authorization", "Bearer " + key)
+                .header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aKilledRequestsReservationIsReleasedAfterItsDeadline(@TempDir Path dir) throws Exception {
+        // Deadline of a request: 1.5 s, plus 0.5 s of grace before the sweeper may release its hold.
+        Path configFile = dir.resolve("tiergate.yaml");
+        Files.writeString(configFile, BudgetConfig.yaml(1500, 500));
+        TiergateConfig config = BudgetConfig.config(1500, 500);
+        try (LocalDynamo dynamo = LocalDynamo.start(0, null);
+             DynamoDbClient ddb = DynamoClients.local(dynamo.endpoint());
+             SimulatedFleet fleet = SimulatedFleet.start(config, 1, 0, 0, InetAddress.getLoopbackAddress())) {
+            TableSetup.createIfMissing(ddb, TableNames.withPrefix("tiergate"));
+            String replicas = fleet.urls().entrySet().stream()
+                    .map(e -> e.getKey() + "=" + e.getValue().getFirst()).collect(Collectors.joining(";"));
+            fleet.replicas().get("small").getFirst().setFaults(Faults.NONE.with(Map.of("hang_rate", 1)));
+
+            int port1 = freePort();
+            Process first = gateway(configFile, port1, dynamo.endpoint(), replicas, dir.resolve("gw1.log"));
+            String key;
+            try {
+                HttpResponse<String> created = send(port1, "POST", "/admin/keys", ADMIN, "{\"team\":\"kill\",\"user\":\"kai\"}");
+                key = StackFixture.JSON.readTree(created.body()).get("key").asText();
+                // The budget fits exactly one request ($0.001).
+                assertThat(send(port1, "PUT", "/admin/budgets/team/kill", ADMIN, "{\"limits_usd\":{\"day\":0.001}}").statusCode()).isEqualTo(200);
+                String k = key;
+                CompletableFuture.runAsync(() -> {
+                    try {
+                        send(port1, "POST", "/v1/chat/completions", k, BudgetConfig.chat("small", 100));
+                    } catch (Exception expected) {
+                        // the gateway is killed under this request
+                    }
+                });
+                long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (ddb.scan(b -> b.tableName("tiergate-reservations")).count() == 0 && System.nanoTime() < until) Thread.sleep(20);
+                assertThat(ddb.scan(b -> b.tableName("tiergate-reservations")).count()).isEqualTo(1);
+            } finally {
+                first.destroyForcibly().waitFor();
+            }
+
+            fleet.replicas().get("small").getFirst().setFaults(Faults.NONE);
+            int port2 = freePort();
+            Process second = gateway(configFile, port2, dynamo.endpoint(), replicas, dir.resolve("gw2.log"));
+            try {
+                // Until the dead request's deadline passes, its hold keeps the budget full.
+                HttpResponse<String> early = send(port2, "POST", "/v1/chat/completions", key, BudgetConfig.chat("small", 100));
+                assertThat(early.statusCode()).as(early.body()).isEqualTo(429);
+                HttpResponse<String> served = early;
+                long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                while (served.statusCode() != 200 && System.nanoTime() < until) {
+                    Thread.sleep(250);
+                    served = send(port2, "POST", "/v1/chat/completions", key, BudgetConfig.chat("small", 100));
+                }
+                assertThat(served.statusCode()).as(served.body()).isEqualTo(200);
+                assertThat(ddb.scan(b -> b.tableName("tiergate-reservations")).count()).isZero();
+                String budget = send(port2, "GET", "/admin/budgets/team/kill", ADMIN, "").body();
+                assertThat(new BigDecimal(StackFixture.JSON.readTree(budget).at("/periods/day/spent_usd").asText())).isEqualByComparingTo("0.001");
+                assertThat(new BigDecimal(StackFixture.JSON.readTree(budget).at("/periods/day/reserved_usd").asText())).isEqualByComparingTo("0");
+                assertThat(Files.readString(dir.resolve("gw2.log"))).contains("released the reservation of request");
+            } finally {
+                second.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+}
