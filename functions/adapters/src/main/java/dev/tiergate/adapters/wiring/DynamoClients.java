@@ -16,7 +16,13 @@ public final class DynamoClients {
 
     /** The client for DynamoDB Local on this machine; its credentials are placeholders it ignores. */
     public static DynamoDbClient local(URI endpoint) {
+        return local(endpoint, java.util.List.of());
+    }
+
+    /** The same, with interceptors that see every call (the benchmark counts and times them). */
+    public static DynamoDbClient local(URI endpoint, java.util.List<software.amazon.awssdk.core.interceptor.ExecutionInterceptor> interceptors) {
         return DynamoDbClient.builder()
+                .overrideConfiguration(c -> interceptors.forEach(c::addExecutionInterceptor))
                 .endpointOverride(endpoint)
                 .region(Region.US_EAST_1)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("local", "local")))

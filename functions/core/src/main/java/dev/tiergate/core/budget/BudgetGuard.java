@@ -40,6 +40,10 @@ public final class BudgetGuard {
     private final Clock clock;
     private final BudgetAlerts alerts;
     private final Map<ScopeRef, Cached> cache = new ConcurrentHashMap<>();
+    /** When each row's warning was last checked here, so a busy row costs at most one read a second per instance. */
+    private final Map<String, Instant> warningChecked = new ConcurrentHashMap<>();
+    /** Rows with a re-check scheduled at the end of their one-second window, so a crossing is never missed. */
+    private final java.util.Set<String> deferred = ConcurrentHashMap.newKeySet();
 
     private record Cached(Optional<BudgetPolicy> policy, Instant until) {}
 
@@ -170,16 +174,43 @@ public final class BudgetGuard {
         ledger.release(reservation, usage);
     }
 
-    /** One warning per scope and period, the first time a row reaches its policy's share of the limit. */
+    /**
+     * One warning per scope and period, the first time a row reaches its policy's share of the limit. Spend only
+     * grows within a period, so checking a row at most once a second (and never again once warned) loses nothing
+     * but up to a second of delay.
+     */
     void warnIfNeeded(Reservation reservation) {
         Instant now = clock.instant();
         for (LedgerRow row : reservation.rows()) {
             if (row.limit().isEmpty()) continue;
+            String rowKey = row.owner().key() + "|" + row.periodKey();
+            Instant last = warningChecked.get(rowKey);
+            if (last != null && last.equals(Instant.MAX)) continue;
+            if (last != null && last.isAfter(now.minusSeconds(1))) {
+                if (deferred.add(rowKey)) {
+                    long wait = java.time.Duration.between(now, last.plusSeconds(1)).toMillis() + 1;
+                    Thread.ofVirtual().start(() -> {
+                        try {
+                            Thread.sleep(Math.max(1, wait));
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return;
+                        }
+                        deferred.remove(rowKey);
+                        warnIfNeeded(new Reservation(reservation.requestId(), reservation.amount(), java.util.List.of(row), reservation.deadline()));
+                    });
+                }
+                continue;
+            }
+            warningChecked.put(rowKey, now);
             double warnAt = policy(row.owner(), now).map(BudgetPolicy::warnAt).orElse(config.budgets().warnAt());
             Usd limit = row.limit().get();
             Usd committed = ledger.committed(row);
             BigDecimal threshold = limit.amount().multiply(BigDecimal.valueOf(warnAt));
-            if (committed.amount().compareTo(threshold) >= 0 && ledger.markWarned(row)) alerts.warn(row, committed, limit);
+            if (committed.amount().compareTo(threshold) >= 0) {
+                warningChecked.put(rowKey, Instant.MAX);
+                if (ledger.markWarned(row)) alerts.warn(row, committed, limit);
+            }
         }
     }
 
