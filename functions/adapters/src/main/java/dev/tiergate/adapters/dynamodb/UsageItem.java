@@ -21,7 +21,7 @@ import static software.amazon.awssdk.enhanced.dynamodb.mapper.StaticAttributeTag
 record UsageItem(String pk, String sk, String orgDay, String requestId, String timestamp, String keyId, String org, String team,
                  String user, String tier, String model, Integer promptTokens, Integer completionTokens,
                  Integer cachedTokens, BigDecimal costUsd, Long latencyMs, Integer status, String outcome,
-                 Boolean stream, String usageSource) {
+                 Boolean stream, String usageSource, String fallbackFrom) {
 
     static String partition(String team, LocalDate day) {
         return "team#" + team + "#" + day;
@@ -58,6 +58,7 @@ record UsageItem(String pk, String sk, String orgDay, String requestId, String t
             .addAttribute(String.class, a -> a.name("outcome").getter(UsageItem::outcome).setter(Builder::outcome))
             .addAttribute(Boolean.class, a -> a.name("stream").getter(UsageItem::stream).setter(Builder::stream))
             .addAttribute(String.class, a -> a.name("usage_source").getter(UsageItem::usageSource).setter(Builder::usageSource))
+            .addAttribute(String.class, a -> a.name("fallback_from").getter(UsageItem::fallbackFrom).setter(Builder::fallbackFrom))
             .build();
 
     static UsageItem from(UsageRecord r) {
@@ -65,17 +66,18 @@ record UsageItem(String pk, String sk, String orgDay, String requestId, String t
         return new UsageItem(partition(r.team(), day), r.timestamp() + "#" + r.requestId(), orgDay(r.org(), day), r.requestId(),
                 r.timestamp().toString(), r.keyId(), r.org(), r.team(), r.user(), r.tier(), r.model(),
                 r.tokens().promptTokens(), r.tokens().completionTokens(), r.tokens().cachedTokens(),
-                r.cost().amount().stripTrailingZeros(), r.latencyMs(), r.status(), r.outcome(), r.stream(), r.usageSource());
+                r.cost().amount().stripTrailingZeros(), r.latencyMs(), r.status(), r.outcome(), r.stream(), r.usageSource(),
+                r.fallbackFrom().isEmpty() ? null : r.fallbackFrom());
     }
 
     UsageRecord toRecord() {
         return new UsageRecord(requestId, Instant.parse(timestamp), keyId, org, team, user, tier, model,
                 new TokenUsage(promptTokens, completionTokens, cachedTokens), new Usd(costUsd), latencyMs, status,
-                outcome, Boolean.TRUE.equals(stream), usageSource);
+                outcome, Boolean.TRUE.equals(stream), usageSource, fallbackFrom == null ? "" : fallbackFrom);
     }
 
     static final class Builder {
-        private String pk, sk, orgDay, requestId, timestamp, keyId, org, team, user, tier, model, outcome, usageSource;
+        private String pk, sk, orgDay, requestId, timestamp, keyId, org, team, user, tier, model, outcome, usageSource, fallbackFrom;
         private Integer promptTokens, completionTokens, cachedTokens, status;
         private BigDecimal costUsd;
         private Long latencyMs;
@@ -101,10 +103,11 @@ record UsageItem(String pk, String sk, String orgDay, String requestId, String t
         void outcome(String v) { outcome = v; }
         void stream(Boolean v) { stream = v; }
         void usageSource(String v) { usageSource = v; }
+        void fallbackFrom(String v) { fallbackFrom = v; }
 
         UsageItem build() {
             return new UsageItem(pk, sk, orgDay, requestId, timestamp, keyId, org, team, user, tier, model, promptTokens,
-                    completionTokens, cachedTokens, costUsd, latencyMs, status, outcome, stream, usageSource);
+                    completionTokens, cachedTokens, costUsd, latencyMs, status, outcome, stream, usageSource, fallbackFrom);
         }
     }
 }

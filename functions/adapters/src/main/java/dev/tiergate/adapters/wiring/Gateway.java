@@ -14,7 +14,9 @@ import dev.tiergate.core.auth.Authenticator;
 import dev.tiergate.core.auth.KeySecrets;
 import dev.tiergate.core.auth.Role;
 import dev.tiergate.core.config.TiergateConfig;
-import dev.tiergate.core.dispatch.ReplicaPicker;
+import dev.tiergate.core.dispatch.BreakerBoard;
+import dev.tiergate.core.dispatch.Dispatcher;
+import dev.tiergate.core.dispatch.ReplicaSelector;
 import dev.tiergate.adapters.dynamodb.DynamoAuditLog;
 import dev.tiergate.adapters.dynamodb.DynamoIdempotencyStore;
 import dev.tiergate.core.budget.ReservationSweeper;
@@ -102,7 +104,9 @@ public final class Gateway implements AutoCloseable {
         DynamoBudgetLedger ledger = new DynamoBudgetLedger(dynamo, tables);
         DynamoBudgetStore budgets = new DynamoBudgetStore(enhanced, tables.budgets(), clock);
         BudgetGuard guard = new BudgetGuard(config, budgets, ledger, routing.router(), clock, new LoggedBudgetAlerts());
-        ChatCompletions chat = new ChatCompletions(auth, routing.router(), new ReplicaPicker(fleet), upstream,
+        BreakerBoard breakers = new BreakerBoard(config.gateway().breaker());
+        Dispatcher dispatcher = new Dispatcher(upstream, new ReplicaSelector(fleet, breakers), breakers, config.gateway(), clock);
+        ChatCompletions chat = new ChatCompletions(auth, routing.router(), dispatcher, config,
                 guard, new TokenCounter(), config.gateway(), clock, json, config::teamAllowedTiers,
                 new DynamoIdempotencyStore(dynamo, tables.idempotency()));
         DynamoAuditLog audit = new DynamoAuditLog(dynamo, tables.audit());

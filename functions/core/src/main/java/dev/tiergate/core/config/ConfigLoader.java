@@ -66,10 +66,32 @@ public final class ConfigLoader {
     }
 
     private static GatewaySettings gateway(ConfigNode n) {
-        ConfigNode.Fields f = n.fields("max_body_bytes", "request_timeout_ms");
-        int maxBody = f.get("max_body_bytes", c -> (int) c.integer(1024, 64L * 1024 * 1024), GatewaySettings.DEFAULT.maxBodyBytes());
-        long timeout = f.get("request_timeout_ms", c -> c.integer(100, 28_000), GatewaySettings.DEFAULT.requestTimeoutMs());
-        return new GatewaySettings(maxBody, timeout);
+        GatewaySettings d = GatewaySettings.DEFAULT;
+        ConfigNode.Fields f = n.fields("max_body_bytes", "request_timeout_ms", "first_byte_timeout_ms", "max_attempts",
+                "backoff_base_ms", "backoff_max_ms", "max_messages", "max_n", "degraded_message", "circuit_breaker");
+        int maxBody = f.get("max_body_bytes", c -> (int) c.integer(1024, 64L * 1024 * 1024), d.maxBodyBytes());
+        long timeout = f.get("request_timeout_ms", c -> c.integer(100, 28_000), d.requestTimeoutMs());
+        long firstByte = f.get("first_byte_timeout_ms", c -> c.integer(50, 28_000), Math.min(d.firstByteTimeoutMs(), timeout));
+        int attempts = (int) f.get("max_attempts", c -> c.integer(1, 10), (long) d.maxAttempts()).longValue();
+        long base = f.get("backoff_base_ms", c -> c.integer(0, 10_000), d.backoffBaseMs());
+        long max = f.get("backoff_max_ms", c -> c.integer(0, 60_000), d.backoffMaxMs());
+        int messages = (int) f.get("max_messages", c -> c.integer(1, 100_000), (long) d.maxMessages()).longValue();
+        int maxN = (int) f.get("max_n", c -> c.integer(1, 128), (long) d.maxN()).longValue();
+        Optional<String> degraded = f.optional("degraded_message").map(ConfigNode::string);
+        GatewaySettings.BreakerSettings b = d.breaker();
+        Optional<ConfigNode> cb = f.optional("circuit_breaker");
+        if (cb.isPresent()) {
+            ConfigNode.Fields c = cb.get().fields("failure_rate_percent", "slow_call_ms", "slow_call_rate_percent", "window_size",
+                    "minimum_calls", "open_ms");
+            b = new GatewaySettings.BreakerSettings(
+                    (int) c.get("failure_rate_percent", x -> x.integer(1, 100), (long) b.failureRatePercent()).longValue(),
+                    c.get("slow_call_ms", x -> x.integer(1, 600_000), b.slowCallMs()),
+                    (int) c.get("slow_call_rate_percent", x -> x.integer(1, 100), (long) b.slowCallRatePercent()).longValue(),
+                    (int) c.get("window_size", x -> x.integer(1, 10_000), (long) b.windowSize()).longValue(),
+                    (int) c.get("minimum_calls", x -> x.integer(1, 10_000), (long) b.minimumCalls()).longValue(),
+                    c.get("open_ms", x -> x.integer(1, 3_600_000), b.openMs()));
+        }
+        return new GatewaySettings(maxBody, timeout, firstByte, attempts, base, max, messages, maxN, degraded, b);
     }
 
     private static List<TierConfig> tiers(ConfigNode n) {
@@ -85,12 +107,20 @@ public final class ConfigLoader {
             }
             out.add(t);
         }
+        for (int i = 0; i < out.size(); i++) {
+            TierConfig t = out.get(i);
+            for (String fb : t.fallbacks()) {
+                boolean known = fb.equals(TierConfig.DEGRADED) || out.stream().anyMatch(o -> o.name().equals(fb));
+                if (!known) throw items.get(i).error("fallback '" + fb + "' is neither a tier nor 'degraded'");
+                if (fb.equals(t.name())) throw items.get(i).error("tier '" + t.name() + "' cannot fall back to itself");
+            }
+        }
         return out;
     }
 
     private static TierConfig tier(int index, ConfigNode n) {
         ConfigNode.Fields f = n.fields("name", "model", "context_window", "capabilities", "prices_per_million",
-                "endpoint", "fleet", "simulator", "latency_ms", "variants", "api_key_env");
+                "endpoint", "fleet", "simulator", "latency_ms", "variants", "api_key_env", "fallbacks");
         String name = f.required("name").name();
         String model = f.required("model").string();
         if ("auto".equals(name) || "auto".equals(model)) throw f.required("name").error("'auto' is reserved for routing");
@@ -110,7 +140,8 @@ public final class ConfigLoader {
             if (!v.matches("[A-Z_][A-Z0-9_]*")) throw c.error("must be an environment variable name such as OPENAI_API_KEY, got '" + v + "'");
             return v;
         });
-        return new TierConfig(index, name, model, context, caps, prices, endpoint, fleet, sim, latency, variants, keyEnv);
+        List<String> fallbacks = f.get("fallbacks", ConfigNode::strings, List.of());
+        return new TierConfig(index, name, model, context, caps, prices, endpoint, fleet, sim, latency, variants, keyEnv, fallbacks);
     }
 
     private static List<TierConfig.Variant> variants(ConfigNode n) {

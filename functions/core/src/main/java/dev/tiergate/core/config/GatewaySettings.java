@@ -1,11 +1,38 @@
 package dev.tiergate.core.config;
 
+import java.util.Optional;
+
 /**
- * Limits of the request path.
+ * Limits and resilience of the request path.
  *
- * @param maxBodyBytes     larger request bodies get 413
- * @param requestTimeoutMs the overall deadline of one request; kept below API Gateway's 29 s integration limit
+ * @param maxBodyBytes       larger request bodies get 413
+ * @param requestTimeoutMs   the overall deadline of one request, split across its attempts; below API Gateway's 29 s
+ * @param firstByteTimeoutMs one attempt's limit from sending to the upstream's status line; a slower replica is
+ *                           given up on and the next one tried
+ * @param maxAttempts        attempts per tier before its fallback is tried
+ * @param backoffBaseMs      retries wait a random time from 0 to min(max, base × 2^attempt) ("full jitter")
+ * @param maxMessages        larger message arrays get 400
+ * @param maxN               the largest {@code n} (choices) a request may ask for
+ * @param degradedMessage    the polite answer a {@code degraded} fallback gives when every tier failed
+ * @param breaker            the circuit breakers kept per replica and per tier
  */
-public record GatewaySettings(int maxBodyBytes, long requestTimeoutMs) {
-    public static final GatewaySettings DEFAULT = new GatewaySettings(1_048_576, 25_000);
+public record GatewaySettings(int maxBodyBytes, long requestTimeoutMs, long firstByteTimeoutMs, int maxAttempts,
+                              long backoffBaseMs, long backoffMaxMs, int maxMessages, int maxN,
+                              Optional<String> degradedMessage, BreakerSettings breaker) {
+
+    public static final GatewaySettings DEFAULT = new GatewaySettings(1_048_576, 25_000, 10_000, 3, 50, 1_000, 2048, 8,
+            Optional.empty(), BreakerSettings.DEFAULT);
+
+    /**
+     * @param failureRatePercent  the share of failed calls in the window that opens the breaker
+     * @param slowCallMs          a call slower than this counts as slow
+     * @param slowCallRatePercent the share of slow calls that opens the breaker
+     * @param windowSize          the calls the rates are computed over
+     * @param minimumCalls        no decision before this many calls
+     * @param openMs              how long an open breaker refuses before letting probes through
+     */
+    public record BreakerSettings(int failureRatePercent, long slowCallMs, int slowCallRatePercent, int windowSize,
+                                  int minimumCalls, long openMs) {
+        public static final BreakerSettings DEFAULT = new BreakerSettings(50, 20_000, 80, 20, 5, 5_000);
+    }
 }

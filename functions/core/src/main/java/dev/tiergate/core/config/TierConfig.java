@@ -15,14 +15,19 @@ import java.util.Set;
  * @param variants  weighted A/B split between models served by this tier (e.g. LoRA adapters), sticky per user;
  *                  empty means the tier's one model
  * @param apiKeyEnv the environment variable (a Secrets Manager secret in AWS) holding the upstream's API key
+ * @param fallbacks where a request goes when this tier fails, in order: other tiers (down or up, a hosted frontier
+ *                  tier among them), and last, if listed, {@code degraded} (a polite answer marked as degraded)
  */
 public record TierConfig(int index, String name, String model, int contextWindow, Set<String> capabilities,
                          Prices prices, Optional<URI> endpoint, Optional<FleetSpec> fleet, SimulatorSpec simulator,
-                         Optional<Integer> latencyMs, List<Variant> variants, Optional<String> apiKeyEnv) {
+                         Optional<Integer> latencyMs, List<Variant> variants, Optional<String> apiKeyEnv, List<String> fallbacks) {
+
+    public static final String DEGRADED = "degraded";
 
     public TierConfig {
         capabilities = Set.copyOf(capabilities);
         variants = List.copyOf(variants);
+        fallbacks = List.copyOf(fallbacks);
     }
 
     /** One model of an A/B split and its share of the tier's traffic, in percent. */

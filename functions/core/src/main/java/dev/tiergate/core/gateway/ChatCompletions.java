@@ -8,7 +8,10 @@ import dev.tiergate.core.auth.ApiKey;
 import dev.tiergate.core.auth.Authenticator;
 import dev.tiergate.core.config.GatewaySettings;
 import dev.tiergate.core.config.TierConfig;
-import dev.tiergate.core.dispatch.ReplicaPicker;
+import dev.tiergate.core.config.TiergateConfig;
+import dev.tiergate.core.dispatch.Attempted;
+import dev.tiergate.core.dispatch.Dispatcher;
+import dev.tiergate.core.dispatch.ReplicaSelector;
 import dev.tiergate.core.money.TierPricing;
 import dev.tiergate.core.money.TokenUsage;
 import dev.tiergate.core.money.Usd;
@@ -47,8 +50,8 @@ public final class ChatCompletions {
 
     private final Authenticator auth;
     private final TierRouter router;
-    private final ReplicaPicker replicas;
-    private final Upstream upstream;
+    private final Dispatcher dispatcher;
+    private final TiergateConfig config;
     private final BudgetGuard guard;
     private final TokenCounter tokens;
     private final GatewaySettings settings;
@@ -61,15 +64,15 @@ public final class ChatCompletions {
     /**
      * @param teamAllowed the tiers a team may use (empty: all)
      */
-    public ChatCompletions(Authenticator auth, TierRouter router, ReplicaPicker replicas, Upstream upstream,
+    public ChatCompletions(Authenticator auth, TierRouter router, Dispatcher dispatcher, TiergateConfig config,
                            BudgetGuard guard, TokenCounter tokens, GatewaySettings settings, Clock clock, ObjectMapper json,
                            java.util.function.Function<String, java.util.List<String>> teamAllowed, IdempotencyStore idempotency) {
         this.teamAllowed = teamAllowed;
         this.idempotency = idempotency;
         this.auth = auth;
         this.router = router;
-        this.replicas = replicas;
-        this.upstream = upstream;
+        this.dispatcher = dispatcher;
+        this.config = config;
         this.guard = guard;
         this.tokens = tokens;
         this.settings = settings;
@@ -89,6 +92,19 @@ public final class ChatCompletions {
         final Optional<String> downgradedFrom;
         /** Set once the usage record is written (settled or released), so a request is never recorded twice. */
         volatile boolean recorded;
+        volatile boolean degraded;
+        /** The tier and model that actually answered: the routed one, or a fallback. */
+        volatile TierConfig servedTier;
+        volatile String servedModel;
+
+        void serve(TierConfig tier, String model) {
+            servedTier = tier;
+            servedModel = model;
+        }
+
+        Optional<String> fallbackFrom() {
+            return servedTier != null && servedTier != route.tier() ? Optional.of(route.tier().name()) : Optional.empty();
+        }
 
         Dispatch(String requestId, ApiKey caller, ChatRequest chat, RouteDecision route, Instant start, Reservation reservation,
                  Optional<String> downgradedFrom) {
@@ -102,7 +118,11 @@ public final class ChatCompletions {
         }
 
         TierConfig tier() {
-            return route.tier();
+            return servedTier != null ? servedTier : route.tier();
+        }
+
+        String model() {
+            return servedModel != null ? servedModel : route.model();
         }
 
         String requestId() { return requestId; }
@@ -151,6 +171,13 @@ public final class ChatCompletions {
     }
 
     private ApiResponse dispatch(ApiKey caller, ChatRequest chat, ApiRequest request, String requestId, Optional<String> idemKey) {
+        if (chat.messageCount() > settings.maxMessages()) {
+            throw OpenAiError.invalidRequest("'messages' has " + chat.messageCount() + " messages; the limit is " + settings.maxMessages() + ".", "messages").failure();
+        }
+        int n = chat.body().path("n").asInt(1);
+        if (chat.body().has("n") && (!chat.body().get("n").isIntegralNumber() || n < 1 || n > settings.maxN())) {
+            throw OpenAiError.invalidRequest("'n' must be a whole number from 1 to " + settings.maxN() + ".", "n").failure();
+        }
         RoutingRequest rr = routingRequest(caller, chat, request);
         RouteDecision routed = router.route(rr);
         Instant start = clock.instant();
@@ -161,15 +188,84 @@ public final class ChatCompletions {
             case BudgetDecision.Downgrade g -> new Dispatch(requestId, caller, chat, g.route(), start, g.reservation(), Optional.of(g.fromTier()));
         };
         try {
-            URI url = replicas.pick(d.tier().name()).resolve("/v1/chat/completions");
-            byte[] body = upstreamBody(chat, d.route().model(), guard.outputTokens(rr, d.tier()));
-            return chat.stream() ? stream(d, url, body, deadline, idemKey) : whole(d, url, body, deadline);
+            Failover chain = new Failover(d, rr, deadline, ReplicaSelector.affinity(chat.promptText()));
+            return chat.stream() ? stream(d, chain, idemKey) : whole(d, chain);
         } catch (OpenAiError.Failure f) {
             if (!d.recorded) record(d, TokenUsage.NONE, f.error().status(), "rejected", "upstream");
             throw f;
         } catch (RuntimeException e) {
             if (!d.recorded) record(d, TokenUsage.NONE, 500, "gateway_error", "upstream");
             throw e;
+        }
+    }
+
+    /**
+     * The routed tier, then its fallbacks in order, each tried through the dispatcher. A fallback tier whose worst case
+     * costs more than the money held for the request is passed over, so a fallback can never break a budget.
+     */
+    private final class Failover {
+        private final Dispatch d;
+        private final RoutingRequest rr;
+        private final Instant deadline;
+        private final long affinity;
+        private final java.util.List<TierConfig> tiers = new java.util.ArrayList<>();
+        private final boolean degraded;
+        private int next;
+        private Attempted.Failed lastFailure = new Attempted.Failed(502, "no tier was tried");
+
+        Failover(Dispatch d, RoutingRequest rr, Instant deadline, long affinity) {
+            this.d = d;
+            this.rr = rr;
+            this.deadline = deadline;
+            this.affinity = affinity;
+            TierConfig primary = d.route.tier();
+            tiers.add(primary);
+            boolean deg = false;
+            for (String f : primary.fallbacks()) {
+                if (f.equals(TierConfig.DEGRADED)) deg = true;
+                else config.tier(f).ifPresent(tiers::add);
+            }
+            this.degraded = deg && settings.degradedMessage().isPresent();
+        }
+
+        /** The next answer (or opened stream), trying tiers in order; empty when every tier failed. */
+        Optional<Attempted> next(java.util.Set<URI> avoid) {
+            while (next < tiers.size()) {
+                TierConfig tier = tiers.get(next);
+                boolean primary = next == 0;
+                if (!primary) {
+                    int out = guard.outputTokens(rr, tier);
+                    if (BudgetGuard.estimate(tier, rr.promptTokens(), out).compareTo(d.reservation.amount()) > 0) {
+                        next++;
+                        continue;
+                    }
+                }
+                String model = primary ? d.route.model() : tier.model();
+                byte[] body = upstreamBody(d.chat, model, guard.outputTokens(rr, tier));
+                Attempted a = dispatcher.send(tier, "/v1/chat/completions", body, affinity, deadline, d.chat.stream(), avoid);
+                switch (a) {
+                    case Attempted.Failed f -> {
+                        lastFailure = f;
+                        next++;
+                        avoid = java.util.Set.of();
+                    }
+                    default -> {
+                        d.serve(tier, model);
+                        return Optional.of(a);
+                    }
+                }
+            }
+            return Optional.empty();
+        }
+
+        /** After a failure of the tier now serving, go on from where the chain is. */
+        Optional<Attempted> retryAfterBreak(URI broken) {
+            return next(java.util.Set.of(broken));
+        }
+
+        OpenAiError exhausted() {
+            return OpenAiError.upstream(lastFailure.status(), "Tier '" + d.route.tier().name() + "'"
+                    + (tiers.size() > 1 ? " and its fallbacks" : "") + " could not answer: " + lastFailure.reason() + ".");
         }
     }
 
@@ -213,14 +309,14 @@ public final class ChatCompletions {
         }
     }
 
-    private ApiResponse whole(Dispatch d, URI url, byte[] body, Instant deadline) {
-        Upstream.Reply reply;
-        try {
-            reply = upstream.send(url, body, deadline);
-        } catch (Upstream.UpstreamException e) {
-            throw unreachable(d, e);
-        }
-        if (reply.status() != 200) throw rejected(d, reply.status(), reply.body());
+    private ApiResponse whole(Dispatch d, Failover chain) {
+        Optional<Attempted> got = chain.next(java.util.Set.of());
+        if (got.isEmpty()) return degradedOrFail(d, chain);
+        Upstream.Reply reply = switch (got.get()) {
+            case Attempted.Answered a -> a.reply();
+            case Attempted.Rejected r -> throw rejected(d, r.status(), r.body());
+            default -> throw new IllegalStateException("a whole request cannot open a stream");
+        };
         JsonNode answer;
         try {
             answer = json.readTree(reply.body());
@@ -243,22 +339,52 @@ public final class ChatCompletions {
         return responses.raw(200, reply.body(), headers);
     }
 
-    private ApiResponse stream(Dispatch d, URI url, byte[] body, Instant deadline, Optional<String> idemKey) {
-        Upstream.Stream s;
-        try {
-            s = upstream.openStream(url, body, deadline);
-        } catch (Upstream.UpstreamException e) {
-            throw unreachable(d, e);
+    /** Every tier failed: the configured polite answer, marked degraded and free, or the failure itself. */
+    private ApiResponse degradedOrFail(Dispatch d, Failover chain) {
+        if (!chain.degraded) {
+            OpenAiError e = chain.exhausted();
+            record(d, TokenUsage.NONE, e.status(), "upstream_error", "upstream");
+            throw e.failure();
         }
-        if (s.status() != 200) {
-            byte[] err = s.errorBody();
-            s.close();
-            throw rejected(d, s.status(), err);
+        String message = settings.degradedMessage().orElseThrow();
+        d.degraded = true;
+        record(d, TokenUsage.NONE, 200, "degraded", "none");
+        Map<String, String> headers = headers(d);
+        headers.put(Responses.DEGRADED, "true");
+        headers.put(Responses.COST, "0");
+        ObjectNode c = json.createObjectNode();
+        c.put("id", "chatcmpl-" + d.requestId());
+        c.put("object", d.chat().stream() ? "chat.completion.chunk" : "chat.completion");
+        c.put("created", clock.instant().getEpochSecond());
+        c.put("model", "tiergate-degraded");
+        ObjectNode choice = c.putArray("choices").addObject();
+        choice.put("index", 0);
+        choice.putObject(d.chat().stream() ? "delta" : "message").put("role", "assistant").put("content", message);
+        choice.put("finish_reason", "stop");
+        if (!d.chat().stream()) {
+            c.putObject("usage").put("prompt_tokens", 0).put("completion_tokens", 0).put("total_tokens", 0);
+            return responses.json(200, c, headers);
         }
+        headers.put("content-type", "text/event-stream; charset=utf-8");
+        return new ApiResponse.EventStream(200, headers, sink -> {
+            sink.data(json.writeValueAsString(c));
+            sink.data("[DONE]");
+        });
+    }
+
+    private ApiResponse stream(Dispatch d, Failover chain, Optional<String> idemKey) {
+        Optional<Attempted> got = chain.next(java.util.Set.of());
+        if (got.isEmpty()) return degradedOrFail(d, chain);
+        Attempted.Opened opened = switch (got.get()) {
+            case Attempted.Opened o -> o;
+            case Attempted.Rejected r -> throw rejected(d, r.status(), r.body());
+            default -> throw new IllegalStateException("a stream request got a whole answer");
+        };
+        Attempted.Opened first = opened;
         Map<String, String> headers = headers(d);
         headers.put("content-type", "text/event-stream; charset=utf-8");
         headers.put("cache-control", "no-cache");
-        if (idemKey.isEmpty()) return new ApiResponse.EventStream(200, headers, sink -> pump(d, s, sink));
+        if (idemKey.isEmpty()) return new ApiResponse.EventStream(200, headers, sink -> pump(d, first, chain, sink));
         return new ApiResponse.EventStream(200, headers, sink -> {
             StringBuilder sse = new StringBuilder();
             ApiResponse.EventSink both = new ApiResponse.EventSink() {
@@ -274,7 +400,7 @@ public final class ChatCompletions {
                     sink.comment(text);
                 }
             };
-            String outcome = pump(d, s, both);
+            String outcome = pump(d, first, chain, both);
             if (outcome.equals("ok")) {
                 idempotency.complete(d.caller().id(), idemKey.get(), 200, "text/event-stream; charset=utf-8",
                         sse.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -284,52 +410,91 @@ public final class ChatCompletions {
         });
     }
 
-    /** Relays the upstream's events, then records what the request used and ends the stream; returns the outcome. */
-    private String pump(Dispatch d, Upstream.Stream s, ApiResponse.EventSink sink) throws IOException {
+    /**
+     * Relays the upstream's events, then records what the request used and ends the stream; returns the outcome.
+     * Events are held back until the first one that carries a token: if the upstream fails before that, nothing has
+     * reached the client and the request fails over (another replica, then the fallback tiers) transparently. After
+     * that, a failure ends the stream with an error event the OpenAI SDKs raise, and the tokens produced are charged.
+     */
+    private String pump(Dispatch d, Attempted.Opened opened, Failover chain, ApiResponse.EventSink sink) throws IOException {
         TokenUsage reported = null;
         StringBuilder produced = new StringBuilder();
         String outcome = null;
         OpenAiError failure = null;
-        try (s) {
-            String line;
+        java.util.List<String> held = new java.util.ArrayList<>();
+        boolean started = false;
+        Attempted.Opened current = opened;
+        long openedAt = System.nanoTime();
+        try {
             while (true) {
+                String line;
+                String broke = null;
                 try {
-                    line = s.nextLine();
+                    line = current.stream().nextLine();
+                    if (line == null) broke = "ended the stream before it was complete";
                 } catch (IOException e) {
+                    line = null;
+                    broke = "broke the stream mid-answer: " + e.getMessage();
+                }
+                JsonNode chunk = null;
+                String data = null;
+                if (broke == null) {
+                    if (!line.startsWith("data:")) continue;
+                    data = line.substring(5).trim();
+                    if (data.equals("[DONE]")) {
+                        outcome = "ok";
+                        for (String h : held) sink.data(h);
+                        held.clear();
+                        break;
+                    }
+                    try {
+                        chunk = json.readTree(data);
+                        if (chunk.has("error")) broke = "failed mid-answer: " + chunk.path("error").path("message").asText(chunk.path("error").asText());
+                    } catch (IOException e) {
+                        broke = "sent a malformed stream event";
+                    }
+                }
+                if (broke != null) {
+                    dispatcher.reportBroken(current.replica(), java.time.Duration.ofNanos(System.nanoTime() - openedAt));
+                    current.stream().close();
+                    current.lease().close();
+                    if (!started) {
+                        Optional<Attempted> again = chain.retryAfterBreak(current.replica());
+                        if (again.isPresent() && again.get() instanceof Attempted.Opened o) {
+                            current = o;
+                            openedAt = System.nanoTime();
+                            held.clear();
+                            reported = null;
+                            continue;
+                        }
+                    }
                     outcome = "stream_broken";
-                    failure = OpenAiError.upstream(502, "Tier '" + d.tier().name() + "' broke the stream mid-answer: " + e.getMessage());
-                    break;
-                }
-                if (line == null) {
-                    outcome = "stream_broken";
-                    failure = OpenAiError.upstream(502, "Tier '" + d.tier().name() + "' ended the stream before it was complete.");
-                    break;
-                }
-                if (!line.startsWith("data:")) continue;
-                String data = line.substring(5).trim();
-                if (data.equals("[DONE]")) {
-                    outcome = "ok";
-                    break;
-                }
-                JsonNode chunk;
-                try {
-                    chunk = json.readTree(data);
-                } catch (IOException e) {
-                    outcome = "stream_broken";
-                    failure = OpenAiError.upstream(502, "Tier '" + d.tier().name() + "' sent a malformed stream event.");
-                    break;
-                }
-                if (chunk.has("error")) {
-                    outcome = "upstream_error";
-                    failure = OpenAiError.upstream(502, "Tier '" + d.tier().name() + "' failed mid-answer: "
-                            + chunk.path("error").path("message").asText(chunk.path("error").asText()));
+                    failure = OpenAiError.upstream(502, "Tier '" + d.tier().name() + "' " + broke + ".");
                     break;
                 }
                 JsonNode usage = chunk.get("usage");
                 boolean usageOnly = usage != null && usage.isObject() && chunk.path("choices").isEmpty();
                 if (usage != null && usage.isObject()) reported = usage(usage);
-                for (JsonNode c : chunk.path("choices")) produced.append(c.path("delta").path("content").asText(""));
+                boolean tokenBearing = false;
+                for (JsonNode c : chunk.path("choices")) {
+                    String t = c.path("delta").path("content").asText("");
+                    produced.append(t);
+                    if (!t.isEmpty() || !c.path("finish_reason").isNull() && c.has("finish_reason")) tokenBearing = true;
+                }
                 if (usageOnly && !d.chat().clientWantsUsage()) continue;
+                if (!started) {
+                    held.add(data);
+                    if (!tokenBearing && !usageOnly) continue;
+                    started = true;
+                    try {
+                        for (String h : held) sink.data(h);
+                    } catch (IOException clientGone) {
+                        outcome = "client_disconnected";
+                        break;
+                    }
+                    held.clear();
+                    continue;
+                }
                 try {
                     sink.data(data);
                 } catch (IOException clientGone) {
@@ -337,9 +502,13 @@ public final class ChatCompletions {
                     break;
                 }
             }
+        } finally {
+            current.stream().close();
+            current.lease().close();
         }
         TokenUsage used = reported != null ? reported
                 : new TokenUsage(tokens.count(d.chat().promptText()), tokens.count(produced.toString()), 0);
+        if (failure != null && !started) used = TokenUsage.NONE;
         Usd cost = record(d, used, 200, outcome, reported != null ? "upstream" : "estimated");
         if (outcome.equals("client_disconnected")) return outcome;
         if (failure != null) {
@@ -354,14 +523,6 @@ public final class ChatCompletions {
     private TokenUsage usage(JsonNode u) {
         return new TokenUsage(u.path("prompt_tokens").asInt(0), u.path("completion_tokens").asInt(0),
                 u.path("prompt_tokens_details").path("cached_tokens").asInt(0));
-    }
-
-    private OpenAiError.Failure unreachable(Dispatch d, Upstream.UpstreamException e) {
-        int status = e.kind() == Upstream.UpstreamException.Kind.TIMEOUT ? 504 : 502;
-        record(d, TokenUsage.NONE, status, "upstream_error", "upstream");
-        String what = e.kind() == Upstream.UpstreamException.Kind.TIMEOUT ? "did not answer within the deadline"
-                : "could not be reached";
-        return OpenAiError.upstream(status, "Tier '" + d.tier().name() + "' " + what + ".").failure();
     }
 
     /** Maps an upstream's error answer to the client's: its own mistakes stay 4xx, the fleet's become 502. */
@@ -403,7 +564,7 @@ public final class ChatCompletions {
         long latency = Duration.between(d.start(), clock.instant()).toMillis();
         ApiKey k = d.caller();
         UsageRecord usage = new UsageRecord(d.requestId(), d.start(), k.id(), k.org(), k.team(), k.user(), d.tier().name(),
-                d.route().model(), used, cost, latency, status, outcome, d.chat().stream(), source);
+                d.model(), used, cost, latency, status, outcome, d.chat().stream(), source, d.fallbackFrom().orElse(""));
         if (used.totalTokens() > 0) guard.settle(d.reservation, usage);
         else guard.release(d.reservation, usage);
         return cost;
@@ -419,7 +580,8 @@ public final class ChatCompletions {
         });
         d.route().shadowOf().ifPresent(t -> h.put(Responses.SHADOW_TIER, t.name()));
         d.downgradedFrom.ifPresent(t -> h.put(Responses.DOWNGRADED_FROM, t));
-        if (!d.route().model().equals(d.tier().model())) h.put(Responses.MODEL, d.route().model());
+        d.fallbackFrom().ifPresent(t -> h.put(Responses.FALLBACK_FROM, t));
+        if (!d.model().equals(d.tier().model())) h.put(Responses.MODEL, d.model());
         return h;
     }
 }

@@ -20,6 +20,8 @@ public final class Responses {
     public static final String SHADOW_TIER = "x-tiergate-shadow-tier";
     public static final String MODEL = "x-tiergate-model";
     public static final String DOWNGRADED_FROM = "x-tiergate-downgraded-from";
+    public static final String FALLBACK_FROM = "x-tiergate-fallback-from";
+    public static final String DEGRADED = "x-tiergate-degraded";
 
     private final ObjectMapper json;
 

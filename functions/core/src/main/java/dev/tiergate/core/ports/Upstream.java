@@ -16,13 +16,23 @@ public interface Upstream {
      */
     Stream openStream(URI url, byte[] jsonBody, Instant deadline) throws UpstreamException;
 
-    record Reply(int status, byte[] body) {}
+    /** @param retryAfterMs the upstream's Retry-After, in milliseconds; -1 when it sent none */
+    record Reply(int status, byte[] body, long retryAfterMs) {
+        public Reply(int status, byte[] body) {
+            this(status, body, -1);
+        }
+    }
 
     interface Stream extends AutoCloseable {
         int status();
 
         /** The body of a non-200 answer. */
         byte[] errorBody();
+
+        /** The upstream's Retry-After in milliseconds; -1 when it sent none. */
+        default long retryAfterMs() {
+            return -1;
+        }
 
         /**
          * The next line of a 200 answer's body as it arrives, or null at its end.

@@ -14,10 +14,11 @@ import java.util.Objects;
  * @param outcome     {@code ok}, {@code upstream_error}, {@code stream_broken} or {@code client_disconnected}
  * @param usageSource {@code upstream} when the tokens are the upstream's own count, {@code estimated} when tiergate
  *                    counted them because the upstream never sent its usage (a broken or dropped stream)
+ * @param fallbackFrom the tier routing chose when a fallback tier answered instead; empty otherwise
  */
 public record UsageRecord(String requestId, Instant timestamp, String keyId, String org, String team, String user,
                           String tier, String model, TokenUsage tokens, Usd cost, long latencyMs, int status,
-                          String outcome, boolean stream, String usageSource) {
+                          String outcome, boolean stream, String usageSource, String fallbackFrom) {
     public UsageRecord {
         Objects.requireNonNull(requestId);
         Objects.requireNonNull(timestamp);
