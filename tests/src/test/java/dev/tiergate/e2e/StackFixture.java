@@ -32,7 +32,11 @@ final class StackFixture implements AutoCloseable {
     }
 
     StackFixture(TiergateConfig config, double timeScale) throws Exception {
-        this.stack = LocalStack.start(config, LocalStack.Options.defaults().withPort(0).withTimeScale(timeScale), ADMIN_KEY);
+        this(config, timeScale, 1);
+    }
+
+    StackFixture(TiergateConfig config, double timeScale, int replicas) throws Exception {
+        this.stack = LocalStack.start(config, LocalStack.Options.defaults().withPort(0).withTimeScale(timeScale).withReplicas(replicas), ADMIN_KEY);
     }
 
     URI url() {

@@ -11,19 +11,20 @@ import java.util.Set;
  *   <li>{@code error_rate} answers {@code error_status} (default 500) with vLLM's error body;</li>
  *   <li>{@code hang_rate} accepts the request and never answers (until the replica stops);</li>
  *   <li>{@code reset_rate} closes the connection without an answer;</li>
- *   <li>{@code cut_stream_rate} closes the connection half-way through the answer (stream or not);</li>
+ *   <li>{@code cut_stream_rate} closes the connection half-way through the answer (stream or not), or after
+ *       {@code cut_after_pieces} streamed pieces when that is 0 or more (0: before the first token);</li>
  *   <li>{@code malformed_rate} sends a broken JSON answer or SSE chunk;</li>
  *   <li>{@code ready_after_ms} makes the replica not ready for that long: at start its port refuses connections,
  *       at run time {@code /health} answers 503 and every API call 503.</li>
  * </ul>
  */
 public record Faults(double errorRate, int errorStatus, double hangRate, double resetRate,
-                     double cutStreamRate, double malformedRate, long readyAfterMs) {
+                     double cutStreamRate, double malformedRate, long readyAfterMs, int cutAfterPieces) {
 
-    public static final Faults NONE = new Faults(0, 500, 0, 0, 0, 0, 0);
+    public static final Faults NONE = new Faults(0, 500, 0, 0, 0, 0, 0, -1);
 
     static final Set<String> FIELDS = Set.of("error_rate", "error_status", "hang_rate", "reset_rate",
-            "cut_stream_rate", "malformed_rate", "ready_after_ms");
+            "cut_stream_rate", "malformed_rate", "ready_after_ms", "cut_after_pieces");
 
     public Faults {
         rate("error_rate", errorRate);
@@ -35,6 +36,7 @@ public record Faults(double errorRate, int errorStatus, double hangRate, double 
             throw new IllegalArgumentException("error_status must be an HTTP error status from 400 to 599, got " + errorStatus);
         }
         if (readyAfterMs < 0) throw new IllegalArgumentException("ready_after_ms must be >= 0, got " + readyAfterMs);
+        if (cutAfterPieces < -1) throw new IllegalArgumentException("cut_after_pieces must be -1 (half-way) or more, got " + cutAfterPieces);
     }
 
     private static void rate(String name, double v) {
@@ -53,7 +55,8 @@ public record Faults(double errorRate, int errorStatus, double hangRate, double 
                 number(changes, "reset_rate", resetRate),
                 number(changes, "cut_stream_rate", cutStreamRate),
                 number(changes, "malformed_rate", malformedRate),
-                (long) number(changes, "ready_after_ms", readyAfterMs));
+                (long) number(changes, "ready_after_ms", readyAfterMs),
+                (int) number(changes, "cut_after_pieces", cutAfterPieces));
     }
 
     private static double number(Map<String, ?> m, String key, double fallback) {
@@ -72,6 +75,7 @@ public record Faults(double errorRate, int errorStatus, double hangRate, double 
         m.put("cut_stream_rate", cutStreamRate);
         m.put("malformed_rate", malformedRate);
         m.put("ready_after_ms", readyAfterMs);
+        m.put("cut_after_pieces", cutAfterPieces);
         return m;
     }
 }

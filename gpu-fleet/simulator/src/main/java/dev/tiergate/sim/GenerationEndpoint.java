@@ -244,7 +244,18 @@ final class GenerationEndpoint {
         ex.sendResponseHeaders(200, 0);
         OutputStream out = ex.getResponseBody();
         int totalPieces = gens.stream().mapToInt(g -> g.pieces().size()).sum();
-        int cutAt = Math.max(1, totalPieces / 2);
+        int cutAfter = faults.get().cutAfterPieces();
+        int cutAt = cutAfter >= 0 ? cutAfter : Math.max(1, totalPieces / 2);
+        if (cut && cutAt == 0) {
+            // The role chunk only, then the connection drops: a failure before the first token.
+            if (job.kind() == Kind.CHAT) {
+                ObjectNode delta = json.createObjectNode();
+                delta.put("role", "assistant");
+                delta.put("content", "");
+                event(out, chunk(job, 0, delta, null));
+            }
+            throw new DropConnection();
+        }
         int sent = 0;
         for (int i = 0; i < gens.size(); i++) {
             TextGenerator.Generation g = gens.get(i);

@@ -44,6 +44,7 @@ public final class SimulatedReplica implements AutoCloseable {
     private final GenerationEndpoint generation;
     private final AtomicReference<Faults> faults;
     private final AtomicLong notReadyUntil = new AtomicLong();
+    private final AtomicLong received = new AtomicLong();
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final CountDownLatch bound = new CountDownLatch(1);
     private volatile HttpServer server;
@@ -118,6 +119,9 @@ public final class SimulatedReplica implements AutoCloseable {
     public PrefixCache prefixCache() { return cache; }
 
     public Faults faults() { return faults.get(); }
+
+    /** Generation requests this replica has received, whatever became of them. */
+    public long received() { return received.get(); }
 
     /** Replaces the faults; a non-zero {@code ready_after_ms} makes the replica unready for that long from now. */
     public void setFaults(Faults f) {
@@ -216,6 +220,7 @@ public final class SimulatedReplica implements AutoCloseable {
     }
 
     private void generate(HttpExchange ex, GenerationEndpoint.Kind kind) throws IOException {
+        received.incrementAndGet();
         try {
             if (!ready()) throw VllmError.forStatus(503, "The model is still loading. Please try again later.");
             String ct = ex.getRequestHeaders().getFirst("Content-Type");

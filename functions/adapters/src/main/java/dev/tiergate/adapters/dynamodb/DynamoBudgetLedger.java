@@ -119,6 +119,39 @@ public final class DynamoBudgetLedger implements BudgetLedger {
     }
 
     @Override
+    public Hold extend(Reservation r, Usd extra) {
+        BigDecimal e = extra.amount();
+        Reservation bigger = new Reservation(r.requestId(), r.amount().plus(extra), r.rows(), r.deadline());
+        List<TransactWriteItem> items = new ArrayList<>();
+        items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.reservations())
+                .key(Map.of("request_id", s(r.requestId()))).updateExpression("SET amount = :a")
+                .conditionExpression("attribute_exists(request_id)")
+                .expressionAttributeValues(Map.of(":a", n(bigger.amount().amount()))).build()).build());
+        for (LedgerRow row : r.rows()) {
+            if (row.limit().isPresent() && row.limit().get().amount().compareTo(e) < 0) return new Refused(row);
+            Map<String, AttributeValue> values = new HashMap<>();
+            values.put(":e", n(e));
+            Update.Builder u = Update.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
+                    .updateExpression("ADD committed :e, reserved :e");
+            if (row.limit().isPresent()) {
+                values.put(":max", n(row.limit().get().amount().subtract(e)));
+                u.conditionExpression("committed <= :max");
+            }
+            items.add(TransactWriteItem.builder().update(u.expressionAttributeValues(values).build()).build());
+        }
+        try {
+            transact(items, () -> "extend " + r.requestId());
+            return new Held(bigger);
+        } catch (TransactionCanceledException ex) {
+            List<CancellationReason> reasons = ex.cancellationReasons();
+            for (int i = 1; i < reasons.size(); i++) {
+                if ("ConditionalCheckFailed".equals(reasons.get(i).code())) return new Refused(r.rows().get(i - 1));
+            }
+            throw ex;
+        }
+    }
+
+    @Override
     public void settle(Reservation r, UsageRecord usage) {
         finish(r, usage, usage.cost().amount(), "settle");
     }

@@ -169,6 +169,18 @@ public final class BudgetGuard {
         }
     }
 
+    /**
+     * Makes a reservation cover a pricier tier (a fallback): the difference is held in one more atomic write, or
+     * nothing is when a limit would be passed.
+     */
+    public Optional<Reservation> cover(Reservation reservation, Usd needed) {
+        if (needed.compareTo(reservation.amount()) <= 0) return Optional.of(reservation);
+        return switch (ledger.extend(reservation, needed.minus(reservation.amount()))) {
+            case BudgetLedger.Held h -> Optional.of(h.reservation());
+            case BudgetLedger.Refused r -> Optional.empty();
+        };
+    }
+
     /** Gives the held money back and records the request's usage (no tokens), in one write. */
     public void release(Reservation reservation, UsageRecord usage) {
         ledger.release(reservation, usage);

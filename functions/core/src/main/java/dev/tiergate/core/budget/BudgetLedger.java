@@ -26,6 +26,12 @@ public interface BudgetLedger {
     Hold reserve(Reservation reservation);
 
     /**
+     * Holds {@code extra} more for a reservation, on all its rows or none (a fallback to a pricier tier); the limits'
+     * conditions apply as for a new reservation.
+     */
+    Hold extend(Reservation reservation, Usd extra);
+
+    /**
      * Replaces the reservation by the actual cost and writes the usage record, in one write. A reservation already
      * released by the sweeper (a request that outlived its deadline) is charged all the same: tokens produced are paid.
      */

@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Sends a request to a tier within the request's deadline: the replica from the {@link ReplicaSelector}, each call
- * behind that replica's and the tier's circuit breakers, and retries (exponential backoff with full jitter, or the
+ * behind that replica's circuit breaker, the whole request behind the tier's (which counts requests the tier failed,
+ * not attempts, so a dead replica among healthy ones does not open it), and retries (exponential backoff with full jitter, or the
  * upstream's Retry-After) only for what can succeed on retry: connection refused or reset, no status line in time,
  * 408, 429, 502, 503 and 504. A 4xx is the request's own fault and goes back as it is; other 5xx fail the tier.
  */
@@ -52,6 +53,17 @@ public final class Dispatcher {
     public Attempted send(TierConfig tier, String path, byte[] body, long affinity, Instant deadline, boolean stream, Set<URI> avoid) {
         Set<URI> tried = new HashSet<>(avoid);
         CircuitBreaker tierBreaker = breakers.tier(tier.name());
+        if (!tierBreaker.tryAcquirePermission()) return new Attempted.Failed(503, "tier '" + tier.name() + "' is failing (circuit open)");
+        long tierStarted = System.nanoTime();
+        Attempted result = attempts(tier, path, body, affinity, deadline, stream, avoid, tried);
+        long took = System.nanoTime() - tierStarted;
+        if (result instanceof Attempted.Failed f) tierBreaker.onError(took, TimeUnit.NANOSECONDS, new java.io.IOException(f.reason()));
+        else tierBreaker.onSuccess(took, TimeUnit.NANOSECONDS);
+        return result;
+    }
+
+    private Attempted attempts(TierConfig tier, String path, byte[] body, long affinity, Instant deadline, boolean stream,
+                               Set<URI> avoid, Set<URI> tried) {
         int attempts = 0;
         int lastStatus = 502;
         String lastReason = "no attempt was made";
@@ -59,17 +71,14 @@ public final class Dispatcher {
         while (attempts < settings.maxAttempts() && guard++ < settings.maxAttempts() * 4) {
             Instant now = clock.instant();
             if (!now.isBefore(deadline)) return new Attempted.Failed(504, "the deadline passed (" + lastReason + ")");
-            if (!tierBreaker.tryAcquirePermission()) return new Attempted.Failed(503, "tier '" + tier.name() + "' is failing (circuit open)");
             Optional<URI> picked = selector.pick(tier.name(), affinity, tried);
             if (picked.isEmpty() && !tried.equals(avoid)) picked = selector.pick(tier.name(), affinity, avoid);
             if (picked.isEmpty()) {
-                tierBreaker.releasePermission();
                 return new Attempted.Failed(503, attempts == 0 ? "no replica of tier '" + tier.name() + "' is available" : lastReason);
             }
             URI replica = picked.get();
             CircuitBreaker rb = breakers.replica(replica);
             if (!rb.tryAcquirePermission()) {
-                tierBreaker.releasePermission();
                 tried.add(replica);
                 continue;
             }
@@ -87,7 +96,7 @@ public final class Dispatcher {
                     Upstream.Stream s = upstream.openStream(url, body, attemptDeadline);
                     status = s.status();
                     if (status == 200) {
-                        success(rb, tierBreaker, started);
+                        success(rb, started);
                         keepLease = true;
                         return new Attempted.Opened(s, replica, attempts, lease);
                     }
@@ -98,7 +107,7 @@ public final class Dispatcher {
                     Upstream.Reply reply = upstream.send(url, body, attemptDeadline);
                     status = reply.status();
                     if (status == 200) {
-                        success(rb, tierBreaker, started);
+                        success(rb, started);
                         return new Attempted.Answered(reply, replica, attempts);
                     }
                     errorBody = reply.body();
@@ -106,17 +115,17 @@ public final class Dispatcher {
                 }
                 if (status >= 400 && status < 500 && status != 408 && status != 429) {
                     // The request's own fault: the replica is healthy.
-                    success(rb, tierBreaker, started);
+                    success(rb, started);
                     return new Attempted.Rejected(status, errorBody);
                 }
-                failure(rb, tierBreaker, started, "HTTP " + status);
+                failure(rb, started, "HTTP " + status);
                 lastStatus = status == 429 ? 503 : 502;
                 lastReason = "replica " + replica.getHost() + ":" + replica.getPort() + " answered HTTP " + status;
                 if (!(status == 408 || status == 429 || status == 502 || status == 503 || status == 504)) {
                     return new Attempted.Failed(502, lastReason);
                 }
             } catch (Upstream.UpstreamException e) {
-                failure(rb, tierBreaker, started, e.getMessage());
+                failure(rb, started, e.getMessage());
                 lastStatus = e.kind() == Upstream.UpstreamException.Kind.TIMEOUT ? 504 : 502;
                 lastReason = e.getMessage();
             } finally {
@@ -146,17 +155,12 @@ public final class Dispatcher {
         }
     }
 
-    private static void success(CircuitBreaker replica, CircuitBreaker tier, long started) {
-        long took = System.nanoTime() - started;
-        replica.onSuccess(took, TimeUnit.NANOSECONDS);
-        tier.onSuccess(took, TimeUnit.NANOSECONDS);
+    private static void success(CircuitBreaker replica, long started) {
+        replica.onSuccess(System.nanoTime() - started, TimeUnit.NANOSECONDS);
     }
 
-    private static void failure(CircuitBreaker replica, CircuitBreaker tier, long started, String why) {
-        long took = System.nanoTime() - started;
-        Exception e = new java.io.IOException(why);
-        replica.onError(took, TimeUnit.NANOSECONDS, e);
-        tier.onError(took, TimeUnit.NANOSECONDS, e);
+    private static void failure(CircuitBreaker replica, long started, String why) {
+        replica.onError(System.nanoTime() - started, TimeUnit.NANOSECONDS, new java.io.IOException(why));
     }
 
     private static Instant min(Instant a, Instant b) {

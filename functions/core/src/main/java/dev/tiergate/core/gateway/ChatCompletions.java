@@ -88,7 +88,8 @@ public final class ChatCompletions {
         final ChatRequest chat;
         final RouteDecision route;
         final Instant start;
-        final Reservation reservation;
+        /** The money held; grows when a fallback to a pricier tier is covered. */
+        volatile Reservation reservation;
         final Optional<String> downgradedFrom;
         /** Set once the usage record is written (settled or released), so a request is never recorded twice. */
         volatile boolean recorded;
@@ -212,6 +213,8 @@ public final class ChatCompletions {
         private final boolean degraded;
         private int next;
         private Attempted.Failed lastFailure = new Attempted.Failed(502, "no tier was tried");
+        /** Replicas of the current tier that broke during this request: never tried again by it. */
+        private final java.util.Set<URI> broken = new java.util.HashSet<>();
 
         Failover(Dispatch d, RoutingRequest rr, Instant deadline, long affinity) {
             this.d = d;
@@ -234,19 +237,24 @@ public final class ChatCompletions {
                 TierConfig tier = tiers.get(next);
                 boolean primary = next == 0;
                 if (!primary) {
-                    int out = guard.outputTokens(rr, tier);
-                    if (BudgetGuard.estimate(tier, rr.promptTokens(), out).compareTo(d.reservation.amount()) > 0) {
+                    // A pricier fallback needs more money held: top the reservation up, or pass the tier over.
+                    Usd needed = BudgetGuard.estimate(tier, rr.promptTokens(), guard.outputTokens(rr, tier));
+                    Optional<Reservation> covered = guard.cover(d.reservation, needed);
+                    if (covered.isEmpty()) {
                         next++;
                         continue;
                     }
+                    d.reservation = covered.get();
                 }
                 String model = primary ? d.route.model() : tier.model();
                 byte[] body = upstreamBody(d.chat, model, guard.outputTokens(rr, tier));
-                Attempted a = dispatcher.send(tier, "/v1/chat/completions", body, affinity, deadline, d.chat.stream(), avoid);
+                broken.addAll(avoid);
+                Attempted a = dispatcher.send(tier, "/v1/chat/completions", body, affinity, deadline, d.chat.stream(), broken);
                 switch (a) {
                     case Attempted.Failed f -> {
                         lastFailure = f;
                         next++;
+                        broken.clear();
                         avoid = java.util.Set.of();
                     }
                     default -> {
@@ -311,18 +319,24 @@ public final class ChatCompletions {
 
     private ApiResponse whole(Dispatch d, Failover chain) {
         Optional<Attempted> got = chain.next(java.util.Set.of());
-        if (got.isEmpty()) return degradedOrFail(d, chain);
-        Upstream.Reply reply = switch (got.get()) {
-            case Attempted.Answered a -> a.reply();
-            case Attempted.Rejected r -> throw rejected(d, r.status(), r.body());
-            default -> throw new IllegalStateException("a whole request cannot open a stream");
-        };
         JsonNode answer;
-        try {
-            answer = json.readTree(reply.body());
-        } catch (IOException e) {
-            record(d, TokenUsage.NONE, 502, "upstream_error", "upstream");
-            throw OpenAiError.upstream(502, "Tier '" + d.tier().name() + "' sent an answer that is not valid JSON.").failure();
+        Upstream.Reply reply;
+        while (true) {
+            if (got.isEmpty()) return degradedOrFail(d, chain);
+            Attempted.Answered a = switch (got.get()) {
+                case Attempted.Answered ok -> ok;
+                case Attempted.Rejected r -> throw rejected(d, r.status(), r.body());
+                default -> throw new IllegalStateException("a whole request cannot open a stream");
+            };
+            reply = a.reply();
+            try {
+                answer = json.readTree(reply.body());
+                if (answer != null && answer.isObject()) break;
+            } catch (IOException malformed) {
+                // fall through: a broken answer is the replica's fault
+            }
+            dispatcher.reportBroken(a.replica(), java.time.Duration.ZERO);
+            got = chain.retryAfterBreak(a.replica());
         }
         JsonNode usage = answer == null ? null : answer.get("usage");
         TokenUsage used;
