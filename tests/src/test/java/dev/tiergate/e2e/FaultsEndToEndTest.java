@@ -41,24 +41,28 @@ class FaultsEndToEndTest {
                 context_window: 8192
                 prices_per_million: {input: 0.1, output: 1}
                 fleet: {instance_type: g5.xlarge, model_id: t/s, vllm: {max_model_len: 8192}}
-                simulator: {output_tokens: {min: 30, max: 30}}
+                simulator: {prefill_us_per_token: 0, inter_token_us: 1000, output_tokens: {min: 30, max: 30}}
                 fallbacks: [medium, degraded]
               - name: medium
                 model: f-medium
                 context_window: 8192
                 prices_per_million: {input: 0.2, output: 2}
                 fleet: {instance_type: g5.xlarge, model_id: t/m, vllm: {max_model_len: 8192}}
-                simulator: {output_tokens: {min: 30, max: 30}}
+                simulator: {prefill_us_per_token: 0, inter_token_us: 1000, output_tokens: {min: 30, max: 30}}
             """;
 
     private static StackFixture fx;
     private static String key;
 
-    /** A fresh stack per test: circuit breakers remember failures, and each test starts from a healthy fleet. */
+    /**
+     * A fresh stack per test: circuit breakers remember failures, and each test starts from a healthy fleet. Tokens
+     * are paced at 1 ms so a stream's first chunks are read before a mid-way cut arrives (at time-scale 0 the cut can
+     * overtake them, which is then, rightly, a failure before the first token).
+     */
     @BeforeEach
     void start() throws Exception {
         TiergateConfig config = ConfigLoader.parse(YAML, "faults.yaml");
-        fx = new StackFixture(config, 0, 2);
+        fx = new StackFixture(config, 1, 2);
         key = fx.createKey("faults", "fay").get("key");
     }
 
