@@ -170,6 +170,35 @@ class BudgetsEndToEndTest {
     }
 
     @Test
+    void requestsPerMinuteHoldAndRefusalsSayWhenToRetry() throws Exception {
+        for (int round = 0; round < 3; round++) {
+            String minute = java.time.format.DateTimeFormatter.ofPattern("HH:mm").withZone(java.time.ZoneOffset.UTC).format(Instant.now());
+            HttpResponse<String> created = fx.post("/admin/keys", StackFixture.ADMIN_KEY,
+                    "{\"team\":\"rate\",\"user\":\"r" + round + "\",\"rate_limits\":{\"requests_per_minute\":3}}");
+            assertThat(created.statusCode()).isEqualTo(201);
+            assertThat(json(created).at("/rate_limits/requests_per_minute").asInt()).isEqualTo(3);
+            String key = json(created).get("key").asText();
+            List<HttpResponse<String>> answers = new ArrayList<>();
+            for (int i = 0; i < 5; i++) answers.add(fx.post("/v1/chat/completions", key, BudgetConfig.chat("small", 10)));
+            String after = java.time.format.DateTimeFormatter.ofPattern("HH:mm").withZone(java.time.ZoneOffset.UTC).format(Instant.now());
+            if (!after.equals(minute)) continue; // a minute boundary fell inside the run: the count restarted; try again
+            assertThat(answers.stream().map(HttpResponse::statusCode).toList()).containsExactly(200, 200, 200, 429, 429);
+            HttpResponse<String> refused = answers.get(3);
+            assertThat(json(refused).at("/error/code").asText()).isEqualTo("rate_limit_exceeded");
+            assertThat(Integer.parseInt(refused.headers().firstValue("retry-after").orElseThrow())).isBetween(1, 60);
+            return;
+        }
+        throw new AssertionError("three runs in a row crossed a minute boundary");
+    }
+
+    @Test
+    void badRateLimitsAreRefusedWithTheField() throws Exception {
+        HttpResponse<String> r = fx.post("/admin/keys", StackFixture.ADMIN_KEY, "{\"team\":\"x\",\"user\":\"y\",\"rate_limits\":{\"requests_per_minute\":0}}");
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(json(r).at("/error/param").asText()).isEqualTo("rate_limits.requests_per_minute");
+    }
+
+    @Test
     void rolesConfineWhatEachKeySeesAndEveryAdminActionIsAudited() throws Exception {
         Map<String, String> teamAdmin = fx.createKey("red", "rita", "team_admin");
         Map<String, String> redUser = fx.createKey("red", "rob");

@@ -209,6 +209,31 @@ class FaultsEndToEndTest {
     }
 
     @Test
+    void maxConcurrentHoldsWhileARequestIsInFlightAndFreesAfterIt() throws Exception {
+        HttpResponse<String> created = fx.post("/admin/keys", StackFixture.ADMIN_KEY,
+                "{\"team\":\"faults\",\"user\":\"one\",\"rate_limits\":{\"max_concurrent\":1}}");
+        String one = StackFixture.JSON.readTree(created.body()).get("key").asText();
+        // Small hangs (each attempt gives up after 700 ms), so the first request stays in flight for about two seconds.
+        replicas("small").forEach(r -> fault(r, Map.of("hang_rate", 1)));
+        String body = "{\"model\":\"small\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> first =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return fx.post("/v1/chat/completions", one, body);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+        Thread.sleep(400);
+        HttpResponse<String> second = fx.post("/v1/chat/completions", one, body);
+        assertThat(second.statusCode()).isEqualTo(429);
+        assertThat(StackFixture.JSON.readTree(second.body()).at("/error/message").asText()).contains("max concurrent");
+        assertThat(second.headers().firstValue("retry-after")).contains("1");
+        assertThat(first.get().statusCode()).isEqualTo(200); // served by the medium fallback
+        assertThat(fx.post("/v1/chat/completions", one, body).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void validationRejectsTooManyChoices() throws Exception {
         HttpResponse<String> r = fx.post("/v1/chat/completions", key, "{\"model\":\"small\",\"n\":50,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
         assertThat(r.statusCode()).isEqualTo(400);

@@ -292,7 +292,8 @@ class SimulatedReplicaTest {
         assertThat(m).contains("# TYPE vllm:num_requests_running gauge", "# TYPE vllm:num_requests_waiting gauge",
                 "# TYPE vllm:kv_cache_usage_perc gauge", "# TYPE vllm:prompt_tokens_total counter",
                 "# TYPE vllm:time_to_first_token_seconds histogram",
-                "vllm:time_to_first_token_seconds_bucket{model_name=\"small\",engine=\"0\",le=\"0.001\"} 1.0",
+                "vllm:time_to_first_token_seconds_bucket{model_name=\"small\",engine=\"0\",le=\"0.001\"} ",
+                "vllm:time_to_first_token_seconds_bucket{model_name=\"small\",engine=\"0\",le=\"2560.0\"} 1.0",
                 "vllm:time_to_first_token_seconds_bucket{model_name=\"small\",engine=\"0\",le=\"+Inf\"} 1.0",
                 "vllm:e2e_request_latency_seconds_count{model_name=\"small\",engine=\"0\"} 1.0");
     }

@@ -6,6 +6,7 @@ import dev.tiergate.core.budget.BudgetPolicy;
 import dev.tiergate.core.budget.LedgerRow;
 import dev.tiergate.core.budget.Period;
 import dev.tiergate.core.budget.PeriodState;
+import dev.tiergate.core.budget.RateRow;
 import dev.tiergate.core.budget.Reservation;
 import dev.tiergate.core.budget.Scope;
 import dev.tiergate.core.budget.ScopeRef;
@@ -69,7 +70,25 @@ public final class DynamoBudgetLedger implements BudgetLedger {
     }
 
     private Map<String, AttributeValue> rowKey(ScopeRef owner, String periodKey) {
-        return Map.of("owner", s(owner.key()), "period", s(periodKey));
+        return rowKey(owner.key(), periodKey);
+    }
+
+    private static Map<String, AttributeValue> rowKey(String owner, String periodKey) {
+        return Map.of("owner", s(owner), "period", s(periodKey));
+    }
+
+    /** What settle, release and the sweeper give back or correct on the rate-limit rows. */
+    private void rateRowsDone(Reservation r, List<TransactWriteItem> items, long actualTokens, boolean countTokens) {
+        for (RateRow rr : r.rateRows()) {
+            if (countTokens && rr.limits().tokensPerMinute().isPresent()) {
+                items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger()).key(rowKey("rate#" + rr.owner(), rr.minuteKey()))
+                        .updateExpression("ADD tokens :d").expressionAttributeValues(Map.of(":d", n(actualTokens - rr.tokens()))).build()).build());
+            }
+            if (rr.limits().maxConcurrent().isPresent()) {
+                items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger()).key(rowKey("rate#" + rr.owner(), "inflight"))
+                        .updateExpression("ADD inflight :m").expressionAttributeValues(Map.of(":m", n(-1))).build()).build());
+            }
+        }
     }
 
     /** Hour rows expire after 40 days, day rows after 400; month rows are kept. */
@@ -103,12 +122,56 @@ public final class DynamoBudgetLedger implements BudgetLedger {
             }
             items.add(TransactWriteItem.builder().update(u.expressionAttributeValues(values).build()).build());
         }
+        List<String[]> rateItems = new ArrayList<>(); // [row index, what]
+        for (int i = 0; i < r.rateRows().size(); i++) {
+            RateRow rr = r.rateRows().get(i);
+            var l = rr.limits();
+            if (l.requestsPerMinute().isPresent() || l.tokensPerMinute().isPresent()) {
+                Map<String, AttributeValue> v = new HashMap<>();
+                v.put(":one", n(1));
+                v.put(":t", n(rr.tokens()));
+                v.put(":exp", n(Instant.now().plus(1, ChronoUnit.DAYS).getEpochSecond()));
+                List<String> conds = new ArrayList<>();
+                l.requestsPerMinute().ifPresent(max -> {
+                    v.put(":rmax", n(max - 1));
+                    conds.add("(attribute_not_exists(requests) OR requests <= :rmax)");
+                });
+                l.tokensPerMinute().ifPresent(max -> {
+                    v.put(":tmax", n((long) max - rr.tokens()));
+                    conds.add("(attribute_not_exists(tokens) OR tokens <= :tmax)");
+                });
+                if (l.tokensPerMinute().isPresent() && l.tokensPerMinute().get() < rr.tokens()) return new Throttled(rr, "tokens_per_minute");
+                items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger())
+                        .key(rowKey("rate#" + rr.owner(), rr.minuteKey()))
+                        .updateExpression("ADD requests :one, tokens :t SET expires_at = if_not_exists(expires_at, :exp)")
+                        .conditionExpression(String.join(" AND ", conds)).expressionAttributeValues(v).build()).build());
+                rateItems.add(new String[]{Integer.toString(i), l.requestsPerMinute().isPresent() && l.tokensPerMinute().isPresent()
+                        ? "per_minute" : l.requestsPerMinute().isPresent() ? "requests_per_minute" : "tokens_per_minute"});
+            }
+            if (l.maxConcurrent().isPresent()) {
+                items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger())
+                        .key(rowKey("rate#" + rr.owner(), "inflight")).updateExpression("ADD inflight :one")
+                        .conditionExpression("attribute_not_exists(inflight) OR inflight <= :cmax")
+                        .expressionAttributeValues(Map.of(":one", n(1), ":cmax", n(l.maxConcurrent().get() - 1))).build()).build());
+                rateItems.add(new String[]{Integer.toString(i), "max_concurrent"});
+            }
+        }
         try {
             transact(items, () -> "reserve " + r.requestId());
             return new Held(r);
         } catch (TransactionCanceledException e) {
             List<CancellationReason> reasons = e.cancellationReasons();
-            for (int i = 1; i < reasons.size(); i++) {
+            int budgetItems = 1 + r.rows().size();
+            for (int i = budgetItems; i < reasons.size(); i++) {
+                if ("ConditionalCheckFailed".equals(reasons.get(i).code())) {
+                    String[] which = rateItems.get(i - budgetItems);
+                    RateRow rr = r.rateRows().get(Integer.parseInt(which[0]));
+                    String what = which[1];
+                    if (what.equals("per_minute")) what = "requests_per_minute or tokens_per_minute";
+                    return new Throttled(rr, what);
+                }
+            }
+            for (int i = 1; i < budgetItems && i < reasons.size(); i++) {
                 if ("ConditionalCheckFailed".equals(reasons.get(i).code())) return new Refused(r.rows().get(i - 1));
             }
             if (!reasons.isEmpty() && "ConditionalCheckFailed".equals(reasons.get(0).code())) {
@@ -121,7 +184,7 @@ public final class DynamoBudgetLedger implements BudgetLedger {
     @Override
     public Hold extend(Reservation r, Usd extra) {
         BigDecimal e = extra.amount();
-        Reservation bigger = new Reservation(r.requestId(), r.amount().plus(extra), r.rows(), r.deadline());
+        Reservation bigger = r.withAmount(r.amount().plus(extra));
         List<TransactWriteItem> items = new ArrayList<>();
         items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.reservations())
                 .key(Map.of("request_id", s(r.requestId()))).updateExpression("SET amount = :a")
@@ -172,6 +235,7 @@ public final class DynamoBudgetLedger implements BudgetLedger {
                     .updateExpression("ADD committed :d, reserved :neg, spent :s")
                     .expressionAttributeValues(Map.of(":d", n(actual.subtract(a)), ":neg", n(a.negate()), ":s", n(actual))).build()).build());
         }
+        rateRowsDone(r, items, usage.tokens().totalTokens(), true);
         items.add(usagePut(usage));
         try {
             transact(items, () -> what + " " + r.requestId());
@@ -233,6 +297,7 @@ public final class DynamoBudgetLedger implements BudgetLedger {
             items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
                     .updateExpression("ADD committed :neg, reserved :neg").expressionAttributeValues(Map.of(":neg", n(a.negate()))).build()).build());
         }
+        rateRowsDone(r, items, 0, false);
         try {
             transact(items, () -> "sweep " + r.requestId());
             return true;
@@ -309,8 +374,14 @@ public final class DynamoBudgetLedger implements BudgetLedger {
             rows.add(AttributeValue.fromM(Map.of("owner", s(row.owner().key()), "period", s(row.period().wire()), "key", s(row.periodKey()),
                     "resets_at", s(row.resetsAt().toString()))));
         }
+        List<AttributeValue> rates = new ArrayList<>();
+        for (RateRow rr : r.rateRows()) {
+            rates.add(AttributeValue.fromM(Map.of("owner", s(rr.owner()), "minute", s(rr.minuteKey()), "tokens", n(rr.tokens()),
+                    "concurrent", AttributeValue.fromBool(rr.limits().maxConcurrent().isPresent()))));
+        }
         return Map.of("request_id", s(r.requestId()), "amount", n(r.amount().amount()), "deadline_ms", n(r.deadline().toEpochMilli()),
-                "rows", AttributeValue.fromL(rows), "expires_at", n(r.deadline().plus(1, ChronoUnit.DAYS).getEpochSecond()));
+                "rows", AttributeValue.fromL(rows), "rates", AttributeValue.fromL(rates),
+                "expires_at", n(r.deadline().plus(1, ChronoUnit.DAYS).getEpochSecond()));
     }
 
     private static Reservation fromItem(Map<String, AttributeValue> item) {
@@ -323,7 +394,17 @@ public final class DynamoBudgetLedger implements BudgetLedger {
             rows.add(new LedgerRow(ref, Period.fromWire(m.get("period").s()).orElseThrow(), m.get("key").s(), Optional.empty(),
                     Instant.parse(m.get("resets_at").s())));
         }
+        List<RateRow> rates = new ArrayList<>();
+        if (item.containsKey("rates")) {
+            for (AttributeValue v : item.get("rates").l()) {
+                Map<String, AttributeValue> m = v.m();
+                // The sweeper only gives back the in-flight count, so only whether there was one matters here.
+                var limits = new dev.tiergate.core.budget.RateLimits(Optional.empty(), Optional.empty(),
+                        m.get("concurrent").bool() ? Optional.of(1) : Optional.empty());
+                rates.add(new RateRow(m.get("owner").s(), m.get("minute").s(), limits, Integer.parseInt(m.get("tokens").n())));
+            }
+        }
         return new Reservation(item.get("request_id").s(), new Usd(new BigDecimal(item.get("amount").n())), rows,
-                Instant.ofEpochMilli(Long.parseLong(item.get("deadline_ms").n())));
+                Instant.ofEpochMilli(Long.parseLong(item.get("deadline_ms").n())), rates);
     }
 }

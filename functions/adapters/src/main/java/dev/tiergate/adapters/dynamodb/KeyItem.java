@@ -14,7 +14,7 @@ import static software.amazon.awssdk.enhanced.dynamodb.mapper.StaticAttributeTag
 
 /** A row of the keys table: the key's hash is the partition key, so authentication is one GetItem. */
 record KeyItem(String hash, String id, String org, String team, String user, String role, List<String> allowedTiers,
-               String createdAt, String expiresAt, Boolean revoked) {
+               String createdAt, String expiresAt, Boolean revoked, Integer rpm, Integer tpm, Integer concurrent) {
 
     static final TableSchema<KeyItem> SCHEMA = StaticImmutableTableSchema.builder(KeyItem.class, Builder.class)
             .newItemBuilder(Builder::new, Builder::build)
@@ -28,22 +28,33 @@ record KeyItem(String hash, String id, String org, String team, String user, Str
             .addAttribute(String.class, a -> a.name("created_at").getter(KeyItem::createdAt).setter(Builder::createdAt))
             .addAttribute(String.class, a -> a.name("expires_at").getter(KeyItem::expiresAt).setter(Builder::expiresAt))
             .addAttribute(Boolean.class, a -> a.name("revoked").getter(KeyItem::revoked).setter(Builder::revoked))
+            .addAttribute(Integer.class, a -> a.name("requests_per_minute").getter(KeyItem::rpm).setter(Builder::rpm))
+            .addAttribute(Integer.class, a -> a.name("tokens_per_minute").getter(KeyItem::tpm).setter(Builder::tpm))
+            .addAttribute(Integer.class, a -> a.name("max_concurrent").getter(KeyItem::concurrent).setter(Builder::concurrent))
             .build();
 
     static KeyItem from(ApiKey k) {
         return new KeyItem(k.secretHash(), k.id(), k.org(), k.team(), k.user(), k.role().wire(), k.allowedTiers(),
-                k.createdAt().toString(), k.expiresAt().map(Instant::toString).orElse(null), k.revoked());
+                k.createdAt().toString(), k.expiresAt().map(Instant::toString).orElse(null), k.revoked(),
+                k.rateLimits().requestsPerMinute().orElse(null), k.rateLimits().tokensPerMinute().orElse(null),
+                k.rateLimits().maxConcurrent().orElse(null));
     }
 
     ApiKey toKey() {
         return new ApiKey(id, hash, org, team, user, Role.fromWire(role), allowedTiers == null ? List.of() : allowedTiers,
-                Instant.parse(createdAt), Optional.ofNullable(expiresAt).map(Instant::parse), Boolean.TRUE.equals(revoked));
+                Instant.parse(createdAt), Optional.ofNullable(expiresAt).map(Instant::parse), Boolean.TRUE.equals(revoked),
+                new dev.tiergate.core.budget.RateLimits(Optional.ofNullable(rpm), Optional.ofNullable(tpm), Optional.ofNullable(concurrent)));
     }
 
     static final class Builder {
         private String hash, id, org, team, user, role, createdAt, expiresAt;
         private List<String> allowedTiers;
         private Boolean revoked;
+        private Integer rpm, tpm, concurrent;
+
+        void rpm(Integer v) { rpm = v; }
+        void tpm(Integer v) { tpm = v; }
+        void concurrent(Integer v) { concurrent = v; }
 
         void hash(String v) { hash = v; }
         void id(String v) { id = v; }
@@ -57,7 +68,7 @@ record KeyItem(String hash, String id, String org, String team, String user, Str
         void revoked(Boolean v) { revoked = v; }
 
         KeyItem build() {
-            return new KeyItem(hash, id, org, team, user, role, allowedTiers, createdAt, expiresAt, revoked);
+            return new KeyItem(hash, id, org, team, user, role, allowedTiers, createdAt, expiresAt, revoked, rpm, tpm, concurrent);
         }
     }
 }

@@ -12,7 +12,8 @@ import java.util.Optional;
  * @param allowedTiers the tiers this key may use; empty means all
  */
 public record ApiKey(String id, String secretHash, String org, String team, String user, Role role,
-                     List<String> allowedTiers, Instant createdAt, Optional<Instant> expiresAt, boolean revoked) {
+                     List<String> allowedTiers, Instant createdAt, Optional<Instant> expiresAt, boolean revoked,
+                     dev.tiergate.core.budget.RateLimits rateLimits) {
 
     public ApiKey {
         Objects.requireNonNull(id);
@@ -24,6 +25,12 @@ public record ApiKey(String id, String secretHash, String org, String team, Stri
         allowedTiers = List.copyOf(allowedTiers);
         Objects.requireNonNull(createdAt);
         Objects.requireNonNull(expiresAt);
+        Objects.requireNonNull(rateLimits);
+    }
+
+    public ApiKey(String id, String secretHash, String org, String team, String user, Role role, List<String> allowedTiers,
+                  Instant createdAt, Optional<Instant> expiresAt, boolean revoked) {
+        this(id, secretHash, org, team, user, role, allowedTiers, createdAt, expiresAt, revoked, dev.tiergate.core.budget.RateLimits.NONE);
     }
 
     public boolean usableAt(Instant now) {

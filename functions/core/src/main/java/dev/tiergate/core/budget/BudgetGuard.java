@@ -113,8 +113,9 @@ public final class BudgetGuard {
                         rows.add(new LedgerRow(owners.get(i), p, calendar.periodKey(p, now), limit, calendar.resetsAt(p, now)));
                     }
                 }
+                int tokens = request.promptTokens() + outputTokens(request, current.tier());
                 Reservation reservation = new Reservation(requestId, amount, rows,
-                        deadline.plusMillis(config.budgets().reservationGraceMs()));
+                        deadline.plusMillis(config.budgets().reservationGraceMs()), rateRows(caller, now, tokens));
                 switch (ledger.reserve(reservation)) {
                     case BudgetLedger.Held held -> {
                         return current == route ? new BudgetDecision.Allow(held.reservation(), current)
@@ -123,6 +124,9 @@ public final class BudgetGuard {
                     case BudgetLedger.Refused r -> {
                         refused = r.row();
                         refusedPolicy = policies.get(owners.indexOf(r.row().owner()));
+                    }
+                    case BudgetLedger.Throttled t -> {
+                        return new BudgetDecision.Reject(throttled(t, now));
                     }
                 }
             }
@@ -178,6 +182,7 @@ public final class BudgetGuard {
         return switch (ledger.extend(reservation, needed.minus(reservation.amount()))) {
             case BudgetLedger.Held h -> Optional.of(h.reservation());
             case BudgetLedger.Refused r -> Optional.empty();
+            case BudgetLedger.Throttled t -> Optional.empty();
         };
     }
 
@@ -229,6 +234,27 @@ public final class BudgetGuard {
     /** Forgets a cached definition (after this instance changed it). */
     public void invalidate(ScopeRef owner) {
         cache.remove(owner);
+    }
+
+    private static final java.time.format.DateTimeFormatter MINUTE = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm")
+            .withZone(java.time.ZoneOffset.UTC);
+
+    /** The key's and the team's rate-limit rows for this minute (UTC), for the scopes that have limits. */
+    private List<RateRow> rateRows(ApiKey caller, Instant now, int tokens) {
+        List<RateRow> out = new ArrayList<>();
+        String minute = "minute#" + MINUTE.format(now);
+        if (!caller.rateLimits().isEmpty()) out.add(new RateRow("key#" + caller.id(), minute, caller.rateLimits(), tokens));
+        RateLimits team = config.teamRateLimits(caller.team());
+        if (!team.isEmpty()) out.add(new RateRow("team#" + caller.team(), minute, team, tokens));
+        return out;
+    }
+
+    private static OpenAiError throttled(BudgetLedger.Throttled t, Instant now) {
+        long retry = t.what().equals("max_concurrent") ? 1 : 60 - now.atZone(java.time.ZoneOffset.UTC).getSecond();
+        String owner = t.row().owner().replace('#', ' ');
+        return new OpenAiError(429, "rate_limit_error", "Rate limit reached: " + owner + " is over its " + t.what().replace('_', ' ')
+                + " limit. Retry after " + retry + " s. (limit=" + t.what() + ")", Optional.empty(), Optional.of("rate_limit_exceeded"))
+                .retryAfter(retry);
     }
 
     private static OpenAiError exceeded(LedgerRow row, boolean triedDowngrade) {

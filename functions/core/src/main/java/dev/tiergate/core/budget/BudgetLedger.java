@@ -15,12 +15,15 @@ import java.util.Optional;
 public interface BudgetLedger {
 
     /** The outcome of trying to hold money for a request. */
-    sealed interface Hold permits Held, Refused {}
+    sealed interface Hold permits Held, Refused, Throttled {}
 
     record Held(Reservation reservation) implements Hold {}
 
     /** The reservation would pass this row's limit; nothing was held anywhere. */
     record Refused(LedgerRow row) implements Hold {}
+
+    /** A rate limit would be passed ({@code what}: requests_per_minute, tokens_per_minute or max_concurrent); nothing was held. */
+    record Throttled(RateRow row, String what) implements Hold {}
 
     /** Holds the reservation's amount on all its rows at once, or on none. */
     Hold reserve(Reservation reservation);

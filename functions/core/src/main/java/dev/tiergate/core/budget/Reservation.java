@@ -9,8 +9,17 @@ import java.util.List;
  * Money held for one request before it is dispatched: its worst-case cost on every row it counts in, until it is
  * settled with the actual cost, released, or swept after its deadline.
  */
-public record Reservation(String requestId, Usd amount, List<LedgerRow> rows, Instant deadline) {
+public record Reservation(String requestId, Usd amount, List<LedgerRow> rows, Instant deadline, List<RateRow> rateRows) {
     public Reservation {
         rows = List.copyOf(rows);
+        rateRows = List.copyOf(rateRows);
+    }
+
+    public Reservation(String requestId, Usd amount, List<LedgerRow> rows, Instant deadline) {
+        this(requestId, amount, rows, deadline, List.of());
+    }
+
+    public Reservation withAmount(Usd newAmount) {
+        return new Reservation(requestId, newAmount, rows, deadline, rateRows);
     }
 }

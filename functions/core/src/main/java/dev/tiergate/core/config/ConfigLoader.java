@@ -277,12 +277,22 @@ public final class ConfigLoader {
     private static Map<String, TiergateConfig.TeamPolicy> teams(ConfigNode n, List<TierConfig> tiers) {
         Map<String, TiergateConfig.TeamPolicy> out = new LinkedHashMap<>();
         for (Map.Entry<String, ConfigNode> e : n.entries().entrySet()) {
-            ConfigNode.Fields f = e.getValue().fields("allowed_tiers");
+            ConfigNode.Fields f = e.getValue().fields("allowed_tiers", "rate_limits");
             List<String> allowed = new ArrayList<>();
-            for (ConfigNode t : f.required("allowed_tiers").list()) allowed.add(tierName(t, tiers));
-            out.put(e.getKey(), new TiergateConfig.TeamPolicy(allowed));
+            for (ConfigNode t : f.optional("allowed_tiers").map(ConfigNode::list).orElse(List.of())) allowed.add(tierName(t, tiers));
+            dev.tiergate.core.budget.RateLimits limits = f.optional("rate_limits").map(ConfigLoader::rateLimits)
+                    .orElse(dev.tiergate.core.budget.RateLimits.NONE);
+            out.put(e.getKey(), new TiergateConfig.TeamPolicy(allowed, limits));
         }
         return out;
+    }
+
+    private static dev.tiergate.core.budget.RateLimits rateLimits(ConfigNode n) {
+        ConfigNode.Fields f = n.fields("requests_per_minute", "tokens_per_minute", "max_concurrent");
+        return new dev.tiergate.core.budget.RateLimits(
+                f.optional("requests_per_minute").map(c -> (int) c.integer(1, 10_000_000)),
+                f.optional("tokens_per_minute").map(c -> (int) c.integer(1, 2_000_000_000)),
+                f.optional("max_concurrent").map(c -> (int) c.integer(1, 1_000_000)));
     }
 
     private static BudgetSettings budgets(ConfigNode n) {

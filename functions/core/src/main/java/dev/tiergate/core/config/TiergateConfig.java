@@ -15,10 +15,15 @@ public record TiergateConfig(String organization, String tablePrefix, GatewaySet
     }
 
     /** What a team may use; a team not listed may use every tier. */
-    public record TeamPolicy(List<String> allowedTiers) {
+    public record TeamPolicy(List<String> allowedTiers, dev.tiergate.core.budget.RateLimits rateLimits) {
         public TeamPolicy {
             allowedTiers = List.copyOf(allowedTiers);
         }
+    }
+
+    public dev.tiergate.core.budget.RateLimits teamRateLimits(String team) {
+        TeamPolicy p = teams.get(team);
+        return p == null ? dev.tiergate.core.budget.RateLimits.NONE : p.rateLimits();
     }
 
     /** The tier with this tier name or served model name (its own or a variant's). */

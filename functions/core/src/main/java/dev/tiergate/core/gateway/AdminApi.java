@@ -31,7 +31,8 @@ import java.util.regex.Pattern;
 public final class AdminApi {
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}");
-    private static final Set<String> KEY_FIELDS = Set.of("team", "user", "role", "allowed_tiers", "expires_at");
+    private static final Set<String> KEY_FIELDS = Set.of("team", "user", "role", "allowed_tiers", "expires_at", "rate_limits");
+    private static final Set<String> RATE_FIELDS = Set.of("requests_per_minute", "tokens_per_minute", "max_concurrent");
 
     private final TiergateConfig config;
     private final KeyStore keys;
@@ -104,9 +105,10 @@ public final class AdminApi {
             }
             if (!expires.get().isAfter(now)) throw OpenAiError.invalidRequest("'expires_at' must be in the future.", "expires_at").failure();
         }
+        dev.tiergate.core.budget.RateLimits limits = rateLimits(req.get("rate_limits"));
         String secret = secrets.newSecret();
         ApiKey key = new ApiKey(secrets.newKeyId(), KeySecrets.hash(secret), config.organization(), team, user, role,
-                allowed, now, expires, false);
+                allowed, now, expires, false, limits);
         keys.create(key);
         audit.record(new AuditLog.Entry(now, caller.id(), caller.role().wire(), "key.create", key.id(), Optional.empty(), Optional.of(describe(key))));
         ObjectNode out = describe(key);
@@ -143,7 +145,7 @@ public final class AdminApi {
     public ApiResponse revoke(ApiKey caller, String id, String requestId) {
         ApiKey k = access.manageableKey(caller, id);
         ApiKey revoked = new ApiKey(k.id(), k.secretHash(), k.org(), k.team(), k.user(), k.role(), k.allowedTiers(),
-                k.createdAt(), k.expiresAt(), true);
+                k.createdAt(), k.expiresAt(), true, k.rateLimits());
         keys.put(revoked);
         audit.record(new AuditLog.Entry(clock.instant(), caller.id(), caller.role().wire(), "key.revoke", k.id(),
                 Optional.of(describe(k)), Optional.of(describe(revoked).put("revoked", true))));
@@ -158,7 +160,7 @@ public final class AdminApi {
         if (k.revoked()) throw OpenAiError.invalidRequest("Key '" + id + "' is revoked; create a new one.", "id").failure();
         String secret = secrets.newSecret();
         ApiKey rotated = new ApiKey(k.id(), KeySecrets.hash(secret), k.org(), k.team(), k.user(), k.role(), k.allowedTiers(),
-                clock.instant(), k.expiresAt(), false);
+                clock.instant(), k.expiresAt(), false, k.rateLimits());
         keys.rotate(k, rotated);
         audit.record(new AuditLog.Entry(clock.instant(), caller.id(), caller.role().wire(), "key.rotate", k.id(),
                 Optional.of(describe(k)), Optional.of(describe(rotated))));
@@ -185,6 +187,25 @@ public final class AdminApi {
         return responses.json(200, root, Map.of(Responses.REQUEST_ID, requestId));
     }
 
+    private static dev.tiergate.core.budget.RateLimits rateLimits(JsonNode n) {
+        if (n == null || n.isNull()) return dev.tiergate.core.budget.RateLimits.NONE;
+        if (!n.isObject()) throw OpenAiError.invalidRequest("'rate_limits' must be an object.", "rate_limits").failure();
+        for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!RATE_FIELDS.contains(f)) throw OpenAiError.invalidRequest("Unknown field 'rate_limits." + f + "'; known: " + RATE_FIELDS + ".", "rate_limits." + f).failure();
+        }
+        return new dev.tiergate.core.budget.RateLimits(positive(n, "requests_per_minute"), positive(n, "tokens_per_minute"), positive(n, "max_concurrent"));
+    }
+
+    private static Optional<Integer> positive(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) return Optional.empty();
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 1) {
+            throw OpenAiError.invalidRequest("'rate_limits." + field + "' must be a whole number of at least 1.", "rate_limits." + field).failure();
+        }
+        return Optional.of(v.asInt());
+    }
+
     private ObjectNode describe(ApiKey k) {
         ObjectNode o = json.createObjectNode();
         o.put("id", k.id());
@@ -197,6 +218,10 @@ public final class AdminApi {
         k.allowedTiers().forEach(a::add);
         o.put("created_at", k.createdAt().toString());
         k.expiresAt().ifPresentOrElse(e -> o.put("expires_at", e.toString()), () -> o.putNull("expires_at"));
+        ObjectNode rl = o.putObject("rate_limits");
+        k.rateLimits().requestsPerMinute().ifPresent(v -> rl.put("requests_per_minute", v));
+        k.rateLimits().tokensPerMinute().ifPresent(v -> rl.put("tokens_per_minute", v));
+        k.rateLimits().maxConcurrent().ifPresent(v -> rl.put("max_concurrent", v));
         return o;
     }
 

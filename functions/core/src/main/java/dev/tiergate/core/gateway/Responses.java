@@ -44,6 +44,9 @@ public final class Responses {
     }
 
     public ApiResponse.Whole error(OpenAiError e, String requestId) {
-        return json(e.status(), e.toJson(json), Map.of(REQUEST_ID, requestId));
+        Map<String, String> h = new LinkedHashMap<>();
+        h.put(REQUEST_ID, requestId);
+        e.retryAfterSeconds().ifPresent(s -> h.put("retry-after", Long.toString(s)));
+        return json(e.status(), e.toJson(json), h);
     }
 }

@@ -9,7 +9,17 @@ import java.util.Optional;
  * An error in the OpenAI shape, {@code {"error":{"message","type","param","code"}}}, with the HTTP status it goes out
  * with. OpenAI SDKs read {@code type} and {@code code}; tiergate's own codes are stable strings scripts can match.
  */
-public record OpenAiError(int status, String type, String message, Optional<String> param, Optional<String> code) {
+public record OpenAiError(int status, String type, String message, Optional<String> param, Optional<String> code,
+                          Optional<Long> retryAfterSeconds) {
+
+    public OpenAiError(int status, String type, String message, Optional<String> param, Optional<String> code) {
+        this(status, type, message, param, code, Optional.empty());
+    }
+
+    /** The same error, telling the client when to retry ({@code Retry-After}). */
+    public OpenAiError retryAfter(long seconds) {
+        return new OpenAiError(status, type, message, param, code, Optional.of(Math.max(1, seconds)));
+    }
 
     public static OpenAiError invalidRequest(String message, String param) {
         return new OpenAiError(400, "invalid_request_error", message, Optional.ofNullable(param), Optional.of("invalid_request"));
