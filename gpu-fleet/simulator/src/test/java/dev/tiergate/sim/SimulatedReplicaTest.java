@@ -257,7 +257,7 @@ class SimulatedReplicaTest {
     @Test
     void slowStartRefusesConnectionsUntilReady() throws Exception {
         SimulatedReplica r = SimulatedReplica.start(ReplicaSettings.builder("small").timeScale(0)
-                .faults(Faults.NONE.with(java.util.Map.of("ready_after_ms", 400))).build(), InetAddress.getLoopbackAddress(), 0, new PromptTokenizer());
+                .faults(Faults.NONE.with(java.util.Map.of("ready_after_ms", 1500))).build(), InetAddress.getLoopbackAddress(), 0, new PromptTokenizer());
         replicas.add(r);
         assertThatThrownBy(() -> get(r, "/health")).isInstanceOf(ConnectException.class);
         assertThat(r.awaitBound(10, TimeUnit.SECONDS)).isTrue();
