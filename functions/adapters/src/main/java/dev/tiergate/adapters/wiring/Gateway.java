@@ -19,6 +19,7 @@ import dev.tiergate.core.dispatch.Dispatcher;
 import dev.tiergate.core.dispatch.ReplicaSelector;
 import dev.tiergate.adapters.dynamodb.DynamoAuditLog;
 import dev.tiergate.adapters.dynamodb.DynamoIdempotencyStore;
+import dev.tiergate.adapters.dynamodb.DynamoResponseCache;
 import dev.tiergate.core.budget.ReservationSweeper;
 import dev.tiergate.core.gateway.AdminApi;
 import dev.tiergate.core.gateway.BudgetAdminApi;
@@ -108,7 +109,8 @@ public final class Gateway implements AutoCloseable {
         Dispatcher dispatcher = new Dispatcher(upstream, new ReplicaSelector(fleet, breakers), breakers, config.gateway(), clock);
         ChatCompletions chat = new ChatCompletions(auth, routing.router(), dispatcher, config,
                 guard, new TokenCounter(), config.gateway(), clock, json, config::teamAllowedTiers,
-                new DynamoIdempotencyStore(dynamo, tables.idempotency()));
+                new DynamoIdempotencyStore(dynamo, tables.idempotency()),
+                new DynamoResponseCache(dynamo, tables.cache(), clock), usage);
         DynamoAuditLog audit = new DynamoAuditLog(dynamo, tables.audit());
         AdminApi admin = new AdminApi(config, keys, new KeySecrets(new SecureRandom()), fleet, clock, json, audit);
         BudgetAdminApi budgetApi = new BudgetAdminApi(budgets, ledger, guard, keys, config.organization(), audit, clock, json,

@@ -68,7 +68,7 @@ public final class ConfigLoader {
     private static GatewaySettings gateway(ConfigNode n) {
         GatewaySettings d = GatewaySettings.DEFAULT;
         ConfigNode.Fields f = n.fields("max_body_bytes", "request_timeout_ms", "first_byte_timeout_ms", "max_attempts",
-                "backoff_base_ms", "backoff_max_ms", "max_messages", "max_n", "degraded_message", "circuit_breaker");
+                "backoff_base_ms", "backoff_max_ms", "max_messages", "max_n", "degraded_message", "circuit_breaker", "cache_ttl_seconds");
         int maxBody = f.get("max_body_bytes", c -> (int) c.integer(1024, 64L * 1024 * 1024), d.maxBodyBytes());
         long timeout = f.get("request_timeout_ms", c -> c.integer(100, 28_000), d.requestTimeoutMs());
         long firstByte = f.get("first_byte_timeout_ms", c -> c.integer(50, 28_000), Math.min(d.firstByteTimeoutMs(), timeout));
@@ -91,7 +91,8 @@ public final class ConfigLoader {
                     (int) c.get("minimum_calls", x -> x.integer(1, 10_000), (long) b.minimumCalls()).longValue(),
                     c.get("open_ms", x -> x.integer(1, 3_600_000), b.openMs()));
         }
-        return new GatewaySettings(maxBody, timeout, firstByte, attempts, base, max, messages, maxN, degraded, b);
+        long cacheTtl = f.get("cache_ttl_seconds", c -> c.integer(0, 30L * 24 * 3600), d.cacheTtlSeconds());
+        return new GatewaySettings(maxBody, timeout, firstByte, attempts, base, max, messages, maxN, degraded, b, cacheTtl);
     }
 
     private static List<TierConfig> tiers(ConfigNode n) {
@@ -277,12 +278,13 @@ public final class ConfigLoader {
     private static Map<String, TiergateConfig.TeamPolicy> teams(ConfigNode n, List<TierConfig> tiers) {
         Map<String, TiergateConfig.TeamPolicy> out = new LinkedHashMap<>();
         for (Map.Entry<String, ConfigNode> e : n.entries().entrySet()) {
-            ConfigNode.Fields f = e.getValue().fields("allowed_tiers", "rate_limits");
+            ConfigNode.Fields f = e.getValue().fields("allowed_tiers", "rate_limits", "cache_ttl_seconds");
             List<String> allowed = new ArrayList<>();
             for (ConfigNode t : f.optional("allowed_tiers").map(ConfigNode::list).orElse(List.of())) allowed.add(tierName(t, tiers));
             dev.tiergate.core.budget.RateLimits limits = f.optional("rate_limits").map(ConfigLoader::rateLimits)
                     .orElse(dev.tiergate.core.budget.RateLimits.NONE);
-            out.put(e.getKey(), new TiergateConfig.TeamPolicy(allowed, limits));
+            Optional<Long> ttl = f.optional("cache_ttl_seconds").map(c -> c.integer(0, 30L * 24 * 3600));
+            out.put(e.getKey(), new TiergateConfig.TeamPolicy(allowed, limits, ttl));
         }
         return out;
     }

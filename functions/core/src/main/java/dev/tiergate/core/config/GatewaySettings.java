@@ -15,13 +15,15 @@ import java.util.Optional;
  * @param maxN               the largest {@code n} (choices) a request may ask for
  * @param degradedMessage    the polite answer a {@code degraded} fallback gives when every tier failed
  * @param breaker            the circuit breakers kept per replica and per tier
+ * @param cacheTtlSeconds    how long deterministic answers are kept for exact repeats; 0 turns the cache off (a team
+ *                           may set its own)
  */
 public record GatewaySettings(int maxBodyBytes, long requestTimeoutMs, long firstByteTimeoutMs, int maxAttempts,
                               long backoffBaseMs, long backoffMaxMs, int maxMessages, int maxN,
-                              Optional<String> degradedMessage, BreakerSettings breaker) {
+                              Optional<String> degradedMessage, BreakerSettings breaker, long cacheTtlSeconds) {
 
     public static final GatewaySettings DEFAULT = new GatewaySettings(1_048_576, 25_000, 10_000, 3, 50, 1_000, 2048, 8,
-            Optional.empty(), BreakerSettings.DEFAULT);
+            Optional.empty(), BreakerSettings.DEFAULT, 0);
 
     /**
      * @param failureRatePercent  the share of failed calls in the window that opens the breaker

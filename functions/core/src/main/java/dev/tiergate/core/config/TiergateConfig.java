@@ -15,10 +15,16 @@ public record TiergateConfig(String organization, String tablePrefix, GatewaySet
     }
 
     /** What a team may use; a team not listed may use every tier. */
-    public record TeamPolicy(List<String> allowedTiers, dev.tiergate.core.budget.RateLimits rateLimits) {
+    public record TeamPolicy(List<String> allowedTiers, dev.tiergate.core.budget.RateLimits rateLimits, Optional<Long> cacheTtlSeconds) {
         public TeamPolicy {
             allowedTiers = List.copyOf(allowedTiers);
         }
+    }
+
+    /** How long a team's deterministic answers are cached (the gateway's default unless the team sets one); 0 is off. */
+    public long cacheTtlSeconds(String team) {
+        TeamPolicy p = teams.get(team);
+        return p == null ? gateway.cacheTtlSeconds() : p.cacheTtlSeconds().orElse(gateway.cacheTtlSeconds());
     }
 
     public dev.tiergate.core.budget.RateLimits teamRateLimits(String team) {

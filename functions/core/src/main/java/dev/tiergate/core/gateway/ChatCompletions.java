@@ -19,6 +19,9 @@ import dev.tiergate.core.budget.BudgetDecision;
 import dev.tiergate.core.budget.BudgetGuard;
 import dev.tiergate.core.budget.Reservation;
 import dev.tiergate.core.ports.IdempotencyStore;
+import dev.tiergate.core.ports.ResponseCache;
+import dev.tiergate.core.ports.UsageLog;
+import dev.tiergate.core.dispatch.CacheKey;
 import dev.tiergate.core.ports.Upstream;
 import dev.tiergate.core.protocol.ChatRequest;
 import dev.tiergate.core.protocol.OpenAiError;
@@ -60,13 +63,19 @@ public final class ChatCompletions {
     private final Responses responses;
     private final java.util.function.Function<String, java.util.List<String>> teamAllowed;
     private final IdempotencyStore idempotency;
+    private final ResponseCache cache;
+    private final UsageLog usageLog;
+    private final CacheKey cacheKeys = new CacheKey();
 
     /**
      * @param teamAllowed the tiers a team may use (empty: all)
      */
     public ChatCompletions(Authenticator auth, TierRouter router, Dispatcher dispatcher, TiergateConfig config,
                            BudgetGuard guard, TokenCounter tokens, GatewaySettings settings, Clock clock, ObjectMapper json,
-                           java.util.function.Function<String, java.util.List<String>> teamAllowed, IdempotencyStore idempotency) {
+                           java.util.function.Function<String, java.util.List<String>> teamAllowed, IdempotencyStore idempotency,
+                           ResponseCache cache, UsageLog usageLog) {
+        this.cache = cache;
+        this.usageLog = usageLog;
         this.teamAllowed = teamAllowed;
         this.idempotency = idempotency;
         this.auth = auth;
@@ -97,6 +106,13 @@ public final class ChatCompletions {
         /** The tier and model that actually answered: the routed one, or a fallback. */
         volatile TierConfig servedTier;
         volatile String servedModel;
+        /** Where a deterministic answer of the routed tier is cached, when the team caches. */
+        volatile Optional<String> cacheKey = Optional.empty();
+        volatile java.time.Duration cacheTtl = java.time.Duration.ZERO;
+
+        boolean cacheable() {
+            return cacheKey.isPresent() && fallbackFrom().isEmpty() && !degraded;
+        }
 
         void serve(TierConfig tier, String model) {
             servedTier = tier;
@@ -181,6 +197,12 @@ public final class ChatCompletions {
         }
         RoutingRequest rr = routingRequest(caller, chat, request);
         RouteDecision routed = router.route(rr);
+        long ttl = config.cacheTtlSeconds(caller.team());
+        Optional<String> cacheKeyFor = ttl > 0 ? cacheKeys.of(chat.body(), caller.team(), routed.tier().name(), routed.model()) : Optional.empty();
+        if (cacheKeyFor.isPresent()) {
+            Optional<byte[]> hit = cache.find(caller.team(), cacheKeyFor.get());
+            if (hit.isPresent()) return fromCache(caller, chat, routed, requestId, hit.get());
+        }
         Instant start = clock.instant();
         Instant deadline = start.plusMillis(settings.requestTimeoutMs());
         Dispatch d = switch (guard.decide(caller, rr, routed, requestId, deadline)) {
@@ -188,6 +210,10 @@ public final class ChatCompletions {
             case BudgetDecision.Allow a -> new Dispatch(requestId, caller, chat, a.route(), start, a.reservation(), Optional.empty());
             case BudgetDecision.Downgrade g -> new Dispatch(requestId, caller, chat, g.route(), start, g.reservation(), Optional.of(g.fromTier()));
         };
+        if (d.route.tier() == routed.tier()) {
+            d.cacheKey = cacheKeyFor;
+            d.cacheTtl = java.time.Duration.ofSeconds(ttl);
+        }
         try {
             Failover chain = new Failover(d, rr, deadline, ReplicaSelector.affinity(chat.promptText()));
             return chat.stream() ? stream(d, chain, idemKey) : whole(d, chain);
@@ -350,7 +376,76 @@ public final class ChatCompletions {
         Usd cost = record(d, used, 200, "ok", source);
         Map<String, String> headers = headers(d);
         headers.put(Responses.COST, cost.plain());
+        if (d.cacheable()) {
+            headers.put(Responses.CACHE, "miss");
+            fill(d, reply.body());
+        }
         return responses.raw(200, reply.body(), headers);
+    }
+
+    /** Stores the answer for exact repeats, off the request path. */
+    private void fill(Dispatch d, byte[] completion) {
+        String team = d.caller().team();
+        String key = d.cacheKey.orElseThrow();
+        String tier = d.tier().name();
+        java.time.Duration ttl = d.cacheTtl;
+        Thread.ofVirtual().start(() -> {
+            try {
+                cache.put(team, key, tier, completion, ttl);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not cache the answer of {0}: {1}", d.requestId(), e.getMessage());
+            }
+        });
+    }
+
+    /** A cache hit: free, marked, recorded, and in the shape the client asked for. */
+    private ApiResponse fromCache(ApiKey caller, ChatRequest chat, RouteDecision routed, String requestId, byte[] stored) {
+        usageLog.record(new UsageRecord(requestId, clock.instant(), caller.id(), caller.org(), caller.team(), caller.user(),
+                routed.tier().name(), routed.model(), TokenUsage.NONE, Usd.ZERO, 0, 200, "cache_hit", chat.stream(), "cache", ""));
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put(Responses.REQUEST_ID, requestId);
+        headers.put(Responses.TIER, routed.tier().name());
+        headers.put(Responses.CACHE, "hit");
+        headers.put(Responses.COST, "0");
+        if (!chat.stream()) return responses.raw(200, stored, headers);
+        JsonNode c;
+        try {
+            c = json.readTree(stored);
+        } catch (IOException e) {
+            throw new IllegalStateException("a cached answer is not JSON", e);
+        }
+        headers.put("content-type", "text/event-stream; charset=utf-8");
+        return new ApiResponse.EventStream(200, headers, sink -> {
+            ObjectNode role = chunk(c, json.createObjectNode().put("role", "assistant").put("content", ""), null);
+            sink.data(json.writeValueAsString(role));
+            sink.data(json.writeValueAsString(chunk(c, json.createObjectNode().put("content", c.at("/choices/0/message/content").asText("")),
+                    c.at("/choices/0/finish_reason").asText("stop"))));
+            if (chat.clientWantsUsage()) {
+                ObjectNode u = json.createObjectNode();
+                u.put("id", c.path("id").asText());
+                u.put("object", "chat.completion.chunk");
+                u.put("created", c.path("created").asLong());
+                u.put("model", c.path("model").asText());
+                u.putArray("choices");
+                u.set("usage", c.path("usage").deepCopy());
+                sink.data(json.writeValueAsString(u));
+            }
+            sink.data("[DONE]");
+        });
+    }
+
+    private ObjectNode chunk(JsonNode completion, ObjectNode delta, String finishReason) {
+        ObjectNode o = json.createObjectNode();
+        o.put("id", completion.path("id").asText());
+        o.put("object", "chat.completion.chunk");
+        o.put("created", completion.path("created").asLong());
+        o.put("model", completion.path("model").asText());
+        ObjectNode choice = o.putArray("choices").addObject();
+        choice.put("index", 0);
+        choice.set("delta", delta);
+        if (finishReason == null) choice.putNull("finish_reason");
+        else choice.put("finish_reason", finishReason);
+        return o;
     }
 
     /** Every tier failed: the configured polite answer, marked degraded and free, or the failure itself. */
@@ -437,6 +532,7 @@ public final class ChatCompletions {
         OpenAiError failure = null;
         java.util.List<String> held = new java.util.ArrayList<>();
         boolean started = false;
+        String finishReason = null;
         Attempted.Opened current = opened;
         long openedAt = System.nanoTime();
         try {
@@ -493,6 +589,7 @@ public final class ChatCompletions {
                 for (JsonNode c : chunk.path("choices")) {
                     String t = c.path("delta").path("content").asText("");
                     produced.append(t);
+                    if (c.hasNonNull("finish_reason")) finishReason = c.get("finish_reason").asText();
                     if (!t.isEmpty() || !c.path("finish_reason").isNull() && c.has("finish_reason")) tokenBearing = true;
                 }
                 if (usageOnly && !d.chat().clientWantsUsage()) continue;
@@ -524,6 +621,20 @@ public final class ChatCompletions {
                 : new TokenUsage(tokens.count(d.chat().promptText()), tokens.count(produced.toString()), 0);
         if (failure != null && !started) used = TokenUsage.NONE;
         Usd cost = record(d, used, 200, outcome, reported != null ? "upstream" : "estimated");
+        if (outcome.equals("ok") && d.cacheable() && finishReason != null) {
+            ObjectNode c = json.createObjectNode();
+            c.put("id", "chatcmpl-" + d.requestId());
+            c.put("object", "chat.completion");
+            c.put("created", clock.instant().getEpochSecond());
+            c.put("model", d.model());
+            ObjectNode choice = c.putArray("choices").addObject();
+            choice.put("index", 0);
+            choice.putObject("message").put("role", "assistant").put("content", produced.toString());
+            choice.put("finish_reason", finishReason);
+            c.putObject("usage").put("prompt_tokens", used.promptTokens()).put("completion_tokens", used.completionTokens())
+                    .put("total_tokens", used.totalTokens());
+            fill(d, json.writeValueAsBytes(c));
+        }
         if (outcome.equals("client_disconnected")) return outcome;
         if (failure != null) {
             sink.data(json.writeValueAsString(failure.toJson(json)));

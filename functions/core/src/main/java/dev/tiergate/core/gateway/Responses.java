@@ -22,6 +22,7 @@ public final class Responses {
     public static final String DOWNGRADED_FROM = "x-tiergate-downgraded-from";
     public static final String FALLBACK_FROM = "x-tiergate-fallback-from";
     public static final String DEGRADED = "x-tiergate-degraded";
+    public static final String CACHE = "x-tiergate-cache";
 
     private final ObjectMapper json;
 

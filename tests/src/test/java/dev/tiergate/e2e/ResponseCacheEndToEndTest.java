@@ -1,0 +1,90 @@
+package dev.tiergate.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tiergate.core.config.ConfigLoader;
+import dev.tiergate.core.usage.UsageRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.math.BigDecimal;
+import java.net.http.HttpResponse;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The response cache: exact repeats of deterministic requests, free, marked, per team, in the shape asked for. */
+class ResponseCacheEndToEndTest {
+
+    private static StackFixture fx;
+
+    @BeforeAll
+    static void start() throws Exception {
+        String yaml = BudgetConfig.yaml(10_000, 1_000) + "teams:\n  blue: {cache_ttl_seconds: 300}\n  green: {cache_ttl_seconds: 300}\n";
+        fx = new StackFixture(ConfigLoader.parse(yaml, "cache.yaml"), 0);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (fx != null) fx.close();
+    }
+
+    private static final String DETERMINISTIC = "{\"model\":\"small\",\"temperature\":0,\"max_tokens\":20,\"messages\":[{\"role\":\"user\",\"content\":\"Name three rivers.\"}]}";
+
+    @Test
+    void aRepeatIsServedFromTheCacheFreeAndMarked() throws Exception {
+        String key = fx.createKey("blue", "bo").get("key");
+        HttpResponse<String> first = fx.post("/v1/chat/completions", key, DETERMINISTIC);
+        assertThat(first.headers().firstValue("x-tiergate-cache")).contains("miss");
+        assertThat(new BigDecimal(first.headers().firstValue("x-tiergate-cost-usd").orElseThrow())).isPositive();
+        HttpResponse<String> again = waitForHit(key, DETERMINISTIC);
+        assertThat(again.statusCode()).isEqualTo(200);
+        assertThat(again.headers().firstValue("x-tiergate-cost-usd")).contains("0");
+        assertThat(again.body()).isEqualTo(first.body());
+        List<UsageRecord> records = fx.usage("blue");
+        assertThat(records.getLast().outcome()).isEqualTo("cache_hit");
+        assertThat(records.getLast().cost().isZero()).isTrue();
+        BigDecimal sum = records.stream().map(r -> r.cost().amount()).reduce(BigDecimal.ZERO, BigDecimal::add);
+        JsonNode day = StackFixture.JSON.readTree(fx.get("/admin/budgets/team/blue", StackFixture.ADMIN_KEY).body()).at("/periods/day");
+        assertThat(new BigDecimal(day.get("spent_usd").asText())).isEqualByComparingTo(sum);
+
+        // Asked as a stream, the cached answer comes as SSE with the same text.
+        HttpResponse<String> streamed = fx.post("/v1/chat/completions", key, DETERMINISTIC.replace("{\"model\"", "{\"stream\":true,\"model\""));
+        assertThat(streamed.headers().firstValue("x-tiergate-cache")).contains("hit");
+        String text = StackFixture.JSON.readTree(first.body()).at("/choices/0/message/content").asText();
+        assertThat(streamed.body()).contains(StackFixture.JSON.writeValueAsString(text).replace("\"", "")).endsWith("data: [DONE]\n\n");
+    }
+
+    @Test
+    void oneTeamNeverReceivesAnothersAnswer() throws Exception {
+        String blue = fx.createKey("blue", "bea").get("key");
+        String green = fx.createKey("green", "gil").get("key");
+        String body = DETERMINISTIC.replace("Name three rivers.", "Name three mountains.");
+        fx.post("/v1/chat/completions", blue, body);
+        waitForHit(blue, body);
+        HttpResponse<String> greens = fx.post("/v1/chat/completions", green, body);
+        assertThat(greens.headers().firstValue("x-tiergate-cache")).contains("miss");
+    }
+
+    @Test
+    void nonDeterministicRequestsAndTeamsWithoutACacheAreNotCached() throws Exception {
+        String blue = fx.createKey("blue", "bim").get("key");
+        HttpResponse<String> random = fx.post("/v1/chat/completions", blue, DETERMINISTIC.replace("\"temperature\":0,", ""));
+        assertThat(random.headers().firstValue("x-tiergate-cache")).isEmpty();
+        String red = fx.createKey("red", "rex").get("key");
+        HttpResponse<String> r1 = fx.post("/v1/chat/completions", red, DETERMINISTIC);
+        HttpResponse<String> r2 = fx.post("/v1/chat/completions", red, DETERMINISTIC);
+        assertThat(r1.headers().firstValue("x-tiergate-cache")).isEmpty();
+        assertThat(r2.headers().firstValue("x-tiergate-cache")).isEmpty();
+    }
+
+    /** The cache is filled off the request path: wait for the write to land. */
+    private static HttpResponse<String> waitForHit(String key, String body) throws Exception {
+        for (int i = 0; i < 50; i++) {
+            HttpResponse<String> r = fx.post("/v1/chat/completions", key, body);
+            if (r.headers().firstValue("x-tiergate-cache").orElse("").equals("hit")) return r;
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the answer was never served from the cache");
+    }
+}
