@@ -55,6 +55,7 @@ public final class SimulatedFleet implements AutoCloseable {
                 .prefillMicrosPerToken(s.prefillMicrosPerToken())
                 .interTokenMicros(s.interTokenMicros())
                 .outputTokens(s.minOutputTokens(), s.maxOutputTokens())
+                .kvCacheBlocks(s.kvCacheBlocks())
                 .timeScale(timeScale)
                 .build();
     }

@@ -90,6 +90,9 @@ public final class SimulatedReplica implements AutoCloseable {
 
     private void bind() {
         try {
+            // Read once by the JDK when its first HTTP server starts: small SSE writes must not wait for Nagle's
+            // algorithm (with delayed ACKs that is 40 ms a chunk).
+            System.setProperty("sun.net.httpserver.nodelay", "true");
             HttpServer s = HttpServer.create(new InetSocketAddress(host, port), 1024);
             s.setExecutor(executor);
             s.createContext("/", this::route);

@@ -106,7 +106,7 @@ public final class Gateway implements AutoCloseable {
         DynamoBudgetStore budgets = new DynamoBudgetStore(enhanced, tables.budgets(), clock);
         BudgetGuard guard = new BudgetGuard(config, budgets, ledger, routing.router(), clock, new LoggedBudgetAlerts());
         BreakerBoard breakers = new BreakerBoard(config.gateway().breaker());
-        Dispatcher dispatcher = new Dispatcher(upstream, new ReplicaSelector(fleet, breakers), breakers, config.gateway(), clock);
+        Dispatcher dispatcher = new Dispatcher(upstream, new ReplicaSelector(fleet, breakers, config.gateway().prefixAffinity()), breakers, config.gateway(), clock);
         ChatCompletions chat = new ChatCompletions(auth, routing.router(), dispatcher, config,
                 guard, new TokenCounter(), config.gateway(), clock, json, config::teamAllowedTiers,
                 new DynamoIdempotencyStore(dynamo, tables.idempotency()),

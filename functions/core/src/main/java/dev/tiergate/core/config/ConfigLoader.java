@@ -68,7 +68,8 @@ public final class ConfigLoader {
     private static GatewaySettings gateway(ConfigNode n) {
         GatewaySettings d = GatewaySettings.DEFAULT;
         ConfigNode.Fields f = n.fields("max_body_bytes", "request_timeout_ms", "first_byte_timeout_ms", "max_attempts",
-                "backoff_base_ms", "backoff_max_ms", "max_messages", "max_n", "degraded_message", "circuit_breaker", "cache_ttl_seconds");
+                "backoff_base_ms", "backoff_max_ms", "max_messages", "max_n", "degraded_message", "circuit_breaker", "cache_ttl_seconds",
+                "replica_selection");
         int maxBody = f.get("max_body_bytes", c -> (int) c.integer(1024, 64L * 1024 * 1024), d.maxBodyBytes());
         long timeout = f.get("request_timeout_ms", c -> c.integer(100, 28_000), d.requestTimeoutMs());
         long firstByte = f.get("first_byte_timeout_ms", c -> c.integer(50, 28_000), Math.min(d.firstByteTimeoutMs(), timeout));
@@ -92,7 +93,12 @@ public final class ConfigLoader {
                     c.get("open_ms", x -> x.integer(1, 3_600_000), b.openMs()));
         }
         long cacheTtl = f.get("cache_ttl_seconds", c -> c.integer(0, 30L * 24 * 3600), d.cacheTtlSeconds());
-        return new GatewaySettings(maxBody, timeout, firstByte, attempts, base, max, messages, maxN, degraded, b, cacheTtl);
+        boolean affinity = f.get("replica_selection", c -> switch (c.string()) {
+            case "prefix_affinity" -> true;
+            case "round_robin" -> false;
+            default -> throw c.error("expected prefix_affinity or round_robin, got '" + c.string() + "'");
+        }, true);
+        return new GatewaySettings(maxBody, timeout, firstByte, attempts, base, max, messages, maxN, degraded, b, cacheTtl, affinity);
     }
 
     private static List<TierConfig> tiers(ConfigNode n) {
@@ -192,7 +198,7 @@ public final class ConfigLoader {
     }
 
     private static SimulatorSpec simulator(ConfigNode n) {
-        ConfigNode.Fields f = n.fields("prefill_us_per_token", "inter_token_us", "max_num_seqs", "output_tokens");
+        ConfigNode.Fields f = n.fields("prefill_us_per_token", "inter_token_us", "max_num_seqs", "output_tokens", "kv_cache_blocks");
         SimulatorSpec d = SimulatorSpec.DEFAULT;
         int minOut = d.minOutputTokens();
         int maxOut = d.maxOutputTokens();
@@ -207,7 +213,7 @@ public final class ConfigLoader {
                 f.get("prefill_us_per_token", c -> c.integer(0, 1_000_000), d.prefillMicrosPerToken()),
                 f.get("inter_token_us", c -> c.integer(0, 10_000_000), d.interTokenMicros()),
                 (int) f.get("max_num_seqs", c -> c.integer(1, 4096), (long) d.maxNumSeqs()).longValue(),
-                minOut, maxOut);
+                minOut, maxOut, (int) f.get("kv_cache_blocks", c -> c.integer(16, 10_000_000), (long) d.kvCacheBlocks()).longValue());
     }
 
     private static RoutingSettings routing(Optional<ConfigNode> node, List<TierConfig> tiers, ConfigNode top) {

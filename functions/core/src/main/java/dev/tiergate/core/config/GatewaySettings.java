@@ -17,13 +17,15 @@ import java.util.Optional;
  * @param breaker            the circuit breakers kept per replica and per tier
  * @param cacheTtlSeconds    how long deterministic answers are kept for exact repeats; 0 turns the cache off (a team
  *                           may set its own)
+ * @param prefixAffinity     pick replicas by prompt prefix bounded by load (true), or in turn (false)
  */
 public record GatewaySettings(int maxBodyBytes, long requestTimeoutMs, long firstByteTimeoutMs, int maxAttempts,
                               long backoffBaseMs, long backoffMaxMs, int maxMessages, int maxN,
-                              Optional<String> degradedMessage, BreakerSettings breaker, long cacheTtlSeconds) {
+                              Optional<String> degradedMessage, BreakerSettings breaker, long cacheTtlSeconds,
+                              boolean prefixAffinity) {
 
     public static final GatewaySettings DEFAULT = new GatewaySettings(1_048_576, 25_000, 10_000, 3, 50, 1_000, 2048, 8,
-            Optional.empty(), BreakerSettings.DEFAULT, 0);
+            Optional.empty(), BreakerSettings.DEFAULT, 0, true);
 
     /**
      * @param failureRatePercent  the share of failed calls in the window that opens the breaker

@@ -16,8 +16,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Picks the replica of a tier: prefix affinity, bounded by load. Requests whose prompts begin alike hash to the same
  * point of a consistent-hash ring, so they land where vLLM's prefix cache already holds that beginning; walking on from
- * that point, the first replica carrying fewer than (1 + ε) × its fair share of the in-flight requests takes it, so a
- * popular prefix cannot overload one replica ("consistent hashing with bounded loads"). Replicas whose breaker is open
+ * that point, the first replica carrying less than (1 + ε) × its fair share of the load takes it, so a popular prefix
+ * cannot overload one replica ("consistent hashing with bounded loads"). Load is the requests in flight plus those sent
+ * in the last two seconds: in-flight alone is near zero when answers are fast, and would let a popular prefix's replica
+ * take far more than its share. Replicas whose breaker is open
  * are skipped. With a single URL (a fleet's load balancer) there is nothing to choose.
  */
 public final class ReplicaSelector {
@@ -29,11 +31,21 @@ public final class ReplicaSelector {
     private final FleetRegistry fleet;
     private final BreakerBoard breakers;
     private final Map<URI, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+    private final Map<URI, RecentCount> recent = new ConcurrentHashMap<>();
     private final Map<List<URI>, TreeMap<Long, URI>> rings = new ConcurrentHashMap<>();
 
+    private final boolean prefixAffinity;
+    private final AtomicInteger turn = new AtomicInteger();
+
     public ReplicaSelector(FleetRegistry fleet, BreakerBoard breakers) {
+        this(fleet, breakers, true);
+    }
+
+    /** @param prefixAffinity false picks replicas in turn (round-robin), the baseline prefix affinity is measured against */
+    public ReplicaSelector(FleetRegistry fleet, BreakerBoard breakers, boolean prefixAffinity) {
         this.fleet = fleet;
         this.breakers = breakers;
+        this.prefixAffinity = prefixAffinity;
     }
 
     /** A request's place on the ring: the hash of its leading prompt text (what the prefix cache would share). */
@@ -54,6 +66,7 @@ public final class ReplicaSelector {
         for (URI u : all) if (!avoid.contains(u) && breakers.mayTry(u)) candidates.add(u);
         if (candidates.isEmpty()) return Optional.empty();
         if (candidates.size() == 1) return Optional.of(candidates.getFirst());
+        if (!prefixAffinity) return Optional.of(candidates.get(Math.floorMod(turn.getAndIncrement(), candidates.size())));
         TreeMap<Long, URI> ring = rings.computeIfAbsent(List.copyOf(candidates), ReplicaSelector::ring);
         long total = 0;
         for (URI u : candidates) total += load(u);
@@ -71,12 +84,39 @@ public final class ReplicaSelector {
     public Lease acquire(URI replica) {
         AtomicInteger n = inFlight.computeIfAbsent(replica, k -> new AtomicInteger());
         n.incrementAndGet();
+        recent.computeIfAbsent(replica, k -> new RecentCount()).add(System.nanoTime());
         return new Lease(n);
     }
 
     public int load(URI replica) {
         AtomicInteger n = inFlight.get(replica);
-        return n == null ? 0 : n.get();
+        RecentCount r = recent.get(replica);
+        return (n == null ? 0 : n.get()) + (r == null ? 0 : r.count(System.nanoTime()));
+    }
+
+    /** Requests sent to a replica in the current and the previous one-second window. */
+    private static final class RecentCount {
+        private long window;
+        private int current;
+        private int previous;
+
+        synchronized void add(long now) {
+            roll(now);
+            current++;
+        }
+
+        synchronized int count(long now) {
+            roll(now);
+            return current + previous;
+        }
+
+        private void roll(long now) {
+            long w = now / 1_000_000_000L;
+            if (w == window) return;
+            previous = w == window + 1 ? current : 0;
+            current = 0;
+            window = w;
+        }
     }
 
     /** One in-flight request on a replica; closing it twice is harmless. */

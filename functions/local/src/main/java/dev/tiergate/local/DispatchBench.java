@@ -1,0 +1,222 @@
+package dev.tiergate.local;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tiergate.core.config.ConfigLoader;
+import dev.tiergate.core.config.TiergateConfig;
+import dev.tiergate.core.usage.UsageRecord;
+import dev.tiergate.sim.Faults;
+import dev.tiergate.sim.SimulatedReplica;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * {@code tiergate bench-dispatch}: the resilience and placement figures, on local stacks (DynamoDB Local, simulated
+ * replicas at zero latency, the gateway over HTTP on loopback).
+ */
+@Command(name = "bench-dispatch", mixinStandardHelpOptions = true,
+        description = "Benchmark dispatch: success under 30% injected errors, traffic to a dead replica once its breaker "
+                + "opens, prefix-cache hit rate and load balance of prefix-aware vs round-robin replica choice, and the "
+                + "time-to-first-token the gateway adds to a stream.")
+final class DispatchBench implements Callable<Integer> {
+
+    @Option(names = "--requests", defaultValue = "2000", description = "Requests per scenario (default: ${DEFAULT-VALUE}).")
+    int requests;
+    @Option(names = "--concurrency", defaultValue = "16", description = "Concurrent clients (default: ${DEFAULT-VALUE}).")
+    int concurrency;
+
+    private static final String ADMIN = "tg-admin-bench-dispatch-0123456";
+    private final ObjectMapper json = new ObjectMapper();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    private static String yaml(String selection, int replicasNote) {
+        return """
+                gateway:
+                  first_byte_timeout_ms: 2000
+                  backoff_base_ms: 2
+                  backoff_max_ms: 20
+                  replica_selection: %s
+                budgets: {cache_seconds: 5}
+                routing: {embedding: {enabled: false}}
+                tiers:
+                  - name: small
+                    model: d-small
+                    context_window: 16384
+                    prices_per_million: {input: 0.1, output: 1}
+                    fleet: {instance_type: g5.xlarge, model_id: t/s, vllm: {max_model_len: 16384}}
+                    simulator: {output_tokens: {min: 8, max: 8}, kv_cache_blocks: 400}
+                    fallbacks: [medium]
+                  - name: medium
+                    model: d-medium
+                    context_window: 16384
+                    prices_per_million: {input: 0.2, output: 2}
+                    fleet: {instance_type: g5.xlarge, model_id: t/m, vllm: {max_model_len: 16384}}
+                    simulator: {output_tokens: {min: 8, max: 8}}
+                """.formatted(selection) + "# replicas: " + replicasNote + "\n";
+    }
+
+    private LocalStack stack(String selection, int replicas) throws Exception {
+        TiergateConfig c = ConfigLoader.parse(yaml(selection, replicas), "bench.yaml");
+        return LocalStack.start(c, new LocalStack.Options(0, replicas, 0, 0, null, 0), ADMIN);
+    }
+
+    private String key(LocalStack s, String team) throws Exception {
+        HttpResponse<String> r = post(s.url(), "/admin/keys", ADMIN, "{\"team\":\"" + team + "\",\"user\":\"bench\"}");
+        return json.readTree(r.body()).get("key").asText();
+    }
+
+    private HttpResponse<String> post(URI base, String path, String key, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(base.resolve(path)).header("Authorization", "Bearer " + key)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Sends the bodies with {@code concurrency} clients; returns the status codes. */
+    private List<Integer> run(URI base, String key, List<String> bodies) throws Exception {
+        List<Integer> codes = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(concurrency)) {
+            List<Future<Integer>> fs = new ArrayList<>();
+            for (String b : bodies) fs.add(pool.submit(() -> post(base, "/v1/chat/completions", key, b).statusCode()));
+            for (Future<Integer> f : fs) codes.add(f.get());
+        }
+        return codes;
+    }
+
+    private static String chat(String system, String user) {
+        return "{\"model\":\"small\",\"messages\":[{\"role\":\"system\",\"content\":\"" + system + "\"},{\"role\":\"user\",\"content\":\"" + user + "\"}]}";
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        System.out.printf(Locale.ROOT, "bench-dispatch: %d requests per scenario, %d concurrent clients, simulator at zero latency%n%n", requests, concurrency);
+        errors();
+        deadReplica();
+        placement();
+        ttft();
+        return 0;
+    }
+
+    private void errors() throws Exception {
+        try (LocalStack s = stack("prefix_affinity", 2)) {
+            String key = key(s, "errors");
+            s.fleet().replicas().get("small").forEach(r -> r.setFaults(Faults.NONE.with(Map.of("error_rate", 0.3, "error_status", 503))));
+            List<String> bodies = new ArrayList<>();
+            for (int i = 0; i < requests; i++) bodies.add(chat("You are helpful.", "question " + i));
+            List<Integer> codes = run(s.url(), key, bodies);
+            long ok = codes.stream().filter(c -> c == 200).count();
+            List<UsageRecord> usage = s.gateway().usage().forTeamDay("errors", LocalDate.now(ZoneOffset.UTC));
+            BigDecimal sum = usage.stream().map(r -> r.cost().amount()).reduce(BigDecimal.ZERO, BigDecimal::add);
+            long fellBack = usage.stream().filter(r -> !r.fallbackFrom().isEmpty()).count();
+            System.out.printf(Locale.ROOT, "30%% injected 503s on the small tier: %.2f%% of %d succeeded (%d served by a fallback); "
+                            + "%d usage records for %d requests (none twice), total $%s%n",
+                    100.0 * ok / requests, requests, fellBack, usage.size(), requests, sum.stripTrailingZeros().toPlainString());
+        }
+    }
+
+    private void deadReplica() throws Exception {
+        try (LocalStack s = stack("prefix_affinity", 2)) {
+            String key = key(s, "dead");
+            SimulatedReplica dead = s.fleet().replicas().get("small").get(0);
+            dead.setFaults(Faults.NONE.with(Map.of("reset_rate", 1)));
+            List<String> bodies = new ArrayList<>();
+            for (int i = 0; i < requests; i++) bodies.add(chat("You are helpful.", "question " + i));
+            List<Integer> codes = run(s.url(), key, bodies);
+            long ok = codes.stream().filter(c -> c == 200).count();
+            System.out.printf(Locale.ROOT, "one of two replicas dead: %d of %d requests reached it (%.2f%%), %.2f%% succeeded%n",
+                    dead.received(), requests, 100.0 * dead.received() / requests, 100.0 * ok / requests);
+        }
+    }
+
+    private void placement() throws Exception {
+        for (String selection : new String[]{"round_robin", "prefix_affinity"}) {
+            try (LocalStack s = stack(selection, 4)) {
+                String key = key(s, "placement");
+                List<String> systems = new ArrayList<>();
+                Random rnd = new Random(7);
+                String[] words = "the a model answer token cache tier budget router fleet replica latency prompt context value system user gateway cost price usage stream engine block prefix queue batch memory server client metric report team key limit level data".split(" ");
+                for (int p = 0; p < 20; p++) {
+                    // About 1,000 tokens (common one-token words) of distinct instructions per system prompt; the
+                    // prompt number comes first, so prompts differ from their first block.
+                    StringBuilder sb = new StringBuilder("Assistant " + p + ":");
+                    for (int w = 0; w < 990; w++) sb.append(' ').append(words[rnd.nextInt(words.length)]);
+                    systems.add(sb.toString());
+                }
+                List<String> bodies = new ArrayList<>();
+                for (int i = 0; i < requests; i++) bodies.add(chat(systems.get(rnd.nextInt(systems.size())), "question " + i));
+                run(s.url(), key, bodies);
+                long queries = 0, hits = 0, max = 0, total = 0;
+                for (SimulatedReplica r : s.fleet().replicas().get("small")) {
+                    queries += r.prefixCache().queries();
+                    hits += r.prefixCache().hits();
+                    max = Math.max(max, r.received());
+                    total += r.received();
+                }
+                double mean = total / 4.0;
+                System.out.printf(Locale.ROOT, "%-15s 4 replicas (prefix cache of 400 blocks = 6,400 tokens each), 20 system prompts of ~1k tokens: prefix-cache hit rate %.1f%%, busiest replica %.2f× the mean%n",
+                        selection, 100.0 * hits / queries, max / mean);
+            }
+        }
+    }
+
+    private void ttft() throws Exception {
+        try (LocalStack s = stack("prefix_affinity", 1)) {
+            String key = key(s, "ttft");
+            URI direct = s.fleet().replicas().get("small").getFirst().baseUrl();
+            List<Long> viaGateway = new ArrayList<>();
+            List<Long> viaDirect = new ArrayList<>();
+            String body = "{\"model\":\"%s\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi %d\"}]}";
+            int n = Math.min(requests, 1000);
+            for (int i = 0; i < n + 100; i++) {
+                long g = firstToken(s.url().resolve("/v1/chat/completions"), key, body.formatted("small", i));
+                long d = firstToken(direct.resolve("/v1/chat/completions"), null, body.formatted("d-small", i));
+                if (i >= 100) {
+                    viaGateway.add(g);
+                    viaDirect.add(d);
+                }
+            }
+            viaGateway.sort(null);
+            viaDirect.sort(null);
+            System.out.printf(Locale.ROOT, "streaming time to first token, %d interleaved pairs: direct p50 %.2f ms, via gateway p50 %.2f ms: "
+                            + "the gateway adds %.2f ms at p50, %.2f ms at p99%n", n, viaDirect.get(n / 2) / 1000.0, viaGateway.get(n / 2) / 1000.0,
+                    (viaGateway.get(n / 2) - viaDirect.get(n / 2)) / 1000.0,
+                    (viaGateway.get(n * 99 / 100) - viaDirect.get(n * 99 / 100)) / 1000.0);
+        }
+    }
+
+    /** Microseconds from sending to the first SSE event that carries content. */
+    private long firstToken(URI url, String key, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(url).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+        if (key != null) b.header("Authorization", "Bearer " + key);
+        long start = System.nanoTime();
+        HttpResponse<InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+        long first = -1;
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (first < 0 && line.contains("\"content\":\"") && !line.contains("\"content\":\"\"")) first = System.nanoTime();
+            }
+        }
+        return (first - start) / 1000;
+    }
+
+}
