@@ -26,6 +26,7 @@ public final class TableSetup {
         create(ddb, names.audit(), "pk", "sk");
         create(ddb, names.idempotency(), "request_id", null);
         create(ddb, names.cache(), "cache_key", null);
+        create(ddb, names.fleet(), "replica", null);
     }
 
     /** The usage table, with the {@code by_org_day} index for organisation-wide and per-user reports. */

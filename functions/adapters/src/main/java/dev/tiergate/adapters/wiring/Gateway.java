@@ -20,6 +20,7 @@ import dev.tiergate.core.dispatch.ReplicaSelector;
 import dev.tiergate.adapters.dynamodb.DynamoAuditLog;
 import dev.tiergate.adapters.dynamodb.DynamoIdempotencyStore;
 import dev.tiergate.adapters.dynamodb.DynamoResponseCache;
+import dev.tiergate.adapters.dynamodb.DynamoReplicaHealth;
 import dev.tiergate.core.budget.ReservationSweeper;
 import dev.tiergate.core.gateway.AdminApi;
 import dev.tiergate.core.gateway.BudgetAdminApi;
@@ -105,7 +106,7 @@ public final class Gateway implements AutoCloseable {
         DynamoBudgetLedger ledger = new DynamoBudgetLedger(dynamo, tables);
         DynamoBudgetStore budgets = new DynamoBudgetStore(enhanced, tables.budgets(), clock);
         BudgetGuard guard = new BudgetGuard(config, budgets, ledger, routing.router(), clock, new LoggedBudgetAlerts());
-        BreakerBoard breakers = new BreakerBoard(config.gateway().breaker());
+        BreakerBoard breakers = new BreakerBoard(config.gateway().breaker(), new DynamoReplicaHealth(dynamo, tables.fleet(), clock));
         Dispatcher dispatcher = new Dispatcher(upstream, new ReplicaSelector(fleet, breakers, config.gateway().prefixAffinity()), breakers, config.gateway(), clock);
         ChatCompletions chat = new ChatCompletions(auth, routing.router(), dispatcher, config,
                 guard, new TokenCounter(), config.gateway(), clock, json, config::teamAllowedTiers,

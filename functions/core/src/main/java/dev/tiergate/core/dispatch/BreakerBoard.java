@@ -16,8 +16,20 @@ import java.time.Duration;
 public final class BreakerBoard {
 
     private final CircuitBreakerRegistry registry;
+    private final dev.tiergate.core.ports.ReplicaHealth shared;
+    private final long openMs;
 
     public BreakerBoard(GatewaySettings.BreakerSettings s) {
+        this(s, dev.tiergate.core.ports.ReplicaHealth.LOCAL_ONLY);
+    }
+
+    /**
+     * @param shared where a replica's ejection is told to the other instances when its breaker opens, and lifted
+     *               when it closes
+     */
+    public BreakerBoard(GatewaySettings.BreakerSettings s, dev.tiergate.core.ports.ReplicaHealth shared) {
+        this.shared = shared;
+        this.openMs = s.openMs();
         CircuitBreakerConfig config = CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(s.windowSize())
@@ -33,15 +45,31 @@ public final class BreakerBoard {
     }
 
     public CircuitBreaker replica(URI replica) {
-        return registry.circuitBreaker("replica " + replica);
+        String name = "replica " + replica;
+        return registry.find(name).orElseGet(() -> {
+            CircuitBreaker cb = registry.circuitBreaker(name);
+            cb.getEventPublisher().onStateTransition(e -> {
+                switch (e.getStateTransition().getToState()) {
+                    case OPEN, FORCED_OPEN -> shared.eject(replica, java.time.Instant.now().plusMillis(openMs), "circuit breaker opened");
+                    case CLOSED -> shared.restore(replica);
+                    default -> { }
+                }
+            });
+            return cb;
+        });
     }
 
     public CircuitBreaker tier(String tier) {
         return registry.circuitBreaker("tier " + tier);
     }
 
-    /** Whether the replica is worth trying now (closed, or half-open with probes to spare). */
+    /**
+     * Whether the replica is worth trying now: its breaker here is not open, and no other instance has ejected it
+     * (a replica this instance is probing half-open is tried whatever the others said).
+     */
     public boolean mayTry(URI replica) {
-        return replica(replica).getState() != CircuitBreaker.State.OPEN;
+        CircuitBreaker.State state = replica(replica).getState();
+        if (state == CircuitBreaker.State.OPEN) return false;
+        return state == CircuitBreaker.State.HALF_OPEN || !shared.ejected(replica);
     }
 }
