@@ -20,7 +20,9 @@ class ResponseCacheEndToEndTest {
 
     @BeforeAll
     static void start() throws Exception {
-        String yaml = BudgetConfig.yaml(10_000, 1_000) + "teams:\n  blue: {cache_ttl_seconds: 300}\n  green: {cache_ttl_seconds: 300}\n";
+        String yaml = BudgetConfig.yaml(10_000, 1_000).replace("    simulator: {output_tokens: {min: 400, max: 400}}\n  - name: large",
+                "    simulator: {output_tokens: {min: 400, max: 400}}\n    fallbacks: [cache]\n  - name: large")
+                + "teams:\n  blue: {cache_ttl_seconds: 300}\n  green: {cache_ttl_seconds: 300}\n  brief: {cache_ttl_seconds: 1}\n";
         fx = new StackFixture(ConfigLoader.parse(yaml, "cache.yaml"), 0);
     }
 
@@ -76,6 +78,27 @@ class ResponseCacheEndToEndTest {
         HttpResponse<String> r2 = fx.post("/v1/chat/completions", red, DETERMINISTIC);
         assertThat(r1.headers().firstValue("x-tiergate-cache")).isEmpty();
         assertThat(r2.headers().firstValue("x-tiergate-cache")).isEmpty();
+    }
+
+    @Test
+    void whenEveryTierFailsAnExpiredCachedAnswerIsBetterThanNone() throws Exception {
+        String key = fx.createKey("brief", "bri").get("key");
+        String body = DETERMINISTIC.replace("Name three rivers.", "Name three lakes.");
+        HttpResponse<String> first = fx.post("/v1/chat/completions", key, body);
+        waitForHit(key, body);
+        Thread.sleep(2100); // the team keeps answers for 1 s: now it is stale
+        fx.stack.fleet().replicas().get("small").forEach(r -> r.setFaults(dev.tiergate.sim.Faults.NONE.with(java.util.Map.of("error_rate", 1))));
+        try {
+            HttpResponse<String> r = fx.post("/v1/chat/completions", key, body);
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(r.headers().firstValue("x-tiergate-fallback-from")).contains("small");
+            assertThat(r.headers().firstValue("x-tiergate-cache")).contains("hit");
+            assertThat(r.body()).isEqualTo(first.body());
+            assertThat(fx.usage("brief").getLast().outcome()).isEqualTo("cache_fallback");
+            assertThat(fx.usage("brief").getLast().cost().isZero()).isTrue();
+        } finally {
+            fx.stack.fleet().replicas().get("small").forEach(r -> r.setFaults(dev.tiergate.sim.Faults.NONE));
+        }
     }
 
     /** The cache is filled off the request path: wait for the write to land. */

@@ -34,11 +34,11 @@ public final class DynamoResponseCache implements ResponseCache {
     }
 
     @Override
-    public Optional<byte[]> find(String team, String key) {
+    public Optional<byte[]> find(String team, String key, boolean allowStale) {
         Map<String, AttributeValue> item = ddb.getItem(b -> b.tableName(table).key(key(team, key))).item();
         if (item == null || item.isEmpty()) return Optional.empty();
         if (!team.equals(item.get("team").s())) return Optional.empty();
-        if (Long.parseLong(item.get("expires_at").n()) <= clock.instant().getEpochSecond()) return Optional.empty();
+        if (!allowStale && Long.parseLong(item.get("expires_at").n()) <= clock.instant().getEpochSecond()) return Optional.empty();
         return Optional.of(item.get("body").b().asByteArray());
     }
 

@@ -117,8 +117,8 @@ public final class ConfigLoader {
         for (int i = 0; i < out.size(); i++) {
             TierConfig t = out.get(i);
             for (String fb : t.fallbacks()) {
-                boolean known = fb.equals(TierConfig.DEGRADED) || out.stream().anyMatch(o -> o.name().equals(fb));
-                if (!known) throw items.get(i).error("fallback '" + fb + "' is neither a tier nor 'degraded'");
+                boolean known = fb.equals(TierConfig.DEGRADED) || fb.equals(TierConfig.CACHE) || out.stream().anyMatch(o -> o.name().equals(fb));
+                if (!known) throw items.get(i).error("fallback '" + fb + "' is neither a tier nor 'cache' nor 'degraded'");
                 if (fb.equals(t.name())) throw items.get(i).error("tier '" + t.name() + "' cannot fall back to itself");
             }
         }

@@ -16,13 +16,15 @@ import java.util.Set;
  *                  empty means the tier's one model
  * @param apiKeyEnv the environment variable (a Secrets Manager secret in AWS) holding the upstream's API key
  * @param fallbacks where a request goes when this tier fails, in order: other tiers (down or up, a hosted frontier
- *                  tier among them), and last, if listed, {@code degraded} (a polite answer marked as degraded)
+ *                  tier among them), then, if listed, {@code cache} (the team's cached answer to the same deterministic
+ *                  request) and {@code degraded} (a polite answer marked as degraded)
  */
 public record TierConfig(int index, String name, String model, int contextWindow, Set<String> capabilities,
                          Prices prices, Optional<URI> endpoint, Optional<FleetSpec> fleet, SimulatorSpec simulator,
                          Optional<Integer> latencyMs, List<Variant> variants, Optional<String> apiKeyEnv, List<String> fallbacks) {
 
     public static final String DEGRADED = "degraded";
+    public static final String CACHE = "cache";
 
     public TierConfig {
         capabilities = Set.copyOf(capabilities);

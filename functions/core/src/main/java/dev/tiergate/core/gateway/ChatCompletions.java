@@ -237,6 +237,7 @@ public final class ChatCompletions {
         private final long affinity;
         private final java.util.List<TierConfig> tiers = new java.util.ArrayList<>();
         private final boolean degraded;
+        private final boolean cached;
         private int next;
         private Attempted.Failed lastFailure = new Attempted.Failed(502, "no tier was tried");
         /** Replicas of the current tier that broke during this request: never tried again by it. */
@@ -250,11 +251,14 @@ public final class ChatCompletions {
             TierConfig primary = d.route.tier();
             tiers.add(primary);
             boolean deg = false;
+            boolean cached = false;
             for (String f : primary.fallbacks()) {
                 if (f.equals(TierConfig.DEGRADED)) deg = true;
+                else if (f.equals(TierConfig.CACHE)) cached = true;
                 else config.tier(f).ifPresent(tiers::add);
             }
             this.degraded = deg && settings.degradedMessage().isPresent();
+            this.cached = cached;
         }
 
         /** The next answer (or opened stream), trying tiers in order; empty when every tier failed. */
@@ -402,6 +406,10 @@ public final class ChatCompletions {
     private ApiResponse fromCache(ApiKey caller, ChatRequest chat, RouteDecision routed, String requestId, byte[] stored) {
         usageLog.record(new UsageRecord(requestId, clock.instant(), caller.id(), caller.org(), caller.team(), caller.user(),
                 routed.tier().name(), routed.model(), TokenUsage.NONE, Usd.ZERO, 0, 200, "cache_hit", chat.stream(), "cache", ""));
+        return fromCacheResponse(caller, chat, routed, requestId, stored);
+    }
+
+    private ApiResponse fromCacheResponse(ApiKey caller, ChatRequest chat, RouteDecision routed, String requestId, byte[] stored) {
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put(Responses.REQUEST_ID, requestId);
         headers.put(Responses.TIER, routed.tier().name());
@@ -450,6 +458,19 @@ public final class ChatCompletions {
 
     /** Every tier failed: the configured polite answer, marked degraded and free, or the failure itself. */
     private ApiResponse degradedOrFail(Dispatch d, Failover chain) {
+        if (chain.cached && d.cacheKey.isPresent()) {
+            Optional<byte[]> stale = cache.find(d.caller().team(), d.cacheKey.get(), true);
+            if (stale.isPresent()) {
+                record(d, TokenUsage.NONE, 200, "cache_fallback", "cache");
+                ApiResponse r = fromCacheResponse(d.caller(), d.chat(), d.route(), d.requestId(), stale.get());
+                Map<String, String> h = new LinkedHashMap<>(r.headers());
+                h.put(Responses.FALLBACK_FROM, d.route().tier().name());
+                return switch (r) {
+                    case ApiResponse.Whole w -> new ApiResponse.Whole(w.status(), h, w.body());
+                    case ApiResponse.EventStream s -> new ApiResponse.EventStream(s.status(), h, s.body());
+                };
+            }
+        }
         if (!chain.degraded) {
             OpenAiError e = chain.exhausted();
             record(d, TokenUsage.NONE, e.status(), "upstream_error", "upstream");
