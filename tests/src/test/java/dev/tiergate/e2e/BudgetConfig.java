@@ -13,7 +13,7 @@ final class BudgetConfig {
 
     static final String YAML = """
             organization: acme
-            gateway: {request_timeout_ms: %d}
+            gateway: {request_timeout_ms: %d, key_cache_seconds: 0}
             budgets: {timezone: Europe/Berlin, cache_seconds: 0, reservation_grace_ms: %d, default_max_tokens: 100}
             routing:
               embedding: {enabled: false}

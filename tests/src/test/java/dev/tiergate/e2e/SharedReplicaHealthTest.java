@@ -37,8 +37,8 @@ class SharedReplicaHealthTest {
 
     @Test
     void aReplicaEjectedByOneInstanceIsAvoidedByAnother() throws Exception {
-        TiergateConfig config = ConfigLoader.parse(BudgetConfig.yaml(10_000, 1_000).replace("gateway: {request_timeout_ms: 10000}",
-                "gateway: {request_timeout_ms: 10000, circuit_breaker: {minimum_calls: 3, window_size: 6, open_ms: 60000}}"), "shared.yaml");
+        TiergateConfig config = ConfigLoader.parse(BudgetConfig.yaml(10_000, 1_000).replace("gateway: {request_timeout_ms: 10000, key_cache_seconds: 0}",
+                "gateway: {request_timeout_ms: 10000, key_cache_seconds: 0, circuit_breaker: {minimum_calls: 3, window_size: 6, open_ms: 60000}}"), "shared.yaml");
         try (LocalDynamo dynamo = LocalDynamo.start(0, null);
              DynamoDbClient ddb = DynamoClients.local(dynamo.endpoint());
              SimulatedFleet fleet = SimulatedFleet.start(config, 2, 0, 0, InetAddress.getLoopbackAddress());

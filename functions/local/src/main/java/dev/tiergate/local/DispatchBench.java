@@ -44,19 +44,25 @@ final class DispatchBench implements Callable<Integer> {
     int requests;
     @Option(names = "--concurrency", defaultValue = "16", description = "Concurrent clients (default: ${DEFAULT-VALUE}).")
     int concurrency;
+    @Option(names = "--only", description = "Run one scenario: errors, dead, placement or ttft.")
+    String only;
 
     private static final String ADMIN = "tg-admin-bench-dispatch-0123456";
     private final ObjectMapper json = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     private static String yaml(String selection, int replicasNote) {
+        return yaml(selection, replicasNote, true);
+    }
+
+    private static String yaml(String selection, int replicasNote, boolean budgets) {
         return """
                 gateway:
                   first_byte_timeout_ms: 2000
                   backoff_base_ms: 2
                   backoff_max_ms: 20
                   replica_selection: %s
-                budgets: {cache_seconds: 5}
+                budgets: {cache_seconds: 5, enabled: %s}
                 routing: {embedding: {enabled: false}}
                 tiers:
                   - name: small
@@ -72,11 +78,15 @@ final class DispatchBench implements Callable<Integer> {
                     prices_per_million: {input: 0.2, output: 2}
                     fleet: {instance_type: g5.xlarge, model_id: t/m, vllm: {max_model_len: 16384}}
                     simulator: {output_tokens: {min: 8, max: 8}}
-                """.formatted(selection) + "# replicas: " + replicasNote + "\n";
+                """.formatted(selection, budgets) + "# replicas: " + replicasNote + "\n";
     }
 
     private LocalStack stack(String selection, int replicas) throws Exception {
-        TiergateConfig c = ConfigLoader.parse(yaml(selection, replicas), "bench.yaml");
+        return stack(selection, replicas, true);
+    }
+
+    private LocalStack stack(String selection, int replicas, boolean budgets) throws Exception {
+        TiergateConfig c = ConfigLoader.parse(yaml(selection, replicas, budgets), "bench.yaml");
         return LocalStack.start(c, new LocalStack.Options(0, replicas, 0, 0, null, 0), ADMIN);
     }
 
@@ -109,10 +119,10 @@ final class DispatchBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         System.out.printf(Locale.ROOT, "bench-dispatch: %d requests per scenario, %d concurrent clients, simulator at zero latency%n%n", requests, concurrency);
-        errors();
-        deadReplica();
-        placement();
-        ttft();
+        if (only == null || only.equals("errors")) errors();
+        if (only == null || only.equals("dead")) deadReplica();
+        if (only == null || only.equals("placement")) placement();
+        if (only == null || only.equals("ttft")) ttft();
         return 0;
     }
 
@@ -179,7 +189,12 @@ final class DispatchBench implements Callable<Integer> {
     }
 
     private void ttft() throws Exception {
-        try (LocalStack s = stack("prefix_affinity", 1)) {
+        ttft(true);
+        ttft(false);
+    }
+
+    private void ttft(boolean budgets) throws Exception {
+        try (LocalStack s = stack("prefix_affinity", 1, budgets)) {
             String key = key(s, "ttft");
             URI direct = s.fleet().replicas().get("small").getFirst().baseUrl();
             List<Long> viaGateway = new ArrayList<>();
@@ -196,8 +211,8 @@ final class DispatchBench implements Callable<Integer> {
             }
             viaGateway.sort(null);
             viaDirect.sort(null);
-            System.out.printf(Locale.ROOT, "streaming time to first token, %d interleaved pairs: direct p50 %.2f ms, via gateway p50 %.2f ms: "
-                            + "the gateway adds %.2f ms at p50, %.2f ms at p99%n", n, viaDirect.get(n / 2) / 1000.0, viaGateway.get(n / 2) / 1000.0,
+            System.out.printf(Locale.ROOT, "streaming time to first token (%s), %d interleaved pairs: direct p50 %.2f ms, via gateway p50 %.2f ms: "
+                            + "the gateway adds %.2f ms at p50, %.2f ms at p99%n", budgets ? "budgets on" : "routing only: budgets off, key cached", n, viaDirect.get(n / 2) / 1000.0, viaGateway.get(n / 2) / 1000.0,
                     (viaGateway.get(n / 2) - viaDirect.get(n / 2)) / 1000.0,
                     (viaGateway.get(n * 99 / 100) - viaDirect.get(n * 99 / 100)) / 1000.0);
         }

@@ -101,11 +101,11 @@ public final class Gateway implements AutoCloseable {
         KeyStore keys = new DynamoKeyStore(enhanced, dynamo, tables.keys());
         UsageLog usage = new DynamoUsageLog(enhanced, tables.usage());
         HttpUpstream upstream = new HttpUpstream(Duration.ofSeconds(2), upstreamKeys);
-        Authenticator auth = new Authenticator(keys, clock);
+        Authenticator auth = new Authenticator(keys, clock, Duration.ofSeconds(config.gateway().keyCacheSeconds()));
         Routing routing = Routing.build(config, upstream, fleet);
         DynamoBudgetLedger ledger = new DynamoBudgetLedger(dynamo, tables);
         DynamoBudgetStore budgets = new DynamoBudgetStore(enhanced, tables.budgets(), clock);
-        BudgetGuard guard = new BudgetGuard(config, budgets, ledger, routing.router(), clock, new LoggedBudgetAlerts());
+        BudgetGuard guard = new BudgetGuard(config, budgets, ledger, routing.router(), clock, new LoggedBudgetAlerts(), usage);
         BreakerBoard breakers = new BreakerBoard(config.gateway().breaker(), new DynamoReplicaHealth(dynamo, tables.fleet(), clock));
         Dispatcher dispatcher = new Dispatcher(upstream, new ReplicaSelector(fleet, breakers, config.gateway().prefixAffinity()), breakers, config.gateway(), clock);
         ChatCompletions chat = new ChatCompletions(auth, routing.router(), dispatcher, config,

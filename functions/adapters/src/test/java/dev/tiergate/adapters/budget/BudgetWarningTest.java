@@ -61,7 +61,8 @@ class BudgetWarningTest {
             TierRouter router = new TierRouter(cfg, new ComplexityClassifier(cfg.routing(), new HeuristicScorer(), Optional.empty(), Optional.empty()));
             List<String> warnings = new CopyOnWriteArrayList<>();
             BudgetGuard guard = new BudgetGuard(cfg, store, ledger, router, clock,
-                    (row, committed, limit) -> warnings.add(row.owner() + " " + row.period().wire() + " " + committed.plain()));
+                    (row, committed, limit) -> warnings.add(row.owner() + " " + row.period().wire() + " " + committed.plain()),
+                    new dev.tiergate.adapters.dynamodb.DynamoUsageLog(DynamoDbEnhancedClient.builder().dynamoDbClient(ddb).build(), tables.usage()));
             store.put(new BudgetPolicy(new ScopeRef(Scope.TEAM, "t"), Map.of(Period.DAY, Usd.of("0.01")), BudgetPolicy.Action.REJECT, 0.5));
             ApiKey key = new ApiKey("key_1", "h", "default", "t", "u", Role.USER, List.of(), Instant.now(), Optional.empty(), false);
 

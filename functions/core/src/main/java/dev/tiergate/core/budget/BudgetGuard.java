@@ -39,6 +39,7 @@ public final class BudgetGuard {
     private final TierRouter router;
     private final Clock clock;
     private final BudgetAlerts alerts;
+    private final dev.tiergate.core.ports.UsageLog usageLog;
     private final Map<ScopeRef, Cached> cache = new ConcurrentHashMap<>();
     /** When each row's warning was last checked here, so a busy row costs at most one read a second per instance. */
     private final Map<String, Instant> warningChecked = new ConcurrentHashMap<>();
@@ -48,8 +49,9 @@ public final class BudgetGuard {
     private record Cached(Optional<BudgetPolicy> policy, Instant until) {}
 
     public BudgetGuard(TiergateConfig config, BudgetStore store, BudgetLedger ledger, TierRouter router, Clock clock,
-                       BudgetAlerts alerts) {
+                       BudgetAlerts alerts, dev.tiergate.core.ports.UsageLog usageLog) {
         this.alerts = alerts;
+        this.usageLog = usageLog;
         this.config = config;
         this.store = store;
         this.ledger = ledger;
@@ -82,6 +84,11 @@ public final class BudgetGuard {
 
     public BudgetDecision decide(ApiKey caller, RoutingRequest request, RouteDecision route, String requestId, Instant deadline) {
         Instant now = clock.instant();
+        if (!config.budgets().enabled()) {
+            // Budgets off: nothing is held; the usage record is still written when the request ends.
+            Usd amount = estimate(route.tier(), request.promptTokens(), outputTokens(request, route.tier()));
+            return new BudgetDecision.Allow(new Reservation(requestId, amount, List.of(), deadline), route);
+        }
         List<ScopeRef> owners = ScopeRef.of(caller);
         List<Optional<BudgetPolicy>> policies = new ArrayList<>();
         for (ScopeRef o : owners) policies.add(policy(o, now));
@@ -167,6 +174,10 @@ public final class BudgetGuard {
 
     /** Charges what the request used and records its usage, in one write; then checks warnings off the request path. */
     public void settle(Reservation reservation, UsageRecord usage) {
+        if (!config.budgets().enabled()) {
+            usageLog.record(usage);
+            return;
+        }
         ledger.settle(reservation, usage);
         if (reservation.rows().stream().anyMatch(r -> r.limit().isPresent())) {
             Thread.ofVirtual().name("budget-warning-" + reservation.requestId()).start(() -> warnIfNeeded(reservation));
@@ -178,7 +189,7 @@ public final class BudgetGuard {
      * nothing is when a limit would be passed.
      */
     public Optional<Reservation> cover(Reservation reservation, Usd needed) {
-        if (needed.compareTo(reservation.amount()) <= 0) return Optional.of(reservation);
+        if (needed.compareTo(reservation.amount()) <= 0 || !config.budgets().enabled()) return Optional.of(reservation);
         return switch (ledger.extend(reservation, needed.minus(reservation.amount()))) {
             case BudgetLedger.Held h -> Optional.of(h.reservation());
             case BudgetLedger.Refused r -> Optional.empty();
@@ -188,6 +199,10 @@ public final class BudgetGuard {
 
     /** Gives the held money back and records the request's usage (no tokens), in one write. */
     public void release(Reservation reservation, UsageRecord usage) {
+        if (!config.budgets().enabled()) {
+            usageLog.record(usage);
+            return;
+        }
         ledger.release(reservation, usage);
     }
 

@@ -12,7 +12,10 @@ import java.time.ZoneId;
  * @param reservationGraceMs how long after a request's own deadline its reservation may still be held before the
  *                        sweeper releases it
  * @param cacheSeconds    how long budget definitions are cached in each instance (a change applies within this time)
+ * @param enabled         false turns budgets, the ledger and rate limits off: no DynamoDB write before dispatch, the
+ *                        usage record still written after (the routing-only path)
  */
-public record BudgetSettings(ZoneId timezone, double warnAt, int defaultMaxTokens, long reservationGraceMs, int cacheSeconds) {
-    public static final BudgetSettings DEFAULT = new BudgetSettings(ZoneId.of("UTC"), 0.8, 4096, 30_000, 5);
+public record BudgetSettings(ZoneId timezone, double warnAt, int defaultMaxTokens, long reservationGraceMs, int cacheSeconds,
+                             boolean enabled) {
+    public static final BudgetSettings DEFAULT = new BudgetSettings(ZoneId.of("UTC"), 0.8, 4096, 30_000, 5, true);
 }

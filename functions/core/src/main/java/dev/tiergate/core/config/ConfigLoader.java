@@ -69,7 +69,7 @@ public final class ConfigLoader {
         GatewaySettings d = GatewaySettings.DEFAULT;
         ConfigNode.Fields f = n.fields("max_body_bytes", "request_timeout_ms", "first_byte_timeout_ms", "max_attempts",
                 "backoff_base_ms", "backoff_max_ms", "max_messages", "max_n", "degraded_message", "circuit_breaker", "cache_ttl_seconds",
-                "replica_selection");
+                "replica_selection", "key_cache_seconds");
         int maxBody = f.get("max_body_bytes", c -> (int) c.integer(1024, 64L * 1024 * 1024), d.maxBodyBytes());
         long timeout = f.get("request_timeout_ms", c -> c.integer(100, 28_000), d.requestTimeoutMs());
         long firstByte = f.get("first_byte_timeout_ms", c -> c.integer(50, 28_000), Math.min(d.firstByteTimeoutMs(), timeout));
@@ -98,7 +98,8 @@ public final class ConfigLoader {
             case "round_robin" -> false;
             default -> throw c.error("expected prefix_affinity or round_robin, got '" + c.string() + "'");
         }, true);
-        return new GatewaySettings(maxBody, timeout, firstByte, attempts, base, max, messages, maxN, degraded, b, cacheTtl, affinity);
+        int keyCache = (int) f.get("key_cache_seconds", c -> c.integer(0, 60), (long) d.keyCacheSeconds()).longValue();
+        return new GatewaySettings(maxBody, timeout, firstByte, attempts, base, max, messages, maxN, degraded, b, cacheTtl, affinity, keyCache);
     }
 
     private static List<TierConfig> tiers(ConfigNode n) {
@@ -304,7 +305,7 @@ public final class ConfigLoader {
     }
 
     private static BudgetSettings budgets(ConfigNode n) {
-        ConfigNode.Fields f = n.fields("timezone", "warn_at", "default_max_tokens", "reservation_grace_ms", "cache_seconds");
+        ConfigNode.Fields f = n.fields("timezone", "warn_at", "default_max_tokens", "reservation_grace_ms", "cache_seconds", "enabled");
         BudgetSettings d = BudgetSettings.DEFAULT;
         ZoneId zone = f.get("timezone", c -> {
             try {
@@ -317,6 +318,6 @@ public final class ConfigLoader {
         int maxTokens = (int) f.get("default_max_tokens", c -> c.integer(1, 1_000_000), (long) d.defaultMaxTokens()).longValue();
         long grace = f.get("reservation_grace_ms", c -> c.integer(0, 3_600_000), d.reservationGraceMs());
         int cache = (int) f.get("cache_seconds", c -> c.integer(0, 3600), (long) d.cacheSeconds()).longValue();
-        return new BudgetSettings(zone, warn, maxTokens, grace, cache);
+        return new BudgetSettings(zone, warn, maxTokens, grace, cache, f.get("enabled", ConfigNode::bool, true));
     }
 }

@@ -18,14 +18,16 @@ import java.util.Optional;
  * @param cacheTtlSeconds    how long deterministic answers are kept for exact repeats; 0 turns the cache off (a team
  *                           may set its own)
  * @param prefixAffinity     pick replicas by prompt prefix bounded by load (true), or in turn (false)
+ * @param keyCacheSeconds    how long an instance remembers a key look-up; a revocation reaches every instance within
+ *                           this time (0 reads DynamoDB on every request)
  */
 public record GatewaySettings(int maxBodyBytes, long requestTimeoutMs, long firstByteTimeoutMs, int maxAttempts,
                               long backoffBaseMs, long backoffMaxMs, int maxMessages, int maxN,
                               Optional<String> degradedMessage, BreakerSettings breaker, long cacheTtlSeconds,
-                              boolean prefixAffinity) {
+                              boolean prefixAffinity, int keyCacheSeconds) {
 
     public static final GatewaySettings DEFAULT = new GatewaySettings(1_048_576, 25_000, 10_000, 3, 50, 1_000, 2048, 8,
-            Optional.empty(), BreakerSettings.DEFAULT, 0, true);
+            Optional.empty(), BreakerSettings.DEFAULT, 0, true, 2);
 
     /**
      * @param failureRatePercent  the share of failed calls in the window that opens the breaker
