@@ -35,15 +35,7 @@ record LambdaSettings(TiergateConfig config, Map<String, List<URI>> replicas, Op
     }
 
     static Map<String, List<URI>> replicas(String spec) {
-        Map<String, List<URI>> out = new LinkedHashMap<>();
-        for (String tier : spec.split(";")) {
-            if (tier.isBlank()) continue;
-            int eq = tier.indexOf('=');
-            if (eq < 1) throw new IllegalStateException("TIERGATE_REPLICAS entries look like tier=url[,url]; got '" + tier + "'");
-            out.put(tier.substring(0, eq).trim(), Arrays.stream(tier.substring(eq + 1).split(","))
-                    .map(String::trim).filter(s -> !s.isEmpty()).map(URI::create).toList());
-        }
-        return out;
+        return dev.tiergate.adapters.fleet.StaticFleetRegistry.parse(spec);
     }
 
     private static Optional<String> value(String name) {

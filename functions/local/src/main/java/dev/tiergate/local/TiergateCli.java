@@ -135,13 +135,7 @@ public final class TiergateCli implements Runnable {
         @Override
         public Integer call() throws Exception {
             TiergateConfig cfg = loadConfig(config);
-            java.util.Map<String, List<URI>> fleet = new java.util.LinkedHashMap<>();
-            for (String t : replicas.split(";")) {
-                if (t.isBlank()) continue;
-                int eq = t.indexOf('=');
-                if (eq < 1) throw new IllegalArgumentException("--replicas entries look like tier=url[,url]; got '" + t + "'");
-                fleet.put(t.substring(0, eq).trim(), java.util.Arrays.stream(t.substring(eq + 1).split(",")).map(String::trim).map(URI::create).toList());
-            }
+            java.util.Map<String, List<URI>> fleet = dev.tiergate.adapters.fleet.StaticFleetRegistry.parse(replicas);
             software.amazon.awssdk.services.dynamodb.DynamoDbClient ddb = dev.tiergate.adapters.wiring.DynamoClients.local(dynamo);
             dev.tiergate.adapters.dynamodb.TableSetup.createIfMissing(ddb, dev.tiergate.adapters.dynamodb.TableNames.withPrefix(cfg.tablePrefix()));
             dev.tiergate.adapters.wiring.Gateway gateway = dev.tiergate.adapters.wiring.Gateway.build(cfg, ddb,

@@ -33,6 +33,23 @@ public final class StaticFleetRegistry implements FleetRegistry {
         return new StaticFleetRegistry(m);
     }
 
+    /**
+     * Parses the replica list format of {@code TIERGATE_REPLICAS} and {@code serve --replicas}:
+     * {@code small=http://a:8000,http://b:8000;large=http://c:8000}.
+     */
+    public static Map<String, List<URI>> parse(String spec) {
+        Map<String, List<URI>> out = new LinkedHashMap<>();
+        for (String tier : spec.split(";")) {
+            if (tier.isBlank()) continue;
+            int eq = tier.indexOf('=');
+            if (eq < 1) throw new IllegalArgumentException("replica lists look like tier=url[,url];tier=url, got '" + tier + "'");
+            List<URI> urls = new java.util.ArrayList<>();
+            for (String u : tier.substring(eq + 1).split(",")) if (!u.isBlank()) urls.add(URI.create(u.trim()));
+            out.put(tier.substring(0, eq).trim(), List.copyOf(urls));
+        }
+        return out;
+    }
+
     @Override
     public List<URI> replicas(String tier) {
         return replicas.getOrDefault(tier, List.of());
