@@ -5,8 +5,6 @@ import dev.tiergate.core.config.TiergateConfig;
 
 import java.net.URI;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
