@@ -198,6 +198,17 @@ class BudgetsEndToEndTest {
         assertThat(json(r).at("/error/param").asText()).isEqualTo("rate_limits.requests_per_minute");
     }
 
+    /** Sends one request line as raw bytes and returns the whole raw answer. */
+    private static String raw(String requestLine, String key) throws Exception {
+        try (java.net.Socket s = new java.net.Socket(fx.url().getHost(), fx.url().getPort())) {
+            s.setSoTimeout(5000);
+            String req = requestLine + "\r\nHost: localhost\r\nAuthorization: Bearer " + key + "\r\nConnection: close\r\n\r\n";
+            s.getOutputStream().write(req.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
     @Test
     void rolesConfineWhatEachKeySeesAndEveryAdminActionIsAudited() throws Exception {
         Map<String, String> teamAdmin = fx.createKey("red", "rita", "team_admin");
@@ -226,6 +237,16 @@ class BudgetsEndToEndTest {
         assertThat(fx.put("/admin/budgets/galaxy/red", StackFixture.ADMIN_KEY, "{\"limits_usd\":{}}").statusCode()).isEqualTo(400);
         assertThat(fx.get("/admin/budgets/key/key_nope", StackFixture.ADMIN_KEY).statusCode()).isEqualTo(404);
         assertThat(fx.get("/admin/usage?scope=team&id=red&from=yesterday", ta).statusCode()).isEqualTo(400);
+        // Malformed percent-encoding is bad input too. Sent as raw bytes (Java's URI refuses to build it), the local
+        // server's JDK HTTP layer answers 400 itself; through the gateway API (what API Gateway hands the Lambda
+        // functions, raw path included) it is a 400 in the OpenAI shape.
+        assertThat(raw("GET /admin/budgets/team/%zz HTTP/1.1", ta)).startsWith("HTTP/1.1 400");
+        assertThat(raw("GET /admin/usage?scope=team&id=red&from=%zz HTTP/1.1", ta)).startsWith("HTTP/1.1 400");
+        dev.tiergate.core.gateway.ApiResponse viaApi = fx.stack.gateway().api().handle(new dev.tiergate.core.gateway.ApiRequest(
+                "GET", "/admin/budgets/team/%zz", Map.of(), Map.of("Authorization", "Bearer " + ta), new byte[0]));
+        assertThat(viaApi.status()).isEqualTo(400);
+        assertThat(new String(((dev.tiergate.core.gateway.ApiResponse.Whole) viaApi).body(), java.nio.charset.StandardCharsets.UTF_8))
+                .contains("invalid_request_error", "percent-encoding");
 
         // Revocation takes effect on the next request; rotation swaps the secret.
         HttpResponse<String> rotated = fx.post("/admin/keys/" + redUser.get("id") + "/rotate", ta, "");

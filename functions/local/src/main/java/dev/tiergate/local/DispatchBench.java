@@ -51,11 +51,7 @@ final class DispatchBench implements Callable<Integer> {
     private final ObjectMapper json = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    private static String yaml(String selection, int replicasNote) {
-        return yaml(selection, replicasNote, true);
-    }
-
-    private static String yaml(String selection, int replicasNote, boolean budgets) {
+    private static String yaml(String selection, boolean budgets) {
         return """
                 gateway:
                   first_byte_timeout_ms: 2000
@@ -78,7 +74,7 @@ final class DispatchBench implements Callable<Integer> {
                     prices_per_million: {input: 0.2, output: 2}
                     fleet: {instance_type: g5.xlarge, model_id: t/m, vllm: {max_model_len: 16384}}
                     simulator: {output_tokens: {min: 8, max: 8}}
-                """.formatted(selection, budgets) + "# replicas: " + replicasNote + "\n";
+                """.formatted(selection, budgets);
     }
 
     private LocalStack stack(String selection, int replicas) throws Exception {
@@ -86,7 +82,7 @@ final class DispatchBench implements Callable<Integer> {
     }
 
     private LocalStack stack(String selection, int replicas, boolean budgets) throws Exception {
-        TiergateConfig c = ConfigLoader.parse(yaml(selection, replicas, budgets), "bench.yaml");
+        TiergateConfig c = ConfigLoader.parse(yaml(selection, budgets), "bench.yaml");
         return LocalStack.start(c, new LocalStack.Options(0, replicas, 0, 0, null, 0), ADMIN);
     }
 

@@ -14,7 +14,6 @@ import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -103,6 +102,7 @@ public final class LocalServer implements AutoCloseable {
         }
     }
 
+    /** The JDK's server has already refused a request line with malformed escapes (400), so these decode. */
     static Map<String, String> query(String raw) {
         Map<String, String> q = new HashMap<>();
         if (raw == null || raw.isEmpty()) return q;
@@ -117,6 +117,7 @@ public final class LocalServer implements AutoCloseable {
 
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
+
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) return;
@@ -124,8 +125,4 @@ public final class LocalServer implements AutoCloseable {
         executor.shutdownNow();
     }
 
-    /** For callers that want to know which paths exist without reading the code. */
-    public static List<String> paths() {
-        return List.of("POST /v1/chat/completions", "GET /v1/models", "GET /health", "POST /admin/keys", "GET /admin/fleet");
-    }
 }

@@ -151,8 +151,4 @@ public final class ReplicaSelector {
         return z ^ (z >>> 31);
     }
 
-    /** Replicas a set of avoided URLs leaves (for tests and diagnostics). */
-    Set<URI> known() {
-        return inFlight.keySet();
-    }
 }

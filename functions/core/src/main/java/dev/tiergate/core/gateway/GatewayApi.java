@@ -27,6 +27,7 @@ public final class GatewayApi {
     private final Authenticator auth;
     private final GatewaySettings settings;
     private final Responses responses;
+    private final ObjectMapper json;
 
     public GatewayApi(ChatCompletions chat, ModelCatalog models, AdminApi admin, RouteApi route, BudgetAdminApi budgets,
                       UsageReportApi usage, Authenticator auth, GatewaySettings settings, ObjectMapper json) {
@@ -39,6 +40,7 @@ public final class GatewayApi {
         this.auth = auth;
         this.settings = settings;
         this.responses = new Responses(json);
+        this.json = json;
     }
 
     public int maxBodyBytes() {
@@ -78,7 +80,7 @@ public final class GatewayApi {
             }
             case "/health" -> {
                 only(r, "GET", path);
-                yield responses.json(200, new ObjectMapper().createObjectNode().put("status", "ok"), Map.of(Responses.REQUEST_ID, id));
+                yield responses.json(200, json.createObjectNode().put("status", "ok"), Map.of(Responses.REQUEST_ID, id));
             }
             case "/admin/keys" -> switch (r.method()) {
                 case "POST" -> {
@@ -125,7 +127,11 @@ public final class GatewayApi {
     }
 
     private static String decode(String segment) {
-        return java.net.URLDecoder.decode(segment, java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            return java.net.URLDecoder.decode(segment, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException malformed) {
+            throw OpenAiError.invalidRequest("The path segment '" + segment + "' is not valid percent-encoding.", null).failure();
+        }
     }
 
     private static void only(ApiRequest r, String method, String path) {

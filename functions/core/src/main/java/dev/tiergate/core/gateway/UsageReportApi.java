@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tiergate.core.auth.ApiKey;
-import dev.tiergate.core.auth.Role;
 import dev.tiergate.core.budget.Scope;
 import dev.tiergate.core.budget.ScopeRef;
 import dev.tiergate.core.ports.KeyStore;
@@ -153,7 +152,4 @@ public final class UsageReportApi {
         }
     }
 
-    static boolean isAdmin(ApiKey k) {
-        return k.role() != Role.USER;
-    }
 }

@@ -3,7 +3,6 @@ package dev.tiergate.core.routing;
 import dev.tiergate.core.config.RoutingSettings;
 import org.junit.jupiter.api.Test;
 
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -53,11 +52,4 @@ class ComplexityClassifierTest {
         assertThat(poem.reasons()).doesNotContain("embedding:simple=0.00");
     }
 
-    @Test
-    void reportsItsOwnDecisionTime() {
-        Classification c = new ComplexityClassifier(settings(false), new HeuristicScorer(), Optional.empty(), Optional.empty())
-                .classify("Hello there");
-        assertThat(c.micros()).isGreaterThanOrEqualTo(0);
-        assertThat(List.of(ComplexityClass.values())).contains(c.complexity());
-    }
 }

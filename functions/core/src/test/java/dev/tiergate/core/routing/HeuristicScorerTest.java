@@ -2,7 +2,6 @@ package dev.tiergate.core.routing;
 
 import org.junit.jupiter.api.Test;
 
-import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -77,6 +76,10 @@ class HeuristicScorerTest {
         assertThat(slice.length()).isLessThan(2048 + 512 + 10);
         assertThat(slice).startsWith("Here is some context.").endsWith("what is the capital of Peru?");
         assertThat(PromptSlice.of("short", 2048, 512)).isEqualTo("short");
-        assertThat(Optional.of(h.score(slice))).isPresent();
+        // What the router reads does not grow with the context: ten times the context, the same slice and verdict.
+        String tenTimes = "Here is some context.\n" + context.repeat(10) + "\nQuestion: what is the capital of Peru?";
+        String bigSlice = PromptSlice.of(tenTimes, 2048, 512);
+        assertThat(bigSlice).isEqualTo(slice);
+        assertThat(h.score(bigSlice)).isEqualTo(h.score(slice));
     }
 }
