@@ -18,25 +18,28 @@ import java.util.Optional;
  *       (the fleets' load balancers in AWS);</li>
  *   <li>{@code TIERGATE_DYNAMODB_ENDPOINT}: a DynamoDB Local endpoint (tests); otherwise the SDK's own
  *       {@code AWS_ENDPOINT_URL_DYNAMODB} / {@code AWS_ENDPOINT_URL} and credential chain apply;</li>
- *   <li>{@code TIERGATE_ADMIN_KEY}: the bootstrap admin key, installed (as a hash) at start when set.</li>
+ *   <li>{@code TIERGATE_ADMIN_KEY}: the bootstrap admin key, installed (as a hash) at start when set;</li>
+ *   <li>{@code TIERGATE_REPORTS_BUCKET}: the S3 bucket daily reports go to (else a folder under /tmp);</li>
+ *   <li>{@code TIERGATE_ALERTS_TOPIC_ARN}: the SNS topic for report summaries and budget warnings (else log lines).</li>
  * </ul>
  */
 record LambdaSettings(TiergateConfig config, Map<String, List<URI>> replicas, Optional<URI> dynamoEndpoint,
-                      Optional<String> adminKey) {
+                      Optional<String> adminKey, Optional<String> reportsBucket, Optional<String> alertsTopicArn) {
 
     static LambdaSettings read() {
         TiergateConfig config = value("TIERGATE_CONFIG_FILE").map(p -> ConfigLoader.load(Path.of(p)))
                 .or(() -> value("TIERGATE_CONFIG").map(text -> ConfigLoader.parse(text, "TIERGATE_CONFIG")))
                 .orElseThrow(() -> new IllegalStateException("set TIERGATE_CONFIG_FILE or TIERGATE_CONFIG"));
         return new LambdaSettings(config, replicas(value("TIERGATE_REPLICAS").orElse("")),
-                value("TIERGATE_DYNAMODB_ENDPOINT").map(URI::create), value("TIERGATE_ADMIN_KEY"));
+                value("TIERGATE_DYNAMODB_ENDPOINT").map(URI::create), value("TIERGATE_ADMIN_KEY"),
+                value("TIERGATE_REPORTS_BUCKET"), value("TIERGATE_ALERTS_TOPIC_ARN"));
     }
 
     static Map<String, List<URI>> replicas(String spec) {
         return dev.tiergate.adapters.fleet.StaticFleetRegistry.parse(spec);
     }
 
-    private static Optional<String> value(String name) {
+    static Optional<String> value(String name) {
         String v = System.getProperty(name);
         if (v == null || v.isBlank()) v = System.getenv(name);
         return v == null || v.isBlank() ? Optional.empty() : Optional.of(v);

@@ -21,7 +21,9 @@ import java.util.Optional;
  * <ul>
  *   <li>{@code api}: every route of the HTTP API, by the event's path (API Gateway proxy integration);</li>
  *   <li>{@code chat}: {@code POST /v1/chat/completions} whatever the event's path;</li>
- *   <li>{@code reservationSweeper}: a scheduled (EventBridge) function releasing reservations of dead requests.</li>
+ *   <li>{@code reservationSweeper}: a scheduled (EventBridge) function releasing reservations of dead requests;</li>
+ *   <li>{@code fleetMonitor}: scheduled every minute, probes the fleets, ejects dead replicas, publishes load;</li>
+ *   <li>{@code dailyReport}: scheduled daily, reports yesterday (UTC), or the {@code date} the event names.</li>
  * </ul>
  * Handler: {@code org.springframework.cloud.function.adapter.aws.FunctionInvoker::handleRequest}, with
  * {@code MAIN_CLASS} set to this class and {@code SPRING_CLOUD_FUNCTION_DEFINITION} naming the function.
@@ -43,6 +45,15 @@ public class TiergateFunctions implements ApplicationContextInitializer<GenericA
                 new FunctionRegistration<java.util.function.Function<java.util.Map<String, Object>, String>>(
                         event -> "{\"released\":" + context.getBean(Gateway.class).sweeper().sweepOnce() + "}", "reservationSweeper")
                         .type(org.springframework.cloud.function.context.catalog.FunctionTypeUtils.functionType(java.util.Map.class, String.class)));
+        scheduled(context, "fleetMonitor", event -> ScheduledWork.fleetMonitor(context.getBean(Gateway.class)));
+        scheduled(context, "dailyReport", event -> ScheduledWork.dailyReport(context.getBean(Gateway.class), event));
+    }
+
+    private static void scheduled(GenericApplicationContext context, String name,
+                                  java.util.function.Function<java.util.Map<String, Object>, String> work) {
+        context.registerBean(name, FunctionRegistration.class, () ->
+                new FunctionRegistration<>(work, name)
+                        .type(org.springframework.cloud.function.context.catalog.FunctionTypeUtils.functionType(java.util.Map.class, String.class)));
     }
 
     private static void register(GenericApplicationContext context, String name, Optional<String> path) {
@@ -55,7 +66,8 @@ public class TiergateFunctions implements ApplicationContextInitializer<GenericA
     static Gateway gateway() {
         LambdaSettings s = LambdaSettings.read();
         DynamoDbClient ddb = s.dynamoEndpoint().map(DynamoClients::local).orElseGet(DynamoClients::fromEnvironment);
-        Gateway g = Gateway.build(s.config(), ddb, StaticFleetRegistry.of(s.config(), s.replicas()), Clock.systemUTC(), Gateway::environment);
+        Gateway g = Gateway.build(s.config(), ddb, StaticFleetRegistry.of(s.config(), s.replicas()), Clock.systemUTC(),
+                Gateway::environment, LambdaTelemetry.of(s));
         s.adminKey().ifPresent(g::installBootstrapAdmin);
         return g;
     }

@@ -5,6 +5,10 @@ import dev.tiergate.adapters.dynamodb.TableSetup;
 import dev.tiergate.adapters.fleet.StaticFleetRegistry;
 import dev.tiergate.adapters.wiring.DynamoClients;
 import dev.tiergate.adapters.wiring.Gateway;
+import dev.tiergate.adapters.wiring.Telemetry;
+import dev.tiergate.adapters.metrics.RemoteWriteClient;
+import dev.tiergate.adapters.metrics.RemoteWriteEncoder;
+import dev.tiergate.adapters.metrics.RemoteWritePusher;
 import dev.tiergate.core.config.TiergateConfig;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
@@ -24,21 +28,34 @@ import java.util.Map;
 public final class LocalStack implements AutoCloseable {
 
     /** What to start; {@link #defaults} gives the documented defaults of {@code tiergate up}. */
-    public record Options(int port, int replicasPerTier, int simBasePort, double timeScale, Path dataDir, int dynamoPort) {
+    public record Options(int port, int replicasPerTier, int simBasePort, double timeScale, Path dataDir, int dynamoPort,
+                          java.util.Optional<URI> remoteWrite, int monitorSeconds) {
+        public Options(int port, int replicasPerTier, int simBasePort, double timeScale, Path dataDir, int dynamoPort) {
+            this(port, replicasPerTier, simBasePort, timeScale, dataDir, dynamoPort, java.util.Optional.empty(), 0);
+        }
+
         public static Options defaults() {
             return new Options(8080, 1, 0, 1.0, null, 0);
         }
 
+        public Options withRemoteWrite(URI url) {
+            return new Options(port, replicasPerTier, simBasePort, timeScale, dataDir, dynamoPort, java.util.Optional.of(url), monitorSeconds);
+        }
+
+        public Options withMonitorSeconds(int seconds) {
+            return new Options(port, replicasPerTier, simBasePort, timeScale, dataDir, dynamoPort, remoteWrite, seconds);
+        }
+
         public Options withPort(int p) {
-            return new Options(p, replicasPerTier, simBasePort, timeScale, dataDir, dynamoPort);
+            return new Options(p, replicasPerTier, simBasePort, timeScale, dataDir, dynamoPort, remoteWrite, monitorSeconds);
         }
 
         public Options withTimeScale(double t) {
-            return new Options(port, replicasPerTier, simBasePort, t, dataDir, dynamoPort);
+            return new Options(port, replicasPerTier, simBasePort, t, dataDir, dynamoPort, remoteWrite, monitorSeconds);
         }
 
         public Options withReplicas(int n) {
-            return new Options(port, n, simBasePort, timeScale, dataDir, dynamoPort);
+            return new Options(port, n, simBasePort, timeScale, dataDir, dynamoPort, remoteWrite, monitorSeconds);
         }
     }
 
@@ -71,8 +88,20 @@ public final class LocalStack implements AutoCloseable {
             SimulatedFleet fleet = SimulatedFleet.start(config, options.replicasPerTier(), options.simBasePort(),
                     options.timeScale(), loopback);
             parts.add(fleet);
-            Gateway gateway = Gateway.build(config, ddb, StaticFleetRegistry.of(config, fleet.urls()), Clock.systemUTC(), Gateway::environment);
+            Path reportsDir = options.dataDir() != null ? options.dataDir() : java.nio.file.Files.createTempDirectory("tiergate-data");
+            Telemetry telemetry = Telemetry.local(reportsDir);
+            Gateway gateway = Gateway.build(config, ddb, StaticFleetRegistry.of(config, fleet.urls()), Clock.systemUTC(),
+                    Gateway::environment, telemetry);
             parts.add(gateway);
+            if (options.monitorSeconds() > 0) parts.add(every("fleet-monitor", gateway.fleetMonitor()::check, options.monitorSeconds()));
+            if (options.remoteWrite().isPresent()) {
+                RemoteWritePusher pusher = new RemoteWritePusher(telemetry.metrics(),
+                        new RemoteWriteEncoder(java.util.Map.of("job", "tiergate", "instance", "local:" + options.port())),
+                        new RemoteWriteClient(options.remoteWrite().get(), java.util.Optional.empty(), 5,
+                                java.time.Duration.ofMillis(30), java.time.Duration.ofSeconds(5)), Clock.systemUTC());
+                pusher.start(config.observability().remoteWrite().map(r -> r.intervalSeconds()).orElse(5));
+                parts.add(pusher);
+            }
             gateway.installBootstrapAdmin(adminKey);
             parts.add(sweepEvery(gateway, java.time.Duration.ofSeconds(2)));
             LocalServer server = LocalServer.start(gateway.api(), new InetSocketAddress(loopback, options.port()));
@@ -82,6 +111,23 @@ public final class LocalStack implements AutoCloseable {
             closeAll(parts);
             throw e;
         }
+    }
+
+    /** Runs a scheduled function's work in the background, as EventBridge does in AWS. */
+    static AutoCloseable every(String name, Runnable work, int seconds) {
+        java.util.concurrent.ScheduledExecutorService s = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
+        s.scheduleWithFixedDelay(() -> {
+            try {
+                work.run();
+            } catch (RuntimeException e) {
+                System.getLogger("tiergate." + name).log(System.Logger.Level.WARNING, name + " failed: " + e.getMessage());
+            }
+        }, 0, seconds, java.util.concurrent.TimeUnit.SECONDS);
+        return s::shutdownNow;
     }
 
     /** Runs the reservation sweeper in the background, as the scheduled function does in AWS. */

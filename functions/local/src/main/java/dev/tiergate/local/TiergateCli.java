@@ -23,7 +23,7 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "tiergate", mixinStandardHelpOptions = true, version = "tiergate 0.1.0",
         description = "An OpenAI-compatible LLM gateway: tiered routing, hard budgets, vLLM fleets on AWS.",
         subcommands = {TiergateCli.Up.class, TiergateCli.Sim.class, TiergateCli.Serve.class, BudgetBench.class, DispatchBench.class, PlanCommand.class, RoutingCommands.Route.class,
-                RoutingCommands.EvalRouting.class})
+                RoutingCommands.EvalRouting.class, ReportCommand.class})
 public final class TiergateCli implements Runnable {
 
     @CommandLine.Spec
@@ -77,16 +77,30 @@ public final class TiergateCli implements Runnable {
         Path data;
         @Option(names = "--dynamodb-port", defaultValue = "0", description = "DynamoDB Local's port; 0 picks a free one.")
         int dynamoPort;
+        @Option(names = "--remote-write", paramLabel = "URL",
+                description = "Push the gateway's and the fleet's metrics by Prometheus remote-write 1.0 to this URL, e.g. "
+                        + "http://127.0.0.1:9090/api/v1/write (a Prometheus started with --web.enable-remote-write-receiver).")
+        URI remoteWrite;
+        @Option(names = "--monitor-seconds", defaultValue = "60",
+                description = "How often the fleet monitor checks the replicas; 0 turns it off (default: ${DEFAULT-VALUE}).")
+        int monitorSeconds;
 
         @Override
         public Integer call() throws Exception {
             if (replicas < 1 || replicas > 64) throw new IllegalArgumentException("--replicas must be from 1 to 64");
+            if (monitorSeconds < 0) throw new IllegalArgumentException("--monitor-seconds must be >= 0");
+            if (remoteWrite != null && (remoteWrite.getScheme() == null || !remoteWrite.getScheme().startsWith("http"))) {
+                throw new IllegalArgumentException("--remote-write must be an http(s) URL, got '" + remoteWrite + "'");
+            }
             if (timeScale < 0) throw new IllegalArgumentException("--time-scale must be >= 0");
             TiergateConfig cfg = loadConfig(config);
             String env = System.getenv("TIERGATE_ADMIN_KEY");
             boolean generated = env == null || env.isBlank();
             String adminKey = generated ? generateKey() : env;
-            LocalStack stack = LocalStack.start(cfg, new LocalStack.Options(port, replicas, simBasePort, timeScale, data, dynamoPort), adminKey);
+            LocalStack.Options options = new LocalStack.Options(port, replicas, simBasePort, timeScale, data, dynamoPort)
+                    .withMonitorSeconds(monitorSeconds);
+            if (remoteWrite != null) options = options.withRemoteWrite(remoteWrite);
+            LocalStack stack = LocalStack.start(cfg, options, adminKey);
             long startedMs = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
             URI url = stack.url();
             System.out.println("tiergate is up in " + startedMs + " ms (JVM start to ready)");
@@ -98,6 +112,7 @@ public final class TiergateCli implements Runnable {
                             t.endpoint().map(List::of).orElse(List.of())), (a, b) -> a, java.util.LinkedHashMap::new)).entrySet()) {
                 System.out.println("  tier " + String.format("%-7s", e.getKey()) + e.getValue());
             }
+            System.out.println("  metrics     " + url + "/metrics (admin key)" + (remoteWrite == null ? "" : ", pushed to " + remoteWrite));
             System.out.println("  admin key   " + adminKey + (generated ? "   (generated; set TIERGATE_ADMIN_KEY to choose one)" : "   (from TIERGATE_ADMIN_KEY)"));
             System.out.println();
             System.out.println("Try it:");

@@ -5,7 +5,14 @@ import dev.tiergate.adapters.dynamodb.DynamoBudgetLedger;
 import dev.tiergate.adapters.dynamodb.DynamoBudgetStore;
 import dev.tiergate.adapters.dynamodb.DynamoKeyStore;
 import dev.tiergate.core.budget.BudgetGuard;
-import dev.tiergate.core.budget.LoggedBudgetAlerts;
+import dev.tiergate.adapters.fleet.HttpReplicaProbe;
+import dev.tiergate.adapters.metrics.GatewayMetrics;
+import dev.tiergate.core.fleet.FleetMonitor;
+import dev.tiergate.core.gateway.ReportApi;
+import dev.tiergate.core.observability.RequestObserver;
+import dev.tiergate.core.report.DailyCostReport;
+import dev.tiergate.core.report.DailyReportJob;
+import dev.tiergate.core.report.ReportRenderer;
 import dev.tiergate.adapters.dynamodb.DynamoUsageLog;
 import dev.tiergate.adapters.dynamodb.TableNames;
 import dev.tiergate.adapters.http.HttpUpstream;
@@ -65,9 +72,16 @@ public final class Gateway implements AutoCloseable {
     private final Routing routing;
     private final ReservationSweeper sweeper;
     private final DynamoBudgetLedger ledger;
+    private final DailyReportJob reports;
+    private final FleetMonitor monitor;
+    private final GatewayMetrics metrics;
 
     private Gateway(GatewayApi api, KeyStore keys, UsageLog usage, HttpUpstream upstream, TiergateConfig config, Clock clock,
-                    Routing routing, ReservationSweeper sweeper, DynamoBudgetLedger ledger) {
+                    Routing routing, ReservationSweeper sweeper, DynamoBudgetLedger ledger, DailyReportJob reports,
+                    FleetMonitor monitor, GatewayMetrics metrics) {
+        this.reports = reports;
+        this.monitor = monitor;
+        this.metrics = metrics;
         this.routing = routing;
         this.sweeper = sweeper;
         this.ledger = ledger;
@@ -85,6 +99,12 @@ public final class Gateway implements AutoCloseable {
      */
     public static Gateway build(TiergateConfig config, DynamoDbClient dynamo, FleetRegistry fleet, Clock clock,
                                 java.util.function.Function<String, Optional<String>> secrets) {
+        return build(config, dynamo, fleet, clock, secrets,
+                Telemetry.local(java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "tiergate")));
+    }
+
+    public static Gateway build(TiergateConfig config, DynamoDbClient dynamo, FleetRegistry fleet, Clock clock,
+                                java.util.function.Function<String, Optional<String>> secrets, Telemetry telemetry) {
         Map<String, String> upstreamKeys = new java.util.HashMap<>();
         for (dev.tiergate.core.config.TierConfig t : config.tiers()) {
             if (t.apiKeyEnv().isEmpty()) continue;
@@ -105,21 +125,42 @@ public final class Gateway implements AutoCloseable {
         Routing routing = Routing.build(config, upstream, fleet);
         DynamoBudgetLedger ledger = new DynamoBudgetLedger(dynamo, tables);
         DynamoBudgetStore budgets = new DynamoBudgetStore(enhanced, tables.budgets(), clock);
-        BudgetGuard guard = new BudgetGuard(config, budgets, ledger, routing.router(), clock, new LoggedBudgetAlerts(), usage);
-        BreakerBoard breakers = new BreakerBoard(config.gateway().breaker(), new DynamoReplicaHealth(dynamo, tables.fleet(), clock));
+        BudgetGuard guard = new BudgetGuard(config, budgets, ledger, routing.router(), clock, telemetry.alerts(), usage);
+        DynamoReplicaHealth health = new DynamoReplicaHealth(dynamo, tables.fleet(), clock);
+        BreakerBoard breakers = new BreakerBoard(config.gateway().breaker(), health);
         Dispatcher dispatcher = new Dispatcher(upstream, new ReplicaSelector(fleet, breakers, config.gateway().prefixAffinity()), breakers, config.gateway(), clock);
         ChatCompletions chat = new ChatCompletions(auth, routing.router(), dispatcher, config,
                 guard, new TokenCounter(), config.gateway(), clock, json, config::teamAllowedTiers,
                 new DynamoIdempotencyStore(dynamo, tables.idempotency()),
-                new DynamoResponseCache(dynamo, tables.cache(), clock), usage);
+                new DynamoResponseCache(dynamo, tables.cache(), clock), usage,
+                RequestObserver.all(java.util.stream.Stream.concat(java.util.stream.Stream.of(telemetry.metrics()),
+                        telemetry.observers().stream()).toList()), telemetry.tracer());
         DynamoAuditLog audit = new DynamoAuditLog(dynamo, tables.audit());
         AdminApi admin = new AdminApi(config, keys, new KeySecrets(new SecureRandom()), fleet, clock, json, audit);
         BudgetAdminApi budgetApi = new BudgetAdminApi(budgets, ledger, guard, keys, config.organization(), audit, clock, json,
                 config.budgets().warnAt());
         UsageReportApi usageApi = new UsageReportApi(usage, keys, config.organization(), clock, json);
+        DailyReportJob reports = new DailyReportJob(new DailyCostReport(config, usage, budgets, ledger, clock),
+                new ReportRenderer(json), telemetry.reports(), telemetry.notifier());
+        GatewayMetrics metrics = telemetry.metrics();
+        GatewayApi.MetricsPage page = new GatewayApi.MetricsPage() {
+            @Override
+            public String contentType() {
+                return GatewayMetrics.CONTENT_TYPE;
+            }
+
+            @Override
+            public String text() {
+                return metrics.text();
+            }
+        };
         GatewayApi api = new GatewayApi(chat, new ModelCatalog(config, json, clock), admin,
-                new RouteApi(routing.router(), chat, json), budgetApi, usageApi, auth, config.gateway(), json);
-        return new Gateway(api, keys, usage, upstream, config, clock, routing, new ReservationSweeper(ledger, clock), ledger);
+                new RouteApi(routing.router(), chat, json), budgetApi, usageApi, new ReportApi(reports, clock, json), page,
+                auth, config.gateway(), json);
+        FleetMonitor monitor = new FleetMonitor(config, fleet, new HttpReplicaProbe(Duration.ofSeconds(3)), health,
+                telemetry.fleetGauges(), clock, Duration.ofSeconds(90));
+        return new Gateway(api, keys, usage, upstream, config, clock, routing, new ReservationSweeper(ledger, clock), ledger,
+                reports, monitor, metrics);
     }
 
     /** Stores the organisation admin key whose secret the operator holds (never the secret: its hash). */
@@ -132,6 +173,20 @@ public final class Gateway implements AutoCloseable {
     /** Releases reservations of requests that died; run it on a schedule. */
     public ReservationSweeper sweeper() {
         return sweeper;
+    }
+
+    /** The daily cost report, for its schedule and for {@code POST /admin/reports/daily}. */
+    public DailyReportJob reports() {
+        return reports;
+    }
+
+    /** The fleet check, for its one-minute schedule. */
+    public FleetMonitor fleetMonitor() {
+        return monitor;
+    }
+
+    public GatewayMetrics metrics() {
+        return metrics;
     }
 
     public DynamoBudgetLedger ledger() {

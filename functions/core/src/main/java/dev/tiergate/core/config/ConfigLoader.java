@@ -52,7 +52,7 @@ public final class ConfigLoader {
         }
         if (root == null) throw new ConfigException(source + ": the file is empty; it needs at least 'tiers'");
         ConfigNode.Fields top = new ConfigNode(source, "", root)
-                .fields("organization", "tables", "gateway", "tiers", "routing", "budgets", "teams");
+                .fields("organization", "tables", "gateway", "tiers", "routing", "budgets", "teams", "observability", "reports");
 
         String organization = top.get("organization", ConfigNode::name, "default");
         String tablePrefix = top.optional("tables").map(n -> n.fields("prefix").get("prefix", ConfigNode::name, "tiergate"))
@@ -62,7 +62,33 @@ public final class ConfigLoader {
         RoutingSettings routing = routing(top.optional("routing"), tiers, top.owner());
         BudgetSettings budgets = top.optional("budgets").map(ConfigLoader::budgets).orElse(BudgetSettings.DEFAULT);
         Map<String, TiergateConfig.TeamPolicy> teams = top.optional("teams").map(n -> teams(n, tiers)).orElse(Map.of());
-        return new TiergateConfig(organization, tablePrefix, gateway, tiers, routing, budgets, teams);
+        ObservabilitySettings observability = top.optional("observability").map(ConfigLoader::observability)
+                .orElse(ObservabilitySettings.DEFAULT);
+        ReportSettings reports = top.optional("reports").map(ConfigLoader::reports).orElse(ReportSettings.DEFAULT);
+        return new TiergateConfig(organization, tablePrefix, gateway, tiers, routing, budgets, teams, observability, reports);
+    }
+
+    private static ObservabilitySettings observability(ConfigNode n) {
+        ConfigNode.Fields f = n.fields("namespace", "log_content_teams", "remote_write");
+        String namespace = f.get("namespace", ConfigNode::string, ObservabilitySettings.DEFAULT.namespace());
+        if (!namespace.matches("[a-zA-Z0-9._#:/-]{1,255}")) {
+            throw f.required("namespace").error("a CloudWatch namespace is 1 to 255 of a-z A-Z 0-9 . _ # : / -");
+        }
+        java.util.Set<String> teams = new java.util.LinkedHashSet<>(f.get("log_content_teams", ConfigNode::strings, List.of()));
+        Optional<ObservabilitySettings.RemoteWrite> rw = f.optional("remote_write").map(r -> {
+            ConfigNode.Fields w = r.fields("url", "interval_seconds", "sigv4_region");
+            return new ObservabilitySettings.RemoteWrite(w.required("url").url(),
+                    (int) w.get("interval_seconds", c -> c.integer(1, 3600), 15L).longValue(),
+                    w.optional("sigv4_region").map(ConfigNode::name));
+        });
+        return new ObservabilitySettings(namespace, teams, rw);
+    }
+
+    private static ReportSettings reports(ConfigNode n) {
+        ConfigNode.Fields f = n.fields("reference_prices");
+        Map<String, Prices> refs = new LinkedHashMap<>();
+        f.optional("reference_prices").ifPresent(r -> r.entries().forEach((name, p) -> refs.put(name, prices(p))));
+        return new ReportSettings(refs);
     }
 
     private static GatewaySettings gateway(ConfigNode n) {

@@ -7,7 +7,8 @@ import java.util.Optional;
 /** The whole of {@code tiergate.yaml}, parsed and validated: see {@link ConfigLoader} and the example file. */
 public record TiergateConfig(String organization, String tablePrefix, GatewaySettings gateway,
                              List<TierConfig> tiers, RoutingSettings routing, BudgetSettings budgets,
-                             Map<String, TeamPolicy> teams) {
+                             Map<String, TeamPolicy> teams, ObservabilitySettings observability,
+                             ReportSettings reports) {
 
     public TiergateConfig {
         tiers = List.copyOf(tiers);

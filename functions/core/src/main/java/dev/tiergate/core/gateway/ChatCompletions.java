@@ -31,6 +31,10 @@ import dev.tiergate.core.routing.RoutingRequest;
 import dev.tiergate.core.routing.TierRouter;
 import dev.tiergate.core.usage.TokenCounter;
 import dev.tiergate.core.usage.UsageRecord;
+import dev.tiergate.core.observability.PiiRedactor;
+import dev.tiergate.core.observability.RequestObserver;
+import dev.tiergate.core.observability.RequestOutcome;
+import dev.tiergate.core.observability.Tracer;
 
 import java.io.IOException;
 import java.net.URI;
@@ -66,6 +70,9 @@ public final class ChatCompletions {
     private final ResponseCache cache;
     private final UsageLog usageLog;
     private final CacheKey cacheKeys = new CacheKey();
+    private final RequestObserver observer;
+    private final Tracer tracer;
+    private final PiiRedactor redactor = new PiiRedactor();
 
     /**
      * @param teamAllowed the tiers a team may use (empty: all)
@@ -73,8 +80,10 @@ public final class ChatCompletions {
     public ChatCompletions(Authenticator auth, TierRouter router, Dispatcher dispatcher, TiergateConfig config,
                            BudgetGuard guard, TokenCounter tokens, GatewaySettings settings, Clock clock, ObjectMapper json,
                            java.util.function.Function<String, java.util.List<String>> teamAllowed, IdempotencyStore idempotency,
-                           ResponseCache cache, UsageLog usageLog) {
+                           ResponseCache cache, UsageLog usageLog, RequestObserver observer, Tracer tracer) {
         this.cache = cache;
+        this.observer = observer;
+        this.tracer = tracer;
         this.usageLog = usageLog;
         this.teamAllowed = teamAllowed;
         this.idempotency = idempotency;
@@ -109,6 +118,11 @@ public final class ChatCompletions {
         /** Where a deterministic answer of the routed tier is cached, when the team caches. */
         volatile Optional<String> cacheKey = Optional.empty();
         volatile java.time.Duration cacheTtl = java.time.Duration.ZERO;
+        /** Milliseconds from start to the first token sent to a streaming client; -1 until then. */
+        volatile long ttftMs = -1;
+        /** The answer's text, kept only when the team logs content. */
+        volatile String answer = "";
+        final String budgetAction;
 
         boolean cacheable() {
             return cacheKey.isPresent() && fallbackFrom().isEmpty() && !degraded;
@@ -125,6 +139,7 @@ public final class ChatCompletions {
 
         Dispatch(String requestId, ApiKey caller, ChatRequest chat, RouteDecision route, Instant start, Reservation reservation,
                  Optional<String> downgradedFrom) {
+            this.budgetAction = downgradedFrom.isPresent() ? "downgrade" : "allow";
             this.requestId = requestId;
             this.caller = caller;
             this.chat = chat;
@@ -196,7 +211,11 @@ public final class ChatCompletions {
             throw OpenAiError.invalidRequest("'n' must be a whole number from 1 to " + settings.maxN() + ".", "n").failure();
         }
         RoutingRequest rr = routingRequest(caller, chat, request);
-        RouteDecision routed = router.route(rr);
+        RouteDecision routed;
+        try (Tracer.Span span = tracer.span("routing")) {
+            routed = router.route(rr);
+            span.annotate("tier", routed.tier().name());
+        }
         long ttl = config.cacheTtlSeconds(caller.team());
         Optional<String> cacheKeyFor = ttl > 0 ? cacheKeys.of(chat.body(), caller.team(), routed.tier().name(), routed.model()) : Optional.empty();
         if (cacheKeyFor.isPresent()) {
@@ -205,8 +224,17 @@ public final class ChatCompletions {
         }
         Instant start = clock.instant();
         Instant deadline = start.plusMillis(settings.requestTimeoutMs());
-        Dispatch d = switch (guard.decide(caller, rr, routed, requestId, deadline)) {
-            case BudgetDecision.Reject r -> throw r.error().failure();
+        BudgetDecision decision;
+        try (Tracer.Span span = tracer.span("budget")) {
+            decision = guard.decide(caller, rr, routed, requestId, deadline);
+        }
+        Dispatch d = switch (decision) {
+            case BudgetDecision.Reject r -> {
+                observer.observe(new RequestOutcome(requestId, start, caller.id(), caller.team(), routed.tier().name(),
+                        routed.model(), r.error().status(), "budget_rejected", chat.stream(), 0, 0, TokenUsage.NONE, Usd.ZERO,
+                        false, Optional.empty(), "reject", score(routed), Optional.empty()));
+                throw r.error().failure();
+            }
             case BudgetDecision.Allow a -> new Dispatch(requestId, caller, chat, a.route(), start, a.reservation(), Optional.empty());
             case BudgetDecision.Downgrade g -> new Dispatch(requestId, caller, chat, g.route(), start, g.reservation(), Optional.of(g.fromTier()));
         };
@@ -279,7 +307,11 @@ public final class ChatCompletions {
                 String model = primary ? d.route.model() : tier.model();
                 byte[] body = upstreamBody(d.chat, model, guard.outputTokens(rr, tier));
                 broken.addAll(avoid);
-                Attempted a = dispatcher.send(tier, "/v1/chat/completions", body, affinity, deadline, d.chat.stream(), broken);
+                Attempted a;
+                try (Tracer.Span span = tracer.span("dispatch")) {
+                    span.annotate("tier", tier.name());
+                    a = dispatcher.send(tier, "/v1/chat/completions", body, affinity, deadline, d.chat.stream(), broken);
+                }
                 switch (a) {
                     case Attempted.Failed f -> {
                         lastFailure = f;
@@ -377,6 +409,7 @@ public final class ChatCompletions {
             source = "estimated";
             used = new TokenUsage(tokens.count(d.chat().promptText()), tokens.count(answer == null ? "" : answer.at("/choices/0/message/content").asText("")), 0);
         }
+        if (logsContent(d.caller())) d.answer = answer.at("/choices/0/message/content").asText("");
         Usd cost = record(d, used, 200, "ok", source);
         Map<String, String> headers = headers(d);
         headers.put(Responses.COST, cost.plain());
@@ -404,8 +437,12 @@ public final class ChatCompletions {
 
     /** A cache hit: free, marked, recorded, and in the shape the client asked for. */
     private ApiResponse fromCache(ApiKey caller, ChatRequest chat, RouteDecision routed, String requestId, byte[] stored) {
-        usageLog.record(new UsageRecord(requestId, clock.instant(), caller.id(), caller.org(), caller.team(), caller.user(),
+        Instant now = clock.instant();
+        usageLog.record(new UsageRecord(requestId, now, caller.id(), caller.org(), caller.team(), caller.user(),
                 routed.tier().name(), routed.model(), TokenUsage.NONE, Usd.ZERO, 0, 200, "cache_hit", chat.stream(), "cache", ""));
+        observer.observe(new RequestOutcome(requestId, now, caller.id(), caller.team(), routed.tier().name(), routed.model(),
+                200, "cache_hit", chat.stream(), 0, 0, TokenUsage.NONE, Usd.ZERO, true, Optional.empty(), "none",
+                score(routed), content(caller, chat, stored)));
         return fromCacheResponse(caller, chat, routed, requestId, stored);
     }
 
@@ -618,6 +655,7 @@ public final class ChatCompletions {
                     held.add(data);
                     if (!tokenBearing && !usageOnly) continue;
                     started = true;
+                    d.ttftMs = Duration.between(d.start(), clock.instant()).toMillis();
                     try {
                         for (String h : held) sink.data(h);
                     } catch (IOException clientGone) {
@@ -641,6 +679,7 @@ public final class ChatCompletions {
         TokenUsage used = reported != null ? reported
                 : new TokenUsage(tokens.count(d.chat().promptText()), tokens.count(produced.toString()), 0);
         if (failure != null && !started) used = TokenUsage.NONE;
+        if (logsContent(d.caller())) d.answer = produced.toString();
         Usd cost = record(d, used, 200, outcome, reported != null ? "upstream" : "estimated");
         if (outcome.equals("ok") && d.cacheable() && finishReason != null) {
             ObjectNode c = json.createObjectNode();
@@ -711,9 +750,37 @@ public final class ChatCompletions {
         ApiKey k = d.caller();
         UsageRecord usage = new UsageRecord(d.requestId(), d.start(), k.id(), k.org(), k.team(), k.user(), d.tier().name(),
                 d.model(), used, cost, latency, status, outcome, d.chat().stream(), source, d.fallbackFrom().orElse(""));
-        if (used.totalTokens() > 0) guard.settle(d.reservation, usage);
-        else guard.release(d.reservation, usage);
+        try (Tracer.Span span = tracer.span("settle")) {
+            if (used.totalTokens() > 0) guard.settle(d.reservation, usage);
+            else guard.release(d.reservation, usage);
+        }
+        long ttft = d.chat().stream() && d.ttftMs >= 0 ? d.ttftMs : latency;
+        Optional<RequestOutcome.Content> content = logsContent(k)
+                ? Optional.of(new RequestOutcome.Content(redactor.redact(d.chat().promptText()), redactor.redact(d.answer)))
+                : Optional.empty();
+        observer.observe(new RequestOutcome(d.requestId(), d.start(), k.id(), k.team(), d.tier().name(), d.model(), status,
+                outcome, d.chat().stream(), latency, ttft, used, cost, false, d.fallbackFrom(), d.budgetAction,
+                score(d.route()), content));
         return cost;
+    }
+
+    private boolean logsContent(ApiKey caller) {
+        return config.observability().contentLogTeams().contains(caller.team());
+    }
+
+    private Optional<RequestOutcome.Content> content(ApiKey caller, ChatRequest chat, byte[] stored) {
+        if (!logsContent(caller)) return Optional.empty();
+        String answer;
+        try {
+            answer = json.readTree(stored).at("/choices/0/message/content").asText("");
+        } catch (IOException e) {
+            answer = "";
+        }
+        return Optional.of(new RequestOutcome.Content(redactor.redact(chat.promptText()), redactor.redact(answer)));
+    }
+
+    private static java.util.OptionalDouble score(RouteDecision route) {
+        return route.classification().map(c -> java.util.OptionalDouble.of(c.score())).orElse(java.util.OptionalDouble.empty());
     }
 
     private Map<String, String> headers(Dispatch d) {

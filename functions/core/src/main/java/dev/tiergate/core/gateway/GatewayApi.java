@@ -24,13 +24,25 @@ public final class GatewayApi {
     private final RouteApi route;
     private final BudgetAdminApi budgets;
     private final UsageReportApi usage;
+    private final ReportApi reports;
+    private final MetricsPage metrics;
+
+    /** The gateway's metrics in Prometheus text format, and its content type. */
+    public interface MetricsPage {
+        String contentType();
+
+        String text();
+    }
     private final Authenticator auth;
     private final GatewaySettings settings;
     private final Responses responses;
     private final ObjectMapper json;
 
     public GatewayApi(ChatCompletions chat, ModelCatalog models, AdminApi admin, RouteApi route, BudgetAdminApi budgets,
-                      UsageReportApi usage, Authenticator auth, GatewaySettings settings, ObjectMapper json) {
+                      UsageReportApi usage, ReportApi reports, MetricsPage metrics, Authenticator auth,
+                      GatewaySettings settings, ObjectMapper json) {
+        this.reports = reports;
+        this.metrics = metrics;
         this.budgets = budgets;
         this.usage = usage;
         this.chat = chat;
@@ -93,6 +105,20 @@ public final class GatewayApi {
             case "/admin/usage" -> {
                 only(r, "GET", path);
                 yield usage.report(auth.authenticate(r), r.query(), id);
+            }
+            case "/admin/reports/daily" -> {
+                only(r, "POST", path);
+                requireJson(r);
+                yield reports.daily(auth.authenticate(r), r.body(), id);
+            }
+            case "/metrics" -> {
+                only(r, "GET", path);
+                // Every team's spend is in these series, so only an organisation admin key may read them.
+                if (auth.authenticate(r).role() != dev.tiergate.core.auth.Role.ORG_ADMIN) {
+                    throw OpenAiError.forbidden("Only organisation admin keys may read /metrics.").failure();
+                }
+                yield responses.raw(200, metrics.text().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        Map.of(Responses.REQUEST_ID, id, "content-type", metrics.contentType()));
             }
             case "/admin/fleet" -> {
                 only(r, "GET", path);

@@ -1,0 +1,50 @@
+package dev.tiergate.lambda;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tiergate.adapters.wiring.Gateway;
+import dev.tiergate.core.fleet.ReplicaStatus;
+import dev.tiergate.core.report.DailyReportJob;
+
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Map;
+
+/** What the scheduled functions do with their EventBridge event; each answers a short JSON summary for the log. */
+final class ScheduledWork {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ScheduledWork() {
+    }
+
+    static String fleetMonitor(Gateway gateway) {
+        List<ReplicaStatus> all = gateway.fleetMonitor().check();
+        ObjectNode out = JSON.createObjectNode();
+        out.put("replicas", all.size());
+        out.put("healthy", all.stream().filter(ReplicaStatus::healthy).count());
+        all.stream().filter(r -> !r.healthy()).forEach(r -> out.withArray("/ejected").addObject()
+                .put("tier", r.tier()).put("replica", r.replica().toString()).put("reason", r.reason()));
+        return out.toString();
+    }
+
+    /** An EventBridge scheduled event carries no date: report yesterday (UTC). {@code {"date":"YYYY-MM-DD"}} re-runs a day. */
+    static String dailyReport(Gateway gateway, Map<String, Object> event) {
+        LocalDate date;
+        Object d = event == null ? null : event.get("date");
+        try {
+            date = d instanceof String s ? LocalDate.parse(s) : LocalDate.now(ZoneOffset.UTC).minusDays(1);
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException("'date' must be YYYY-MM-DD, got '" + d + "'");
+        }
+        DailyReportJob.Run run = gateway.reports().run(date);
+        ObjectNode out = JSON.createObjectNode();
+        out.put("date", date.toString());
+        out.put("total_usd", run.report().total().plain());
+        out.put("requests", run.report().requests());
+        run.artifacts().forEach((k, v) -> out.with("artifacts").put(k, v.toString()));
+        return out.toString();
+    }
+}
