@@ -46,6 +46,7 @@ public final class DynamoReplicaHealth implements ReplicaHealth {
     }
 
     /** Reads every ejection (the table holds only ejected replicas, so it stays tiny). */
+    @Override
     public void refresh() {
         try {
             Map<String, Long> m = new HashMap<>();
@@ -66,6 +67,11 @@ public final class DynamoReplicaHealth implements ReplicaHealth {
             ddb.putItem(b -> b.tableName(table).item(Map.of("replica", AttributeValue.fromS(replica.toString()),
                     "ejected_until_ms", AttributeValue.fromN(Long.toString(until.toEpochMilli())),
                     "reason", AttributeValue.fromS(reason), "expires_at", AttributeValue.fromN(Long.toString(until.getEpochSecond() + 3600)))));
+            snapshot.updateAndGet(m -> {
+                Map<String, Long> n = new HashMap<>(m);
+                n.put(replica.toString(), until.toEpochMilli());
+                return Map.copyOf(n);
+            });
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "could not share the ejection of " + replica + ": " + e.getMessage());
         }
@@ -75,6 +81,11 @@ public final class DynamoReplicaHealth implements ReplicaHealth {
     public void restore(URI replica) {
         try {
             ddb.deleteItem(b -> b.tableName(table).key(Map.of("replica", AttributeValue.fromS(replica.toString()))));
+            snapshot.updateAndGet(m -> {
+                Map<String, Long> n = new HashMap<>(m);
+                n.remove(replica.toString());
+                return Map.copyOf(n);
+            });
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "could not lift the ejection of " + replica + ": " + e.getMessage());
         }

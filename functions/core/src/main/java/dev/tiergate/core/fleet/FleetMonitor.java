@@ -61,6 +61,7 @@ public final class FleetMonitor {
                 }
             }
         }
+        health.refresh();
         for (ReplicaStatus s : out) {
             if (s.healthy()) {
                 if (health.ejected(s.replica())) health.restore(s.replica());

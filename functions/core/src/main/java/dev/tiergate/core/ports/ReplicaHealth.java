@@ -17,6 +17,10 @@ public interface ReplicaHealth {
     /** The replica answers again (a breaker closed): lift its ejection. */
     void restore(URI replica);
 
+    /** Reads the shared state now rather than from a periodic snapshot (the fleet monitor's view must be current). */
+    default void refresh() {
+    }
+
     /** Health known only to this instance: nothing is shared. */
     ReplicaHealth LOCAL_ONLY = new ReplicaHealth() {
         @Override

@@ -92,8 +92,14 @@ public final class ReportRenderer {
         return s;
     }
 
+    /**
+     * Dollars for reading: to the cent from $1 up; below a dollar to 1/100 of a cent, because a day of small-tier traffic
+     * can cost less than a cent and "$0.00" would hide it. The JSON and CSV carry every amount exactly.
+     */
     public static String cents(Usd u) {
-        return "$" + String.format(Locale.ROOT, "%,.2f", u.amount().setScale(2, RoundingMode.HALF_EVEN));
+        java.math.BigDecimal a = u.amount();
+        if (a.abs().compareTo(java.math.BigDecimal.ONE) >= 0) return "$" + String.format(Locale.ROOT, "%,.2f", a.setScale(2, RoundingMode.HALF_EVEN));
+        return "$" + a.setScale(4, RoundingMode.HALF_EVEN).toPlainString();
     }
 
     private static String pct(double v) {
@@ -162,7 +168,7 @@ public final class ReportRenderer {
             h.append("</table>");
         }
         h.append("<p style=\"color:#777;font-size:12px\">Fallback rate ").append(pct(r.fallbackRate()))
-                .append(". Amounts are rounded to the cent here; the JSON and CSV carry them exactly.</p></body></html>");
+                .append(". Amounts are rounded here (to the cent from $1, to 1/100 cent below); the JSON and CSV carry them exactly.</p></body></html>");
         return h.toString().getBytes(StandardCharsets.UTF_8);
     }
 
