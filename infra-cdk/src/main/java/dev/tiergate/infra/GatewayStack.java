@@ -1,13 +1,249 @@
 package dev.tiergate.infra;
 
+import software.amazon.awscdk.CfnOutput;
+import software.amazon.awscdk.Duration;
 import software.amazon.awscdk.Stack;
 import software.amazon.awscdk.StackProps;
+import software.amazon.awscdk.services.apigateway.AccessLogFormat;
+import software.amazon.awscdk.services.apigateway.GatewayResponseOptions;
+import software.amazon.awscdk.services.apigateway.JsonSchema;
+import software.amazon.awscdk.services.apigateway.JsonSchemaType;
+import software.amazon.awscdk.services.apigateway.LambdaIntegration;
+import software.amazon.awscdk.services.apigateway.LogGroupLogDestination;
+import software.amazon.awscdk.services.apigateway.MethodLoggingLevel;
+import software.amazon.awscdk.services.apigateway.MethodOptions;
+import software.amazon.awscdk.services.apigateway.Model;
+import software.amazon.awscdk.services.apigateway.RequestValidator;
+import software.amazon.awscdk.services.apigateway.Resource;
+import software.amazon.awscdk.services.apigateway.ResponseTransferMode;
+import software.amazon.awscdk.services.apigateway.ResponseType;
+import software.amazon.awscdk.services.apigateway.RestApi;
+import software.amazon.awscdk.services.apigateway.StageOptions;
+import software.amazon.awscdk.services.ec2.IVpc;
+import software.amazon.awscdk.services.ec2.SecurityGroup;
+import software.amazon.awscdk.services.ec2.SubnetSelection;
+import software.amazon.awscdk.services.ec2.SubnetType;
+import software.amazon.awscdk.services.events.Rule;
+import software.amazon.awscdk.services.events.Schedule;
+import software.amazon.awscdk.services.events.targets.LambdaFunction;
+import software.amazon.awscdk.services.iam.PolicyStatement;
+import software.amazon.awscdk.services.lambda.Alias;
+import software.amazon.awscdk.services.lambda.Architecture;
+import software.amazon.awscdk.services.lambda.Code;
+import software.amazon.awscdk.services.lambda.Function;
+import software.amazon.awscdk.services.lambda.LayerVersion;
+import software.amazon.awscdk.services.lambda.Runtime;
+import software.amazon.awscdk.services.lambda.SnapStartConf;
+import software.amazon.awscdk.services.lambda.Tracing;
+import software.amazon.awscdk.services.logs.LogGroup;
+import software.amazon.awscdk.services.logs.RetentionDays;
 import software.constructs.Construct;
 
-/** The gateway's stack. Empty for the walking skeleton: it proves the app synthesizes and passes cdk-nag. */
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The gateway: an API Gateway REST API in front of the Lambda functions, and the schedules.
+ * <ul>
+ *   <li>{@code POST /v1/chat/completions} goes to the streaming function: the Java managed runtime cannot stream a
+ *   response, so this function runs tiergate's HTTP server behind the AWS Lambda Web Adapter layer in response-stream
+ *   mode, and the integration's response transfer mode is STREAM, so SSE events reach the client as they are made.</li>
+ *   <li>{@code GET /v1/models}, {@code POST /route}, {@code GET /health} go to the {@code api} function (buffered).</li>
+ *   <li>{@code /admin/*} goes to a separate {@code admin} function with its own role (key and budget writes, audit);
+ *   the request path's functions cannot write keys or budgets at all.</li>
+ * </ul>
+ * Every function is java21 with SnapStart on published versions behind a {@code live} alias (except the streaming one:
+ * SnapStart does not apply to a process started by an exec wrapper), inside the VPC to reach the fleets' internal load
+ * balancers, with X-Ray tracing and least-privilege table grants.
+ */
 public final class GatewayStack extends Stack {
 
-    public GatewayStack(Construct scope, String id, StackProps props) {
+    /** AWS Lambda Web Adapter, the public layer AWS publishes (x86_64). */
+    static final String WEB_ADAPTER_LAYER = "arn:aws:lambda:%s:753240598075:layer:LambdaAdapterLayerX86:25";
+    static final String HANDLER = "org.springframework.cloud.function.adapter.aws.FunctionInvoker::handleRequest";
+
+    private final RestApi api;
+    private final Map<String, Function> functions = new LinkedHashMap<>();
+
+    public GatewayStack(Construct scope, String id, StackProps props, DeploySettings settings, IVpc vpc, DataStack data,
+                        ObservabilityStack observability, Map<String, String> replicaUrls) {
         super(scope, id, props);
+        SecurityGroup sg = SecurityGroup.Builder.create(this, "FunctionsSg").vpc(vpc).allowAllOutbound(true)
+                .description("tiergate functions: out to the fleets, DynamoDB, S3, SNS, SSM").build();
+        String replicas = String.join(";", replicaUrls.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("MAIN_CLASS", "dev.tiergate.lambda.TiergateFunctions");
+        env.put("TIERGATE_CONFIG_PARAMETER", data.configParameter().getParameterName());
+        env.put("TIERGATE_ADMIN_KEY_SECRET", data.adminKey().getSecretArn());
+        env.put("TIERGATE_REPLICAS", replicas);
+        env.put("TIERGATE_REPORTS_BUCKET", data.reports().getBucketName());
+        env.put("TIERGATE_ALERTS_TOPIC_ARN", observability.info().getTopicArn());
+        env.put("POWERTOOLS_SERVICE_NAME", ObservabilityStack.SERVICE);
+        env.put("POWERTOOLS_METRICS_NAMESPACE", settings.config().observability().namespace());
+        env.put("JAVA_TOOL_OPTIONS", "-XX:+TieredCompilation -XX:TieredStopAtLevel=1");
+
+        Code jar = Code.fromAsset(settings.lambdaJar().toString());
+        Function apiFn = function("ApiFunction", "api", jar, env, vpc, sg, 2048, Duration.seconds(29), true);
+        Function admin = function("Admin", "api", jar, env, vpc, sg, 1024, Duration.seconds(29), true);
+        Function monitor = function("FleetMonitor", "fleetMonitor", jar, env, vpc, sg, 1024, Duration.seconds(50), true);
+        Function report = function("DailyReport", "dailyReport", jar, env, vpc, sg, 2048, Duration.minutes(10), true);
+        Function sweeper = function("ReservationSweeper", "reservationSweeper", jar, env, vpc, sg, 1024, Duration.seconds(50), true);
+
+        Map<String, String> streamEnv = new LinkedHashMap<>(env);
+        streamEnv.put("AWS_LAMBDA_EXEC_WRAPPER", "/opt/bootstrap");
+        streamEnv.put("AWS_LWA_INVOKE_MODE", "response_stream");
+        streamEnv.put("AWS_LWA_PORT", "8080");
+        streamEnv.put("AWS_LWA_READINESS_CHECK_PATH", "/health");
+        Function stream = Function.Builder.create(this, "ChatStream").runtime(Runtime.JAVA_21).architecture(Architecture.X86_64)
+                .handler("run.sh").code(Code.fromAsset(streamingPackage(settings.lambdaJar()).toString()))
+                .layers(List.of(LayerVersion.fromLayerVersionArn(this, "WebAdapter", String.format(WEB_ADAPTER_LAYER, getRegion()))))
+                .memorySize(2048).timeout(Duration.minutes(5)).environment(streamEnv).tracing(Tracing.ACTIVE)
+                .vpc(vpc).vpcSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())
+                .securityGroups(List.of(sg)).description("tiergate chat completions, streamed (Lambda Web Adapter)").build();
+        functions.put("ChatStream", stream);
+        logRetention(stream, "ChatStream");
+
+        // Least privilege: the request path reads keys and budgets and writes usage; only admin writes keys and budgets.
+        Map<String, software.amazon.awscdk.services.dynamodb.Table> t = data.tables();
+        for (Function f : List.of(apiFn, stream)) {
+            t.get("keys").grantReadData(f);
+            t.get("budgets").grantReadData(f);
+            t.get("usage").grantReadWriteData(f);
+            for (String rw : List.of("ledger", "reservations", "idempotency", "cache", "fleet")) t.get(rw).grantReadWriteData(f);
+        }
+        for (String rw : List.of("keys", "budgets", "audit", "ledger", "usage", "reservations")) t.get(rw).grantReadWriteData(admin);
+        t.get("fleet").grantReadWriteData(monitor);
+        for (String r : List.of("usage", "ledger", "budgets", "keys")) t.get(r).grantReadData(report);
+        for (String rw : List.of("reservations", "ledger", "usage")) t.get(rw).grantReadWriteData(sweeper);
+        data.reports().grantPut(report);
+        for (Function f : List.of(apiFn, admin, stream, monitor, report, sweeper)) {
+            data.configParameter().grantRead(f);
+            data.adminKey().grantRead(f);
+            observability.info().grantPublish(f);
+            f.addToRolePolicy(PolicyStatement.Builder.create().actions(List.of("aps:RemoteWrite"))
+                    .resources(List.of(data.prometheus().getAttrArn())).build());
+            Nag.suppress(f, "AwsSolutions-IAM4", "AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole: AWS's own minimal "
+                    + "policies for logs and VPC network interfaces.", List.of(
+                    "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                    "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"));
+            Nag.suppress(f, "AwsSolutions-IAM5", "DynamoDB grants cover the tables' own indexes (index/*), the reports grant "
+                    + "covers the reports bucket's objects, and X-Ray's PutTraceSegments takes no resource.");
+            Nag.suppress(f, "AwsSolutions-L1", "Pinned to java21 as the architecture requires (SnapStart, measured start-up); "
+                    + "java25 is a one-line change once measured.");
+        }
+
+        LogGroup access = LogGroup.Builder.create(this, "ApiAccessLogs").retention(RetentionDays.THREE_MONTHS).build();
+        api = RestApi.Builder.create(this, "RestApi").restApiName("tiergate").description("tiergate OpenAI-compatible gateway")
+                .cloudWatchRole(true)
+                .deployOptions(StageOptions.builder().stageName("v1").throttlingRateLimit(500).throttlingBurstLimit(1000)
+                        .loggingLevel(MethodLoggingLevel.ERROR).tracingEnabled(true)
+                        .accessLogDestination(new LogGroupLogDestination(access))
+                        .accessLogFormat(AccessLogFormat.jsonWithStandardFields())
+                        .methodOptions(Map.of("/admin/*", software.amazon.awscdk.services.apigateway.MethodDeploymentOptions.builder().throttlingRateLimit(20).throttlingBurstLimit(40).build()))
+                        .build())
+                .build();
+        // API Gateway's own rejections in the OpenAI error shape, like every answer tiergate gives.
+        api.addGatewayResponse("BadBody", GatewayResponseOptions.builder().type(ResponseType.BAD_REQUEST_BODY)
+                .templates(Map.of("application/json", "{\"error\":{\"message\":\"$context.error.validationErrorString\","
+                        + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"invalid_request\"}}")).build());
+        api.addGatewayResponse("Throttled", GatewayResponseOptions.builder().type(ResponseType.THROTTLED)
+                .templates(Map.of("application/json", "{\"error\":{\"message\":\"Too many requests: the API's rate limit was reached.\","
+                        + "\"type\":\"rate_limit_error\",\"param\":null,\"code\":\"rate_limit_exceeded\"}}")).build());
+        RequestValidator validator = RequestValidator.Builder.create(this, "BodyValidator").restApi(api)
+                .validateRequestBody(true).validateRequestParameters(true).build();
+        Model chatBody = Model.Builder.create(this, "ChatBody").restApi(api).contentType("application/json")
+                .schema(JsonSchema.builder().type(JsonSchemaType.OBJECT).required(List.of("messages"))
+                        .properties(Map.of("messages", JsonSchema.builder().type(JsonSchemaType.ARRAY).minItems(1).build())).build())
+                .build();
+        Resource v1 = api.getRoot().addResource("v1");
+        Resource chat = v1.addResource("chat").addResource("completions");
+        chat.addMethod("POST", LambdaIntegration.Builder.create(stream).proxy(true)
+                        .responseTransferMode(ResponseTransferMode.STREAM).timeout(Duration.minutes(5)).build(),
+                MethodOptions.builder().requestValidator(validator).requestModels(Map.of("application/json", chatBody)).build());
+        LambdaIntegration apiIntegration = new LambdaIntegration(alias(apiFn));
+        v1.addResource("models").addMethod("GET", apiIntegration);
+        api.getRoot().addResource("route").addMethod("POST", apiIntegration,
+                MethodOptions.builder().requestValidator(validator).requestModels(Map.of("application/json", chatBody)).build());
+        api.getRoot().addResource("health").addMethod("GET", apiIntegration);
+        api.getRoot().addResource("admin").addProxy(software.amazon.awscdk.services.apigateway.ProxyResourceOptions.builder()
+                .defaultIntegration(new LambdaIntegration(alias(admin))).anyMethod(true).build());
+        Nag.suppress(api, "AwsSolutions-APIG4", "tiergate authenticates every request itself: a bearer API key whose SHA-256 "
+                + "hash is looked up in DynamoDB, with roles (user, team admin, org admin); an authorizer would add a second call.");
+        Nag.suppress(api, "AwsSolutions-COG4", "Clients are applications holding tiergate API keys (OpenAI SDKs), not Cognito users.");
+        Nag.suppress(api, "AwsSolutions-APIG3", "No WAF web ACL by default (it is billed per ACL and request); attach one to the "
+                + "stage if the API faces untrusted networks. Throttling and per-key rate limits apply either way.");
+        Nag.suppress(api, "AwsSolutions-IAM4", "API Gateway's account role for CloudWatch logging uses AWS's managed policy.",
+                List.of("Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"));
+
+        schedule("FleetMonitorEveryMinute", Schedule.rate(Duration.minutes(1)), monitor);
+        schedule("SweeperEveryMinute", Schedule.rate(Duration.minutes(1)), sweeper);
+        schedule("DailyReportAt0015Utc", Schedule.expression("cron(15 0 * * ? *)"), report);
+
+        CfnOutput.Builder.create(this, "ApiUrl").value(api.getUrl()).description("base URL for OpenAI SDKs: <this>v1").build();
     }
+
+    private Function function(String id, String definition, Code code, Map<String, String> env, IVpc vpc, SecurityGroup sg,
+                              int memory, Duration timeout, boolean snapStart) {
+        Map<String, String> e = new LinkedHashMap<>(env);
+        e.put("SPRING_CLOUD_FUNCTION_DEFINITION", definition);
+        Function f = Function.Builder.create(this, id).runtime(Runtime.JAVA_21).architecture(Architecture.X86_64)
+                .handler(HANDLER).code(code).memorySize(memory).timeout(timeout).environment(e).tracing(Tracing.ACTIVE)
+                .snapStart(snapStart ? SnapStartConf.ON_PUBLISHED_VERSIONS : null)
+                .vpc(vpc).vpcSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())
+                .securityGroups(List.of(sg)).description("tiergate " + definition).build();
+        functions.put(id, f);
+        logRetention(f, id);
+        return f;
+    }
+
+    private void logRetention(Function f, String id) {
+        LogGroup.Builder.create(this, id + "Logs").logGroupName("/aws/lambda/" + f.getFunctionName())
+                .retention(RetentionDays.THREE_MONTHS).build();
+    }
+
+    private Alias alias(Function f) {
+        return Alias.Builder.create(this, f.getNode().getId() + "Live").aliasName("live").version(f.getCurrentVersion()).build();
+    }
+
+    private void schedule(String id, Schedule when, Function f) {
+        Rule.Builder.create(this, id).schedule(when).targets(List.of(new LambdaFunction(alias(f)))).build();
+    }
+
+    /**
+     * The streaming function's package: the shaded jar and the {@code run.sh} the Web Adapter starts (executable; CDK keeps
+     * file modes when it zips the folder).
+     */
+    static Path streamingPackage(Path jar) {
+        try {
+            Path dir = jar.toAbsolutePath().getParent().resolve("lwa-package");
+            Files.createDirectories(dir);
+            Files.copy(jar, dir.resolve("tiergate.jar"), StandardCopyOption.REPLACE_EXISTING);
+            Path run = dir.resolve("run.sh");
+            Files.writeString(run, """
+                    #!/bin/sh
+                    # Started by the AWS Lambda Web Adapter: tiergate's HTTP API on AWS_LWA_PORT, answers streamed.
+                    exec java $JAVA_TOOL_OPTIONS -cp /var/task/tiergate.jar dev.tiergate.lambda.StreamingServer
+                    """);
+            Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not stage the streaming function's package", e);
+        }
+    }
+
+    public RestApi api() {
+        return api;
+    }
+
+    public Map<String, Function> functions() {
+        return functions;
+    }
+
 }

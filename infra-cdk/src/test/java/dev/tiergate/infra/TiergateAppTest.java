@@ -1,37 +1,185 @@
 package dev.tiergate.infra;
 
-import io.github.cdklabs.cdknag.AwsSolutionsChecks;
+import dev.tiergate.core.config.ConfigLoader;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awscdk.App;
 import software.amazon.awscdk.AppProps;
-import software.amazon.awscdk.Aspects;
+import software.amazon.awscdk.Stack;
 import software.amazon.awscdk.assertions.Annotations;
 import software.amazon.awscdk.assertions.Match;
 import software.amazon.awscdk.assertions.Template;
 import software.amazon.awscdk.cxapi.CloudAssembly;
+import software.amazon.awscdk.cxapi.SynthesisMessage;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+/** The example config's whole app, synthesized once: CDK assertions on every stack and cdk-nag's AWS Solutions checks. */
 class TiergateAppTest {
 
+    static final Path ROOT = Path.of("..");
+    static DeploySettings settings;
+    static TiergateApp.Stacks stacks;
+    static CloudAssembly assembly;
+
+    @BeforeAll
+    static void synth() throws Exception {
+        settings = DeploySettings.of(ROOT.resolve("tiergate.yaml"), DeploySettings.defaultLambdaJar(ROOT), Optional.of("ops@example.com"));
+        App app = new App(AppProps.builder().outdir(Files.createTempDirectory("cdk-out").toString()).build());
+        stacks = TiergateApp.build(app, settings);
+        assembly = app.synth();
+    }
+
+    static List<Stack> all() {
+        List<Stack> s = new ArrayList<>(List.of(stacks.network(), stacks.data(), stacks.observability(), stacks.gateway()));
+        s.addAll(stacks.fleets().values());
+        return s;
+    }
+
     @Test
-    void appSynthesizesACloudFormationTemplateThatPassesCdkNag() throws Exception {
-        Path out = Files.createTempDirectory("cdk-out");
-        App app = new App(AppProps.builder().outdir(out.toString()).build());
-        GatewayStack stack = TiergateApp.build(app);
-        Aspects.of(app).add(new AwsSolutionsChecks());
+    void cdkNagFindsNothingUnsuppressed() {
+        List<String> findings = new ArrayList<>();
+        for (Stack s : all()) {
+            for (SynthesisMessage m : Annotations.fromStack(s).findError("*", Match.stringLikeRegexp("AwsSolutions-.*"))) {
+                findings.add(s.getStackName() + " " + m.getId() + ": " + m.getEntry().getData());
+            }
+            for (SynthesisMessage m : Annotations.fromStack(s).findWarning("*", Match.stringLikeRegexp("AwsSolutions-.*"))) {
+                findings.add(s.getStackName() + " " + m.getId() + ": " + m.getEntry().getData());
+            }
+        }
+        assertThat(findings).isEmpty();
+    }
 
-        Template template = Template.fromStack(stack);
-        template.templateMatches(Map.of("Description", "tiergate: OpenAI-compatible LLM gateway with tiered routing and hard budgets"));
-        assertThat(Annotations.fromStack(stack).findError("*", Match.stringLikeRegexp("AwsSolutions-.*"))).isEmpty();
+    @Test
+    void everyStackIsWrittenAsATemplate() {
+        for (Stack s : all()) assertThat(Path.of(assembly.getDirectory(), s.getTemplateFile())).exists();
+        assertThat(stacks.fleets().keySet()).containsExactly("small", "medium", "large");
+    }
 
-        CloudAssembly assembly = app.synth();
-        Path file = Path.of(assembly.getDirectory(), stack.getTemplateFile());
-        assertThat(file).exists();
-        assertThat(Files.readString(file)).contains("\"Description\"");
+    @Test
+    void dataTablesAreDurableEncryptedAndExpireWhatExpires() {
+        Template t = Template.fromStack(stacks.data());
+        t.resourceCountIs("AWS::DynamoDB::Table", 9);
+        t.allResourcesProperties("AWS::DynamoDB::Table", Map.of("BillingMode", "PAY_PER_REQUEST",
+                "DeletionProtectionEnabled", true,
+                "PointInTimeRecoverySpecification", Map.of("PointInTimeRecoveryEnabled", true),
+                "SSESpecification", Map.of("SSEEnabled", true)));
+        t.hasResource("AWS::DynamoDB::Table", Map.of("DeletionPolicy", "Retain"));
+        t.hasResourceProperties("AWS::DynamoDB::Table", Map.of("TableName", "tiergate-reservations",
+                "TimeToLiveSpecification", Map.of("AttributeName", "expires_at", "Enabled", true)));
+        t.hasResourceProperties("AWS::DynamoDB::Table", Map.of("TableName", "tiergate-usage",
+                "GlobalSecondaryIndexes", List.of(Match.objectLike(Map.of("IndexName", "by_org_day")))));
+        t.hasResourceProperties("AWS::S3::Bucket", Map.of("VersioningConfiguration", Map.of("Status", "Enabled"),
+                "LifecycleConfiguration", Map.of("Rules", List.of(Match.objectLike(Map.of("ExpirationInDays", 730))))));
+        t.hasResourceProperties("AWS::SSM::Parameter", Map.of("Name", "/tiergate/config", "Tier", "Advanced",
+                "Value", Match.stringLikeRegexp("name: small")));
+        t.resourceCountIs("AWS::APS::Workspace", 1);
+        assertThat(Files.exists(Path.of(assembly.getDirectory(), stacks.data().getTemplateFile()))).isTrue();
+    }
+
+    @Test
+    void ec2FleetRunsTheTiersVllmBehindAnInternalAlbAndScalesOnQueueDepth() {
+        Template t = Template.fromStack(stacks.fleets().get("small"));
+        t.hasResourceProperties("AWS::AutoScaling::AutoScalingGroup", Map.of("MinSize", "1", "MaxSize", "4",
+                "HealthCheckType", "ELB", "HealthCheckGracePeriod", 1200));
+        t.hasResourceProperties("AWS::ElasticLoadBalancingV2::LoadBalancer", Map.of("Scheme", "internal"));
+        t.hasResourceProperties("AWS::ElasticLoadBalancingV2::TargetGroup", Map.of("HealthCheckPath", "/health", "Port", 8000,
+                "TargetGroupAttributes", Match.arrayWith(List.of(Map.of("Key", "load_balancing.algorithm.type",
+                        "Value", "least_outstanding_requests")))));
+        t.hasResourceProperties("AWS::AutoScaling::ScalingPolicy", Map.of("PolicyType", "TargetTrackingScaling",
+                "TargetTrackingConfiguration", Match.objectLike(Map.of("TargetValue", 5,
+                        "CustomizedMetricSpecification", Match.objectLike(Map.of("MetricName", "vllm:num_requests_waiting",
+                                "Namespace", "Tiergate/Fleet", "Dimensions", List.of(Map.of("Name", "tier", "Value", "small"))))))));
+        String json = t.toJSON().toString();
+        assertThat(json).contains("--served-model-name").contains("llama-3.1-8b-instruct").contains("--enable-prompt-tokens-details")
+                .contains("deeplearning/ami").contains("aps:RemoteWrite");
+        t.hasResourceProperties("AWS::EC2::LaunchTemplate", Map.of("LaunchTemplateData", Match.objectLike(Map.of(
+                "InstanceType", "g5.xlarge", "MetadataOptions", Map.of("HttpTokens", "required")))));
+    }
+
+    @Test
+    void observabilityAlarmsHaveTheReferenceThresholds() {
+        Template t = Template.fromStack(stacks.observability());
+        t.resourceCountIs("AWS::SNS::Topic", 3);
+        t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription", "error rate over 10%", "Threshold", 10));
+        t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription", "error rate over 5%", "Threshold", 5));
+        t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription", "a budget exceeded its limit by 50%", "Threshold", 150));
+        t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription", "a budget reached 80% of its limit", "Threshold", 80));
+        t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription", "tier 'small' p95 latency over 1 s",
+                "Threshold", 1000, "Metrics", Match.arrayWith(List.of(Match.objectLike(Map.of("MetricStat", Match.objectLike(Map.of(
+                        "Stat", "p95", "Metric", Match.objectLike(Map.of("MetricName", "Latency"))))))))));
+        t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription", "tier 'small' has no healthy replica",
+                "Threshold", 1, "ComparisonOperator", "LessThanThreshold", "TreatMissingData", "breaching"));
+        t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription", "tier 'medium' KV cache over 95%", "Threshold", 95));
+        t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription", "tier 'small' has more than 20 requests waiting", "Threshold", 20));
+        t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription",
+                Match.stringLikeRegexp("tier 'large' takes over 25%.*"), "Threshold", 25));
+        // large has min_instances 0: an empty fleet is not an outage.
+        assertThat(t.findResources("AWS::CloudWatch::Alarm", Map.of("Properties", Map.of("AlarmDescription", "tier 'large' has no healthy replica")))).isEmpty();
+        t.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+    }
+
+    @Test
+    void gatewayStreamsChatSeparatesAdminAndSchedulesItsJobs() {
+        Template t = Template.fromStack(stacks.gateway());
+        t.hasResourceProperties("AWS::Lambda::Function", Map.of("Runtime", "java21", "SnapStart", Map.of("ApplyOn", "PublishedVersions"),
+                "Environment", Map.of("Variables", Match.objectLike(Map.of("SPRING_CLOUD_FUNCTION_DEFINITION", "api")))));
+        t.hasResourceProperties("AWS::Lambda::Function", Map.of("Handler", "run.sh",
+                "Environment", Map.of("Variables", Match.objectLike(Map.of("AWS_LWA_INVOKE_MODE", "response_stream",
+                        "AWS_LAMBDA_EXEC_WRAPPER", "/opt/bootstrap")))));
+        t.hasResourceProperties("AWS::ApiGateway::Method", Map.of("HttpMethod", "POST",
+                "Integration", Match.objectLike(Map.of("ResponseTransferMode", "STREAM"))));
+        t.hasResourceProperties("AWS::Lambda::Alias", Map.of("Name", "live"));
+        t.hasResourceProperties("AWS::Events::Rule", Map.of("ScheduleExpression", "rate(1 minute)"));
+        t.hasResourceProperties("AWS::Events::Rule", Map.of("ScheduleExpression", "cron(15 0 * * ? *)"));
+        t.hasResourceProperties("AWS::ApiGateway::Stage", Map.of("StageName", "v1",
+                "AccessLogSetting", Match.objectLike(Map.of()), "TracingEnabled", true));
+        t.hasResourceProperties("AWS::ApiGateway::GatewayResponse", Map.of("ResponseType", "BAD_REQUEST_BODY",
+                "ResponseTemplates", Map.of("application/json", Match.stringLikeRegexp(".*invalid_request_error.*"))));
+        String json = t.toJSON().toString();
+        assertThat(json).contains("TIERGATE_REPLICAS").contains("TIERGATE_CONFIG_PARAMETER").contains("TIERGATE_ADMIN_KEY_SECRET")
+                .doesNotContain("TIERGATE_ADMIN_KEY\"");
+    }
+
+    @Test
+    void onlyTheAdminFunctionMayWriteKeysAndBudgets() {
+        Map<String, Map<String, Object>> policies = Template.fromStack(stacks.gateway()).findResources("AWS::IAM::Policy", Map.of());
+        Map<String, String> onKeysAndBudgets = new java.util.HashMap<>();
+        for (Map.Entry<String, Map<String, Object>> p : policies.entrySet()) {
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> statements = (List<Map<String, Object>>) ((Map<String, Object>) ((Map<String, Object>)
+                    p.getValue().get("Properties")).get("PolicyDocument")).get("Statement");
+            for (Map<String, Object> st : statements) {
+                String res = String.valueOf(st.get("Resource"));
+                if (res.contains("Tablekeys") || res.contains("Tablebudgets")) onKeysAndBudgets.merge(p.getKey(), String.valueOf(st.get("Action")), String::concat);
+            }
+        }
+        String admin = onKeysAndBudgets.entrySet().stream().filter(e -> e.getKey().startsWith("Admin")).map(Map.Entry::getValue).findFirst().orElseThrow();
+        assertThat(admin).contains("dynamodb:PutItem");
+        List<String> requestPath = onKeysAndBudgets.keySet().stream().filter(k -> k.startsWith("ApiFunction") || k.startsWith("ChatStream")).toList();
+        assertThat(requestPath).hasSize(2);
+        for (String k : requestPath) {
+            assertThat(onKeysAndBudgets.get(k)).as(k).contains("dynamodb:GetItem").doesNotContain("PutItem").doesNotContain("DeleteItem")
+                    .doesNotContain("UpdateItem");
+        }
+    }
+
+    @Test
+    void anImpossibleFleetStopsTheSynthWithTheReason() {
+        String yaml = settings.configText().replace("instance_type: p4d.24xlarge", "instance_type: g5.xlarge")
+                .replace("quantization: fp8", "quantization: fp16");
+        assertThat(yaml).contains("instance_type: g5.xlarge");
+        DeploySettings bad = new DeploySettings(settings.configFile(), yaml, ConfigLoader.parse(yaml, "bad.yaml"), settings.lambdaJar(), Optional.empty());
+        assertThatThrownBy(() -> TiergateApp.build(new App(), bad))
+                .hasMessageContaining("tier 'large'").hasMessageContaining("does not fit").hasMessageContaining("g5.xlarge");
+        assertThat(CapacityCheck.check(settings.config())).allMatch(CapacityCheck.Finding::fits);
     }
 }

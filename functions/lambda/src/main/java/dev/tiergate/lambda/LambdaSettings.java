@@ -13,12 +13,14 @@ import java.util.Optional;
  * What a function instance is told by its environment (Lambda environment variables, or system properties of the
  * same name for tests and local invokes):
  * <ul>
- *   <li>{@code TIERGATE_CONFIG_FILE}: path of tiergate.yaml, or {@code TIERGATE_CONFIG}: its text;</li>
+ *   <li>{@code TIERGATE_CONFIG_PARAMETER}: the SSM parameter holding tiergate.yaml (what the CDK app sets; read through
+ *       Powertools Parameters, cached), or {@code TIERGATE_CONFIG_FILE}: its path, or {@code TIERGATE_CONFIG}: its text;</li>
  *   <li>{@code TIERGATE_REPLICAS}: base URLs of tiers without an endpoint, {@code small=http://a,http://b;large=http://c}
  *       (the fleets' load balancers in AWS);</li>
  *   <li>{@code TIERGATE_DYNAMODB_ENDPOINT}: a DynamoDB Local endpoint (tests); otherwise the SDK's own
  *       {@code AWS_ENDPOINT_URL_DYNAMODB} / {@code AWS_ENDPOINT_URL} and credential chain apply;</li>
- *   <li>{@code TIERGATE_ADMIN_KEY}: the bootstrap admin key, installed (as a hash) at start when set;</li>
+ *   <li>{@code TIERGATE_ADMIN_KEY_SECRET}: the Secrets Manager secret holding the bootstrap admin key (what the CDK app
+ *       sets), or {@code TIERGATE_ADMIN_KEY}: the key itself (tests); installed as a hash at start;</li>
  *   <li>{@code TIERGATE_REPORTS_BUCKET}: the S3 bucket daily reports go to (else a folder under /tmp);</li>
  *   <li>{@code TIERGATE_ALERTS_TOPIC_ARN}: the SNS topic for report summaries and budget warnings (else log lines).</li>
  * </ul>
@@ -27,12 +29,27 @@ record LambdaSettings(TiergateConfig config, Map<String, List<URI>> replicas, Op
                       Optional<String> adminKey, Optional<String> reportsBucket, Optional<String> alertsTopicArn) {
 
     static LambdaSettings read() {
-        TiergateConfig config = value("TIERGATE_CONFIG_FILE").map(p -> ConfigLoader.load(Path.of(p)))
+        TiergateConfig config = value("TIERGATE_CONFIG_PARAMETER").map(name -> ConfigLoader.parse(ssm().get(name), "ssm:" + name))
+                .or(() -> value("TIERGATE_CONFIG_FILE").map(p -> ConfigLoader.load(Path.of(p))))
                 .or(() -> value("TIERGATE_CONFIG").map(text -> ConfigLoader.parse(text, "TIERGATE_CONFIG")))
                 .orElseThrow(() -> new IllegalStateException("set TIERGATE_CONFIG_FILE or TIERGATE_CONFIG"));
         return new LambdaSettings(config, replicas(value("TIERGATE_REPLICAS").orElse("")),
-                value("TIERGATE_DYNAMODB_ENDPOINT").map(URI::create), value("TIERGATE_ADMIN_KEY"),
+                value("TIERGATE_DYNAMODB_ENDPOINT").map(URI::create),
+                value("TIERGATE_ADMIN_KEY_SECRET").map(id -> secrets().get(id)).or(() -> value("TIERGATE_ADMIN_KEY")),
                 value("TIERGATE_REPORTS_BUCKET"), value("TIERGATE_ALERTS_TOPIC_ARN"));
+    }
+
+    /** The SDK clients honour AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_SSM / _SECRETS_MANAGER (LocalStack). */
+    private static software.amazon.lambda.powertools.parameters.ssm.SSMProvider ssm() {
+        return software.amazon.lambda.powertools.parameters.ssm.SSMProvider.builder()
+                .withClient(software.amazon.awssdk.services.ssm.SsmClient.builder()
+                        .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create()).build()).build();
+    }
+
+    private static software.amazon.lambda.powertools.parameters.secrets.SecretsProvider secrets() {
+        return software.amazon.lambda.powertools.parameters.secrets.SecretsProvider.builder()
+                .withClient(software.amazon.awssdk.services.secretsmanager.SecretsManagerClient.builder()
+                        .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create()).build()).build();
     }
 
     static Map<String, List<URI>> replicas(String spec) {

@@ -40,6 +40,12 @@ final class ScheduledWork {
             throw new IllegalArgumentException("'date' must be YYYY-MM-DD, got '" + d + "'");
         }
         DailyReportJob.Run run = gateway.reports().run(date);
+        // The budget alarms (80% warning, 150% critical) follow the fullest budget of the day.
+        double fullest = run.report().budgets().stream().mapToDouble(b -> b.utilisation()).filter(Double::isFinite).max().orElse(0);
+        software.amazon.lambda.powertools.metrics.MetricsFactory.getMetricsInstance().flushMetrics(m -> {
+            m.setNamespace(gateway.config().observability().namespace());
+            m.addMetric("BudgetUtilisationPercent", fullest * 100, software.amazon.lambda.powertools.metrics.model.MetricUnit.PERCENT);
+        });
         ObjectNode out = JSON.createObjectNode();
         out.put("date", date.toString());
         out.put("total_usd", run.report().total().plain());

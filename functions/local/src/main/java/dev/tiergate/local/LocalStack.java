@@ -60,13 +60,13 @@ public final class LocalStack implements AutoCloseable {
     }
 
     private final List<AutoCloseable> parts;
-    private final LocalServer server;
+    private final dev.tiergate.adapters.http.HttpApiServer server;
     private final SimulatedFleet fleet;
     private final LocalDynamo dynamo;
     private final DynamoDbClient dynamoClient;
     private final Gateway gateway;
 
-    private LocalStack(List<AutoCloseable> parts, LocalServer server, SimulatedFleet fleet, LocalDynamo dynamo,
+    private LocalStack(List<AutoCloseable> parts, dev.tiergate.adapters.http.HttpApiServer server, SimulatedFleet fleet, LocalDynamo dynamo,
                        DynamoDbClient dynamoClient, Gateway gateway) {
         this.parts = parts;
         this.server = server;
@@ -104,7 +104,7 @@ public final class LocalStack implements AutoCloseable {
             }
             gateway.installBootstrapAdmin(adminKey);
             parts.add(sweepEvery(gateway, java.time.Duration.ofSeconds(2)));
-            LocalServer server = LocalServer.start(gateway.api(), new InetSocketAddress(loopback, options.port()));
+            dev.tiergate.adapters.http.HttpApiServer server = dev.tiergate.adapters.http.HttpApiServer.start(gateway.api(), new InetSocketAddress(loopback, options.port()));
             parts.add(server);
             return new LocalStack(parts, server, fleet, dynamo, ddb, gateway);
         } catch (Exception e) {

@@ -159,7 +159,7 @@ public final class TiergateCli implements Runnable {
             String admin = System.getenv("TIERGATE_ADMIN_KEY");
             if (admin != null && !admin.isBlank()) gateway.installBootstrapAdmin(admin);
             AutoCloseable sweeper = LocalStack.sweepEvery(gateway, java.time.Duration.ofSeconds(Math.max(1, sweepSeconds)));
-            LocalServer server = LocalServer.start(gateway.api(), new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            dev.tiergate.adapters.http.HttpApiServer server = dev.tiergate.adapters.http.HttpApiServer.start(gateway.api(), new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             System.out.println("tiergate gateway serving " + server.url() + " (DynamoDB " + dynamo + ")");
             awaitShutdown(() -> {
                 server.close();

@@ -26,6 +26,19 @@ public record ModelSpec(String name, double paramsBillions, int layers, int kvHe
             new ModelSpec("llama-3.3-70b", 70.6, 80, 8, 128, 131_072),
             new ModelSpec("phi-3-mini", 3.82, 32, 32, 96, 131_072));
 
+    /**
+     * The catalogued model a Hugging Face id or weights path names, e.g. {@code meta-llama/Llama-3.3-70B-Instruct} or
+     * {@code Qwen/Qwen2.5-32B-Instruct-AWQ}: the last path segment, lower-cased, without a {@code meta-} prefix, must
+     * start with a catalogue name followed by its end or a dash (so {@code llama-3.1-8b} never matches {@code llama-3.1-80b}).
+     */
+    public static Optional<ModelSpec> forModelId(String modelId) {
+        String id = modelId.toLowerCase(Locale.ROOT).replaceAll("/+$", "");
+        id = id.substring(id.lastIndexOf('/') + 1);
+        if (id.startsWith("meta-")) id = id.substring(5);
+        String n = id;
+        return CATALOGUE.stream().filter(m -> n.equals(m.name) || n.startsWith(m.name + "-")).findFirst();
+    }
+
     public static Optional<ModelSpec> named(String name) {
         String n = name.toLowerCase(Locale.ROOT);
         return CATALOGUE.stream().filter(m -> m.name.equals(n)).findFirst();

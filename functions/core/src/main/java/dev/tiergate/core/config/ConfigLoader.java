@@ -204,7 +204,8 @@ public final class ConfigLoader {
     }
 
     private static FleetSpec fleet(ConfigNode n) {
-        ConfigNode.Fields f = n.fields("kind", "instance_type", "min_instances", "max_instances", "model_id", "quantization", "vllm");
+        ConfigNode.Fields f = n.fields("kind", "instance_type", "min_instances", "max_instances", "model_id", "quantization", "vllm",
+                "image", "warm_pool", "off_hours", "scale_on_queue_depth");
         FleetSpec.Kind kind = f.get("kind", c -> c.oneOf(FleetSpec.Kind.class), FleetSpec.Kind.EC2);
         String instance = f.required("instance_type").string();
         int min = (int) f.get("min_instances", c -> c.integer(0, 1000), 1L).longValue();
@@ -221,7 +222,27 @@ public final class ConfigLoader {
                 (int) v.get("max_num_batched_tokens", c -> c.integer(16, 1_000_000), 2048L).longValue(),
                 (int) v.get("tensor_parallel_size", c -> c.integer(1, 64), 1L).longValue(),
                 v.get("enable_prefix_caching", ConfigNode::bool, true));
-        return new FleetSpec(kind, instance, min, max, modelId, quant, flags);
+        Optional<String> image = f.optional("image").map(ConfigNode::string);
+        if (kind == FleetSpec.Kind.SAGEMAKER && image.isEmpty()) {
+            throw f.owner().error("a sagemaker fleet needs 'image': the vLLM SageMaker container's ECR URI");
+        }
+        int warm = (int) f.get("warm_pool", c -> c.integer(0, max), 0L).longValue();
+        Optional<FleetSpec.OffHours> off = f.optional("off_hours").map(o -> {
+            ConfigNode.Fields h = o.fields("scale_down", "scale_up", "timezone");
+            return new FleetSpec.OffHours(cron(h.required("scale_down")), cron(h.required("scale_up")),
+                    h.get("timezone", ConfigNode::string, "UTC"));
+        });
+        double queue = f.get("scale_on_queue_depth", c -> c.fraction(0.5, 1000), 5.0);
+        return new FleetSpec(kind, instance, min, max, modelId, quant, flags, image, warm, off, queue);
+    }
+
+    /** A five-field cron expression (minute hour day month weekday), as Auto Scaling scheduled actions take. */
+    private static String cron(ConfigNode n) {
+        String v = n.string().trim();
+        if (!v.matches("[0-9*/,\\-]+( [0-9*/,\\-A-Za-z]+){4}")) {
+            throw n.error("expected a cron expression of five fields (minute hour day month weekday), got '" + v + "'");
+        }
+        return v;
     }
 
     private static SimulatorSpec simulator(ConfigNode n) {

@@ -8,9 +8,17 @@ import java.util.Optional;
  * @param kind         EC2 Auto Scaling group behind an internal ALB, or a SageMaker real-time endpoint
  * @param modelId      the Hugging Face id or S3 path of the weights ({@code vllm serve <modelId>})
  * @param quantization the vLLM {@code --quantization} value, when the checkpoint needs one named
+ * @param image        the serving container (EC2 default: the vLLM OpenAI server image; SageMaker: required, an ECR URI)
+ * @param warmPool     stopped, pre-initialised instances kept ready to join (EC2), so scale-out skips the model load
+ * @param offHours     scale to zero and back on a schedule (EC2)
+ * @param scaleOnQueueDepth the target of waiting requests per replica that target tracking keeps
  */
 public record FleetSpec(Kind kind, String instanceType, int minInstances, int maxInstances, String modelId,
-                        Optional<String> quantization, VllmFlags vllm) {
+                        Optional<String> quantization, VllmFlags vllm, Optional<String> image, int warmPool,
+                        Optional<OffHours> offHours, double scaleOnQueueDepth) {
+
+    /** Cron expressions (five fields) for the scheduled scale-down to zero and scale-up to {@code min_instances}. */
+    public record OffHours(String scaleDown, String scaleUp, String timezone) {}
 
     public enum Kind { EC2, SAGEMAKER }
 

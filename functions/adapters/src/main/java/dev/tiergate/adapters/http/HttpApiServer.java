@@ -1,4 +1,4 @@
-package dev.tiergate.local;
+package dev.tiergate.adapters.http;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -22,7 +22,7 @@ import java.util.concurrent.Executors;
  * The gateway as a plain HTTP server (the JDK's, one virtual thread per request): the same {@link GatewayApi} the
  * Lambda functions run, on the same paths. Streamed answers are written and flushed event by event.
  */
-public final class LocalServer implements AutoCloseable {
+public final class HttpApiServer implements AutoCloseable {
 
     private static final byte[] EVENT_END = "\n\n".getBytes(StandardCharsets.UTF_8);
 
@@ -30,7 +30,7 @@ public final class LocalServer implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final GatewayApi api;
 
-    private LocalServer(GatewayApi api, InetSocketAddress address) throws IOException {
+    private HttpApiServer(GatewayApi api, InetSocketAddress address) throws IOException {
         this.api = api;
         // Small SSE events must leave at once, not wait for Nagle's algorithm.
         System.setProperty("sun.net.httpserver.nodelay", "true");
@@ -39,8 +39,8 @@ public final class LocalServer implements AutoCloseable {
         server.createContext("/", this::handle);
     }
 
-    public static LocalServer start(GatewayApi api, InetSocketAddress address) throws IOException {
-        LocalServer s = new LocalServer(api, address);
+    public static HttpApiServer start(GatewayApi api, InetSocketAddress address) throws IOException {
+        HttpApiServer s = new HttpApiServer(api, address);
         s.server.start();
         return s;
     }

@@ -1,0 +1,167 @@
+package dev.tiergate.fleet;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * The files a tier's EC2 instances start from, rendered from its {@link ServingProfile}: the user-data script, the
+ * CloudWatch agent config (scrapes vLLM's {@code /metrics} every 10 s and publishes queue depth, running requests and
+ * KV-cache use as high-resolution metrics per tier: the autoscaling signal and the alarms' source) and the Prometheus
+ * agent config (remote-writes vLLM's metrics to Amazon Managed Prometheus with SigV4).
+ *
+ * @param modelsBucket   where model weights are cached, so instances after the first skip the download from the hub
+ * @param remoteWriteUrl the AMP workspace's remote-write URL
+ * @param namespace      the CloudWatch namespace of the fleet metrics
+ */
+public record FleetFiles(ServingProfile profile, String modelsBucket, String remoteWriteUrl, String region, String namespace) {
+
+    public static final String PROMETHEUS_AGENT_IMAGE = "quay.io/prometheus/prometheus:v2.53.2";
+
+    /** Single-quoted for bash: nothing inside is expanded. */
+    static String q(String s) {
+        return "'" + s.replace("'", "'\"'\"'") + "'";
+    }
+
+    public String userData() {
+        ServingProfile p = profile;
+        // One flag per line, with its value beside it.
+        List<String> lines = new java.util.ArrayList<>();
+        List<String> f = p.flags();
+        for (int i = 0; i < f.size(); i++) {
+            boolean hasValue = i + 1 < f.size() && !f.get(i + 1).startsWith("--");
+            lines.add(hasValue ? q(f.get(i)) + " " + q(f.get(++i)) : q(f.get(i)));
+        }
+        String flags = String.join(" \\\n    ", lines);
+        boolean fromS3 = p.modelId().startsWith("s3://");
+        String cache = "s3://" + modelsBucket + "/" + p.weightsPrefix();
+        return """
+                #!/bin/bash
+                # tiergate fleet instance for tier %s: rendered by gpu-fleet/profiles from tiergate.yaml; do not edit.
+                set -euo pipefail
+                exec > >(tee -a /var/log/tiergate-fleet.log) 2>&1
+
+                TIER=%s
+                MODEL_ID=%s
+                WEIGHTS_CACHE=%s
+                MODEL_DIR=/opt/models/current
+                IMAGE=%s
+                mkdir -p "$MODEL_DIR" /etc/tiergate
+
+                # 1. Weights: from the S3 cache when present (fast, in-region), else from %s, then cached for the next instance.
+                if aws s3 ls "$WEIGHTS_CACHE" >/dev/null 2>&1; then
+                  aws s3 sync "$WEIGHTS_CACHE" "$MODEL_DIR" --only-show-errors
+                  MODEL_SOURCE="$MODEL_DIR"
+                else
+                  MODEL_SOURCE="$MODEL_ID"
+                  CACHE_AFTER_START=1
+                fi
+
+                # 2. The vLLM OpenAI server on port %d, every GPU, restarted by Docker if it dies.
+                docker pull "$IMAGE"
+                docker run -d --name vllm --restart unless-stopped --gpus all --ipc=host -p %d:%d \\
+                  -v /opt/models:/opt/models -v /opt/hf-cache:/root/.cache/huggingface \\
+                  "$IMAGE" --model "$MODEL_SOURCE" --host 0.0.0.0 --port %d \\
+                    %s
+
+                # 3. CloudWatch agent: vLLM's queue depth, running requests and KV-cache use, every 10 s.
+                cat > /etc/tiergate/prometheus-scrape.yml <<'TIERGATE_EOF'
+                %s
+                TIERGATE_EOF
+                cat > /etc/tiergate/cloudwatch-agent.json <<'TIERGATE_EOF'
+                %s
+                TIERGATE_EOF
+                /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s \\
+                  -c file:/etc/tiergate/cloudwatch-agent.json
+
+                # 4. Prometheus agent: vLLM's metrics to Amazon Managed Prometheus (SigV4, the instance role).
+                cat > /etc/tiergate/prometheus-agent.yml <<'TIERGATE_EOF'
+                %s
+                TIERGATE_EOF
+                docker run -d --name prometheus-agent --restart unless-stopped --network host \\
+                  -v /etc/tiergate:/etc/tiergate:ro %s \\
+                  --config.file=/etc/tiergate/prometheus-agent.yml --enable-feature=agent --storage.agent.path=/tmp/agent
+
+                # 5. Once vLLM answers /health, cache weights fetched from the hub for the next instances.
+                for i in $(seq 1 180); do
+                  if curl -fsS "http://127.0.0.1:%d/health" >/dev/null; then break; fi
+                  sleep 10
+                done
+                if [ "${CACHE_AFTER_START:-0}" = 1 ]; then
+                  aws s3 sync /opt/hf-cache "$WEIGHTS_CACHE" --only-show-errors || echo "weights not cached: $?"
+                fi
+                """.formatted(p.tier(), q(p.tier()), q(p.modelId()), q(cache), q(p.image()),
+                fromS3 ? "the model's own S3 location" : "the Hugging Face hub", ServingProfile.PORT, ServingProfile.PORT,
+                ServingProfile.PORT, ServingProfile.PORT, flags, prometheusScrape(), cloudWatchAgent(), prometheusAgent(),
+                PROMETHEUS_AGENT_IMAGE, ServingProfile.PORT);
+    }
+
+    /** The vLLM metrics the CloudWatch agent publishes: what scaling and the fleet alarms read. */
+    public static final List<String> CLOUDWATCH_METRICS = List.of("vllm:num_requests_waiting", "vllm:num_requests_running",
+            "vllm:kv_cache_usage_perc");
+
+    String prometheusScrape() {
+        return """
+                global:
+                  scrape_interval: 10s
+                  scrape_timeout: 5s
+                scrape_configs:
+                  - job_name: vllm
+                    static_configs:
+                      - targets: ['127.0.0.1:%d']
+                        labels:
+                          tier: '%s'""".formatted(ServingProfile.PORT, profile.tier());
+    }
+
+    /** The CloudWatch agent's JSON: Prometheus scraping with an EMF processor, dimension {@code tier}. */
+    public String cloudWatchAgent() {
+        String selectors = CLOUDWATCH_METRICS.stream().map(m -> "\"^" + m + "$\"").collect(Collectors.joining(", "));
+        return """
+                {
+                  "agent": {"metrics_collection_interval": 10},
+                  "logs": {
+                    "metrics_collected": {
+                      "prometheus": {
+                        "log_group_name": "/tiergate/fleet/%s/prometheus",
+                        "prometheus_config_path": "/etc/tiergate/prometheus-scrape.yml",
+                        "emf_processor": {
+                          "metric_namespace": "%s",
+                          "metric_declaration": [
+                            {"source_labels": ["job"], "label_matcher": "^vllm$", "dimensions": [["tier"]],
+                             "metric_selectors": [%s]}
+                          ]
+                        }
+                      }
+                    },
+                    "force_flush_interval": 10
+                  }
+                }""".formatted(profile.tier(), namespace, selectors);
+    }
+
+    /** Prometheus in agent mode: scrape vLLM, remote-write to AMP with SigV4 (service aps, the instance's role). */
+    public String prometheusAgent() {
+        return """
+                global:
+                  scrape_interval: 15s
+                  external_labels:
+                    tier: '%s'
+                scrape_configs:
+                  - job_name: vllm
+                    static_configs:
+                      - targets: ['127.0.0.1:%d']
+                remote_write:
+                  - url: '%s'
+                    sigv4:
+                      region: '%s'
+                    queue_config:
+                      max_samples_per_send: 1000
+                      max_shards: 10""".formatted(profile.tier(), ServingProfile.PORT, remoteWriteUrl, region);
+    }
+
+    /** A short human summary for the synth output. */
+    public String describe() {
+        return String.format(Locale.ROOT, "%s: %s on %s, %d-%d instances, vllm %s", profile.tier(), profile.modelId(),
+                profile.fleet().instanceType(), profile.fleet().minInstances(), profile.fleet().maxInstances(),
+                String.join(" ", profile.flags()));
+    }
+}

@@ -1,0 +1,78 @@
+package dev.tiergate.fleet;
+
+import dev.tiergate.core.config.FleetSpec;
+import dev.tiergate.core.config.TierConfig;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One tier's vLLM server, as configured in {@code tiergate.yaml}: the image and the exact {@code vllm serve} flags
+ * (contracts D). Every flag tiergate relies on is set explicitly, so a vLLM default changing under us changes nothing:
+ * the served model name clients and the gateway use, the memory share, the context and batch limits, tensor
+ * parallelism, prefix caching, and {@code --enable-prompt-tokens-details} (without it there are no cached-token counts,
+ * and cached input could not be billed at its price).
+ */
+public record ServingProfile(String tier, String servedModelName, String modelId, String image, FleetSpec fleet) {
+
+    /** The vLLM OpenAI server image used on EC2 when the tier names none. */
+    public static final String DEFAULT_IMAGE = "vllm/vllm-openai:v0.11.0";
+    public static final int PORT = 8000;
+
+    public static ServingProfile of(TierConfig tier) {
+        FleetSpec f = tier.fleet().orElseThrow(() -> new IllegalArgumentException("tier '" + tier.name() + "' has no fleet"));
+        return new ServingProfile(tier.name(), tier.model(), f.modelId(), f.image().orElse(DEFAULT_IMAGE), f);
+    }
+
+    /** The flags after {@code vllm serve <model>}, in a fixed order. */
+    public List<String> flags() {
+        FleetSpec.VllmFlags v = fleet.vllm();
+        List<String> a = new ArrayList<>();
+        a.add("--served-model-name");
+        a.add(servedModelName);
+        fleet.quantization().ifPresent(q -> {
+            a.add("--quantization");
+            a.add(q);
+        });
+        a.add("--gpu-memory-utilization");
+        a.add(String.format(Locale.ROOT, "%.2f", v.gpuMemoryUtilization()));
+        a.add("--max-model-len");
+        a.add(Integer.toString(v.maxModelLen()));
+        a.add("--max-num-seqs");
+        a.add(Integer.toString(v.maxNumSeqs()));
+        a.add("--max-num-batched-tokens");
+        a.add(Integer.toString(v.maxNumBatchedTokens()));
+        a.add("--tensor-parallel-size");
+        a.add(Integer.toString(v.tensorParallelSize()));
+        a.add(v.enablePrefixCaching() ? "--enable-prefix-caching" : "--no-enable-prefix-caching");
+        a.add("--enable-prompt-tokens-details");
+        return a;
+    }
+
+    /**
+     * The SageMaker container's environment: the vLLM SageMaker image's entrypoint turns each {@code SM_VLLM_*} variable
+     * into the matching flag and serves {@code /invocations} and {@code /ping} on port 8080.
+     */
+    public Map<String, String> sageMakerEnvironment() {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("SM_VLLM_MODEL", modelId);
+        List<String> f = flags();
+        for (int i = 0; i < f.size(); i++) {
+            String name = f.get(i).substring(2);
+            boolean hasValue = i + 1 < f.size() && !f.get(i + 1).startsWith("--");
+            String key = "SM_VLLM_" + name.toUpperCase(Locale.ROOT).replace('-', '_');
+            if (name.startsWith("no-")) env.put("SM_VLLM_" + name.substring(3).toUpperCase(Locale.ROOT).replace('-', '_'), "false");
+            else env.put(key, hasValue ? f.get(++i) : "true");
+        }
+        return env;
+    }
+
+    /** The S3 prefix where this model's weights are cached for the fleet's instances. */
+    public String weightsPrefix() {
+        String id = modelId.startsWith("s3://") ? modelId.substring(modelId.indexOf('/', 5) + 1) : modelId;
+        return "models/" + id.replaceAll("[^A-Za-z0-9._/-]", "_") + "/";
+    }
+}

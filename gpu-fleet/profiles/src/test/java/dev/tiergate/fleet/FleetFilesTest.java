@@ -1,0 +1,92 @@
+package dev.tiergate.fleet;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tiergate.core.config.ConfigLoader;
+import dev.tiergate.core.config.TierConfig;
+import dev.tiergate.core.config.TiergateConfig;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class FleetFilesTest {
+
+    private static final TiergateConfig EXAMPLE = ConfigLoader.load(Path.of("..", "..", "tiergate.yaml"));
+
+    private static FleetFiles files(TierConfig t) {
+        return new FleetFiles(ServingProfile.of(t), "models-bucket", "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write",
+                "eu-west-1", "Tiergate/Fleet");
+    }
+
+    @Test
+    void everyTiersUserDataIsValidBashAndCarriesEveryFlag() throws Exception {
+        for (TierConfig t : EXAMPLE.tiers()) {
+            if (t.fleet().isEmpty()) continue;
+            FleetFiles f = files(t);
+            String script = f.userData();
+            Path file = Files.createTempFile("user-data-" + t.name(), ".sh");
+            Files.writeString(file, script);
+            Process p = new ProcessBuilder("bash", "-n", file.toString()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            assertThat(p.waitFor()).as("bash -n %s: %s", t.name(), out).isZero();
+            var v = t.fleet().get().vllm();
+            assertThat(script).startsWith("#!/bin/bash\n")
+                    .contains("'--served-model-name' '" + t.model() + "'")
+                    .contains("'--gpu-memory-utilization' '" + String.format(java.util.Locale.ROOT, "%.2f", v.gpuMemoryUtilization()) + "'")
+                    .contains("'--max-model-len' '" + v.maxModelLen() + "'")
+                    .contains("'--max-num-seqs' '" + v.maxNumSeqs() + "'")
+                    .contains("'--max-num-batched-tokens' '" + v.maxNumBatchedTokens() + "'")
+                    .contains("'--tensor-parallel-size' '" + v.tensorParallelSize() + "'")
+                    .contains("'--enable-prefix-caching'")
+                    .contains("'--enable-prompt-tokens-details'")
+                    .contains("MODEL_ID='" + t.fleet().get().modelId() + "'")
+                    .contains("s3://models-bucket/models/");
+            t.fleet().get().quantization().ifPresent(q -> assertThat(script).contains("'--quantization' '" + q + "'"));
+            assertThat(script).doesNotContain("--swap-space");
+        }
+    }
+
+    @Test
+    void agentConfigsParseAndPointAtVllmAndAmp() throws Exception {
+        TierConfig small = EXAMPLE.tier("small").orElseThrow();
+        FleetFiles f = files(small);
+        JsonNode cw = new ObjectMapper().readTree(f.cloudWatchAgent());
+        JsonNode decl = cw.at("/logs/metrics_collected/prometheus/emf_processor/metric_declaration/0");
+        assertThat(decl.at("/dimensions/0/0").asText()).isEqualTo("tier");
+        assertThat(decl.get("metric_selectors").toString()).contains("vllm:num_requests_waiting").contains("vllm:kv_cache_usage_perc");
+        Map<String, Object> agent = new Yaml().load(f.prometheusAgent());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> rw = ((List<Map<String, Object>>) agent.get("remote_write")).getFirst();
+        assertThat(rw.get("url").toString()).endsWith("/api/v1/remote_write");
+        assertThat(rw.get("sigv4")).isEqualTo(Map.of("region", "eu-west-1"));
+        Map<String, Object> scrape = new Yaml().load(f.prometheusScrape());
+        assertThat(scrape.toString()).contains("127.0.0.1:8000").contains("tier=small");
+    }
+
+    @Test
+    void quotingSurvivesHostileValues() throws Exception {
+        assertThat(FleetFiles.q("it's $(rm -rf /)")).isEqualTo("'it'\"'\"'s $(rm -rf /)'");
+        Path file = Files.createTempFile("quote", ".sh");
+        Files.writeString(file, "echo " + FleetFiles.q("it's $(touch /tmp/pwned-tiergate) `x`"));
+        Process p = new ProcessBuilder("bash", file.toString()).start();
+        assertThat(new String(p.getInputStream().readAllBytes()).trim()).isEqualTo("it's $(touch /tmp/pwned-tiergate) `x`");
+        assertThat(Path.of("/tmp/pwned-tiergate")).doesNotExist();
+    }
+
+    @Test
+    void sageMakerEnvironmentMirrorsTheFlags() {
+        TierConfig medium = EXAMPLE.tier("medium").orElseThrow();
+        Map<String, String> env = ServingProfile.of(medium).sageMakerEnvironment();
+        assertThat(env).containsEntry("SM_VLLM_MODEL", medium.fleet().get().modelId())
+                .containsEntry("SM_VLLM_SERVED_MODEL_NAME", medium.model())
+                .containsEntry("SM_VLLM_MAX_MODEL_LEN", Integer.toString(medium.fleet().get().vllm().maxModelLen()))
+                .containsEntry("SM_VLLM_ENABLE_PROMPT_TOKENS_DETAILS", "true")
+                .containsEntry("SM_VLLM_ENABLE_PREFIX_CACHING", "true");
+    }
+}

@@ -1,0 +1,152 @@
+package dev.tiergate.infra;
+
+import dev.tiergate.core.config.FleetSpec;
+import dev.tiergate.core.config.TierConfig;
+import dev.tiergate.fleet.FleetFiles;
+import dev.tiergate.fleet.ServingProfile;
+import software.amazon.awscdk.CfnOutput;
+import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.Stack;
+import software.amazon.awscdk.StackProps;
+import software.amazon.awscdk.services.autoscaling.AutoScalingGroup;
+import software.amazon.awscdk.services.autoscaling.BlockDevice;
+import software.amazon.awscdk.services.autoscaling.BlockDeviceVolume;
+import software.amazon.awscdk.services.autoscaling.EbsDeviceOptions;
+import software.amazon.awscdk.services.autoscaling.EbsDeviceVolumeType;
+import software.amazon.awscdk.services.autoscaling.MetricTargetTrackingProps;
+import software.amazon.awscdk.services.autoscaling.NotificationConfiguration;
+import software.amazon.awscdk.services.autoscaling.ScalingEvents;
+import software.amazon.awscdk.services.autoscaling.Schedule;
+import software.amazon.awscdk.services.autoscaling.ScheduledAction;
+import software.amazon.awscdk.services.autoscaling.WarmPool;
+import software.amazon.awscdk.services.cloudwatch.Metric;
+import software.amazon.awscdk.services.ec2.IVpc;
+import software.amazon.awscdk.services.ec2.InstanceType;
+import software.amazon.awscdk.services.ec2.LaunchTemplate;
+import software.amazon.awscdk.services.ec2.MachineImage;
+import software.amazon.awscdk.services.ec2.Peer;
+import software.amazon.awscdk.services.ec2.Port;
+import software.amazon.awscdk.services.ec2.SecurityGroup;
+import software.amazon.awscdk.services.ec2.SubnetSelection;
+import software.amazon.awscdk.services.ec2.SubnetType;
+import software.amazon.awscdk.services.ec2.UserData;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationLoadBalancer;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationProtocol;
+import software.amazon.awscdk.services.elasticloadbalancingv2.ApplicationTargetGroup;
+import software.amazon.awscdk.services.elasticloadbalancingv2.TargetGroupLoadBalancingAlgorithmType;
+import software.amazon.awscdk.services.iam.ManagedPolicy;
+import software.amazon.awscdk.services.iam.PolicyStatement;
+import software.amazon.awscdk.services.iam.Role;
+import software.amazon.awscdk.services.iam.ServicePrincipal;
+import software.amazon.awscdk.services.sns.ITopic;
+import software.constructs.Construct;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One tier's EC2 GPU fleet: an Auto Scaling group of the tier's instance type on the Deep Learning AMI (NVIDIA driver
+ * and Docker; from its public SSM parameter, resolved at deploy, no look-up at synth) running the vLLM OpenAI server with
+ * the tier's flags, behind an internal ALB (least outstanding requests, health check on {@code /health}, a start-up
+ * grace long enough to load a model), scaled by target tracking on vLLM's queue depth per replica, with an optional warm
+ * pool and off-hours schedule.
+ */
+public final class Ec2FleetStack extends Stack {
+
+    /** The Deep Learning Base AMI with the NVIDIA driver, Docker and the NVIDIA container toolkit. */
+    public static final String GPU_AMI_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id";
+    public static final String FLEET_NAMESPACE = "Tiergate/Fleet";
+
+    private final ApplicationLoadBalancer alb;
+    private final SecurityGroup albSecurityGroup;
+
+    public Ec2FleetStack(Construct scope, String id, StackProps props, TierConfig tier, IVpc vpc, DataStack data, ITopic events) {
+        super(scope, id, props);
+        FleetSpec f = tier.fleet().orElseThrow();
+        ServingProfile profile = ServingProfile.of(tier);
+        FleetFiles files = new FleetFiles(profile, data.models().getBucketName(), data.remoteWriteUrl(), getRegion(), FLEET_NAMESPACE);
+
+        Role role = Role.Builder.create(this, "InstanceRole").assumedBy(new ServicePrincipal("ec2.amazonaws.com"))
+                .description("tiergate " + tier.name() + " fleet: weights cache, metrics, SSM sessions")
+                .managedPolicies(List.of(ManagedPolicy.fromAwsManagedPolicyName("AmazonSSMManagedInstanceCore"),
+                        ManagedPolicy.fromAwsManagedPolicyName("CloudWatchAgentServerPolicy"))).build();
+        Nag.suppress(role, "AwsSolutions-IAM4", "AWS's own policies for the SSM agent (shell access without SSH) and the CloudWatch "
+                + "agent; they track those agents' needs.", List.of("Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore",
+                "Policy::arn:<AWS::Partition>:iam::aws:policy/CloudWatchAgentServerPolicy"));
+        data.models().grantReadWrite(role, profile.weightsPrefix() + "*");
+        Nag.suppress(role, "AwsSolutions-IAM5", "Read and write only under this model's weights prefix in the weights bucket.");
+        role.addToPolicy(PolicyStatement.Builder.create().actions(List.of("aps:RemoteWrite"))
+                .resources(List.of(data.prometheus().getAttrArn())).build());
+
+        albSecurityGroup = SecurityGroup.Builder.create(this, "AlbSg").vpc(vpc).allowAllOutbound(false)
+                .description("tiergate " + tier.name() + " internal ALB: from inside the VPC only").build();
+        albSecurityGroup.addIngressRule(Peer.ipv4(NetworkStack.CIDR), Port.tcp(80), "gateway functions in the VPC");
+        SecurityGroup instances = SecurityGroup.Builder.create(this, "InstanceSg").vpc(vpc).allowAllOutbound(true)
+                .description("tiergate " + tier.name() + " vLLM instances: port 8000 from the ALB only").build();
+        instances.addIngressRule(albSecurityGroup, Port.tcp(ServingProfile.PORT), "ALB to vLLM");
+        albSecurityGroup.addEgressRule(instances, Port.tcp(ServingProfile.PORT), "ALB to vLLM");
+
+        UserData userData = UserData.custom(files.userData());
+        LaunchTemplate template = LaunchTemplate.Builder.create(this, "LaunchTemplate")
+                .instanceType(new InstanceType(f.instanceType()))
+                .machineImage(MachineImage.fromSsmParameter(GPU_AMI_PARAMETER))
+                .userData(userData).role(role).securityGroup(instances).requireImdsv2(true)
+                .blockDevices(List.of(software.amazon.awscdk.services.ec2.BlockDevice.builder().deviceName("/dev/sda1")
+                        .volume(software.amazon.awscdk.services.ec2.BlockDeviceVolume.ebs(300,
+                                software.amazon.awscdk.services.ec2.EbsDeviceOptions.builder().encrypted(true)
+                                        .volumeType(software.amazon.awscdk.services.ec2.EbsDeviceVolumeType.GP3).build())).build()))
+                .build();
+
+        AutoScalingGroup asg = AutoScalingGroup.Builder.create(this, "Fleet").vpc(vpc).launchTemplate(template)
+                .vpcSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())
+                .minCapacity(f.minInstances()).maxCapacity(f.maxInstances())
+                // Model download and load take minutes: the ALB health check may not kill an instance before.
+                .healthChecks(software.amazon.awscdk.services.autoscaling.HealthChecks.withAdditionalChecks(
+                        software.amazon.awscdk.services.autoscaling.AdditionalHealthChecksOptions.builder()
+                                .additionalTypes(List.of(software.amazon.awscdk.services.autoscaling.AdditionalHealthCheckType.ELB))
+                                .gracePeriod(Duration.minutes(20)).build()))
+                .defaultInstanceWarmup(Duration.minutes(15))
+                .notifications(List.of(NotificationConfiguration.builder().topic(events).scalingEvents(ScalingEvents.ALL).build()))
+                .build();
+        if (f.warmPool() > 0) {
+            WarmPool.Builder.create(this, "WarmPool").autoScalingGroup(asg).minSize(f.warmPool()).build();
+        }
+        f.offHours().ifPresent(o -> {
+            ScheduledAction.Builder.create(this, "OffHoursDown").autoScalingGroup(asg).schedule(Schedule.expression(o.scaleDown()))
+                    .timeZone(o.timezone()).minCapacity(0).maxCapacity(f.maxInstances()).desiredCapacity(0).build();
+            ScheduledAction.Builder.create(this, "OffHoursUp").autoScalingGroup(asg).schedule(Schedule.expression(o.scaleUp()))
+                    .timeZone(o.timezone()).minCapacity(f.minInstances()).maxCapacity(f.maxInstances()).desiredCapacity(Math.max(1, f.minInstances())).build();
+        });
+        asg.scaleToTrackMetric("QueueDepth", MetricTargetTrackingProps.builder()
+                .metric(Metric.Builder.create().namespace(FLEET_NAMESPACE).metricName("vllm:num_requests_waiting")
+                        .dimensionsMap(Map.of("tier", tier.name())).statistic("Average").period(Duration.minutes(1)).build())
+                .targetValue(f.scaleOnQueueDepth()).build());
+
+        alb = ApplicationLoadBalancer.Builder.create(this, "Alb").vpc(vpc).internetFacing(false).securityGroup(albSecurityGroup)
+                .vpcSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())
+                // Long generations: an answer may stream for minutes.
+                .idleTimeout(Duration.minutes(10)).dropInvalidHeaderFields(true).build();
+        Nag.suppress(alb, "AwsSolutions-ELB2", "Access logs need the region's ELB account at synth; this app is environment-agnostic. "
+                + "Request logs are kept by the gateway (usage records) instead.");
+        ApplicationTargetGroup targets = ApplicationTargetGroup.Builder.create(this, "Targets").vpc(vpc).port(ServingProfile.PORT)
+                .protocol(ApplicationProtocol.HTTP).targets(List.of(asg))
+                .loadBalancingAlgorithmType(TargetGroupLoadBalancingAlgorithmType.LEAST_OUTSTANDING_REQUESTS)
+                .deregistrationDelay(Duration.minutes(5))
+                .healthCheck(software.amazon.awscdk.services.elasticloadbalancingv2.HealthCheck.builder().path("/health")
+                        .healthyHttpCodes("200").interval(Duration.seconds(15)).timeout(Duration.seconds(5))
+                        .healthyThresholdCount(2).unhealthyThresholdCount(4).build()).build();
+        alb.addListener("Http", software.amazon.awscdk.services.elasticloadbalancingv2.BaseApplicationListenerProps.builder()
+                .port(80).protocol(ApplicationProtocol.HTTP).open(false).defaultTargetGroups(List.of(targets)).build());
+        CfnOutput.Builder.create(this, "Endpoint").value("http://" + alb.getLoadBalancerDnsName())
+                .description("tier " + tier.name() + ": the fleet's internal URL, in the gateway's TIERGATE_REPLICAS").build();
+    }
+
+    /** The fleet's internal base URL, what the gateway dispatches to. */
+    public String endpoint() {
+        return "http://" + alb.getLoadBalancerDnsName();
+    }
+
+    public SecurityGroup albSecurityGroup() {
+        return albSecurityGroup;
+    }
+}
