@@ -81,7 +81,6 @@ public final class GatewayStack extends Stack {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("MAIN_CLASS", "dev.tiergate.lambda.TiergateFunctions");
         env.put("TIERGATE_CONFIG_PARAMETER", data.configParameter().getParameterName());
-        env.put("TIERGATE_ADMIN_KEY_SECRET", data.adminKey().getSecretArn());
         env.put("TIERGATE_REPLICAS", replicas);
         env.put("TIERGATE_REPORTS_BUCKET", data.reports().getBucketName());
         env.put("TIERGATE_ALERTS_TOPIC_ARN", observability.info().getTopicArn());
@@ -91,7 +90,12 @@ public final class GatewayStack extends Stack {
 
         Code jar = Code.fromAsset(settings.lambdaJar().toString());
         Function apiFn = function("ApiFunction", "api", jar, env, vpc, sg, 2048, Duration.seconds(29), true);
-        Function admin = function("Admin", "api", jar, env, vpc, sg, 1024, Duration.seconds(29), true);
+        // Only the admin function knows the bootstrap admin key: it stores its hash in the keys table when it starts,
+        // which the request path's functions (read-only on keys) could not do.
+        Map<String, String> adminEnv = new LinkedHashMap<>(env);
+        adminEnv.put("TIERGATE_ADMIN_KEY_SECRET", data.adminKey().getSecretArn());
+        Function admin = function("Admin", "api", jar, adminEnv, vpc, sg, 1024, Duration.seconds(29), true);
+        data.adminKey().grantRead(admin);
         Function monitor = function("FleetMonitor", "fleetMonitor", jar, env, vpc, sg, 1024, Duration.seconds(50), true);
         Function report = function("DailyReport", "dailyReport", jar, env, vpc, sg, 2048, Duration.minutes(10), true);
         Function sweeper = function("ReservationSweeper", "reservationSweeper", jar, env, vpc, sg, 1024, Duration.seconds(50), true);
@@ -120,12 +124,11 @@ public final class GatewayStack extends Stack {
         }
         for (String rw : List.of("keys", "budgets", "audit", "ledger", "usage", "reservations")) t.get(rw).grantReadWriteData(admin);
         t.get("fleet").grantReadWriteData(monitor);
-        for (String r : List.of("usage", "ledger", "budgets", "keys")) t.get(r).grantReadData(report);
+        for (String r : List.of("usage", "ledger", "budgets")) t.get(r).grantReadData(report);
         for (String rw : List.of("reservations", "ledger", "usage")) t.get(rw).grantReadWriteData(sweeper);
         data.reports().grantPut(report);
         for (Function f : List.of(apiFn, admin, stream, monitor, report, sweeper)) {
             data.configParameter().grantRead(f);
-            data.adminKey().grantRead(f);
             observability.info().grantPublish(f);
             f.addToRolePolicy(PolicyStatement.Builder.create().actions(List.of("aps:RemoteWrite"))
                     .resources(List.of(data.prometheus().getAttrArn())).build());

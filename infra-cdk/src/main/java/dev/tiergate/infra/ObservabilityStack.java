@@ -39,7 +39,6 @@ public final class ObservabilityStack extends Stack {
     private final Topic critical;
     private final Topic warning;
     private final Topic info;
-    private final List<Alarm> alarms = new ArrayList<>();
 
     public ObservabilityStack(Construct scope, String id, StackProps props, TiergateConfig config, Optional<String> email) {
         super(scope, id, props);
@@ -143,7 +142,6 @@ public final class ObservabilityStack extends Stack {
                 .comparisonOperator(ComparisonOperator.GREATER_THAN_THRESHOLD).treatMissingData(TreatMissingData.NOT_BREACHING)
                 .alarmDescription(description).build();
         a.addAlarmAction(new SnsAction(topic));
-        alarms.add(a);
         return a;
     }
 

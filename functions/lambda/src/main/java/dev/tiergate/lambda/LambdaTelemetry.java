@@ -57,8 +57,14 @@ final class LambdaTelemetry {
             notifier = (subject, text) -> sns.get().publish(subject, text);
             alerts = (row, committed, limit) -> sns.get().warn(row, committed, limit);
         }
-        return new Telemetry(prometheus, List.of(requests, RequestLog.toStdout(new ObjectMapper(), "tiergate")), tracer,
-                store, notifier, alerts, List.of(prometheus, new EmfFleetGauges(emf, ns)));
+        Telemetry t = new Telemetry(prometheus, List.of(requests, RequestLog.toStdout(new ObjectMapper(), "tiergate")), tracer,
+                store, notifier, alerts, List.of(prometheus, new EmfFleetGauges(emf, ns)), Optional.empty());
+        // Remote-write from Lambda: the fleet monitor pushes the fleet series after each check (request metrics go to
+        // CloudWatch as EMF; pushing per invocation would put a network call on every request).
+        return s.config().observability().remoteWrite().map(rw -> t.withRemoteWrite(rw.url(), rw.sigv4Region().map(region ->
+                new dev.tiergate.adapters.metrics.RemoteWriteClient.Signing(region,
+                        software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider.builder().build())),
+                "lambda:" + System.getenv().getOrDefault("AWS_LAMBDA_FUNCTION_NAME", "local"))).orElse(t);
     }
 
     /** The Java runtime passes the invocation's trace header as a system property; other runtimes as an env var. */

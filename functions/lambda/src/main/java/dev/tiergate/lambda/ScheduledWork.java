@@ -22,6 +22,7 @@ final class ScheduledWork {
 
     static String fleetMonitor(Gateway gateway) {
         List<ReplicaStatus> all = gateway.fleetMonitor().check();
+        gateway.remoteWrite().ifPresent(p -> p.pushNow());
         ObjectNode out = JSON.createObjectNode();
         out.put("replicas", all.size());
         out.put("healthy", all.stream().filter(ReplicaStatus::healthy).count());

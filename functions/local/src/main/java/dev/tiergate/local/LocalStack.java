@@ -7,8 +7,6 @@ import dev.tiergate.adapters.wiring.DynamoClients;
 import dev.tiergate.adapters.wiring.Gateway;
 import dev.tiergate.adapters.wiring.Telemetry;
 import dev.tiergate.adapters.metrics.RemoteWriteClient;
-import dev.tiergate.adapters.metrics.RemoteWriteEncoder;
-import dev.tiergate.adapters.metrics.RemoteWritePusher;
 import dev.tiergate.core.config.TiergateConfig;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
@@ -20,6 +18,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Everything {@code tiergate up} runs, in one process so that stopping it leaves nothing behind: DynamoDB Local with
@@ -90,18 +89,20 @@ public final class LocalStack implements AutoCloseable {
             parts.add(fleet);
             Path reportsDir = options.dataDir() != null ? options.dataDir() : java.nio.file.Files.createTempDirectory("tiergate-data");
             Telemetry telemetry = Telemetry.local(reportsDir);
+            // --remote-write wins over the config's remote_write; the config's may sign for AMP.
+            var configured = config.observability().remoteWrite();
+            if (options.remoteWrite().isPresent()) {
+                telemetry = telemetry.withRemoteWrite(options.remoteWrite().get(), Optional.empty(), "local:" + options.port());
+            } else if (configured.isPresent()) {
+                telemetry = telemetry.withRemoteWrite(configured.get().url(), configured.get().sigv4Region().map(r ->
+                        new RemoteWriteClient.Signing(r, software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider.builder().build())),
+                        "local:" + options.port());
+            }
             Gateway gateway = Gateway.build(config, ddb, StaticFleetRegistry.of(config, fleet.urls()), Clock.systemUTC(),
                     Gateway::environment, telemetry);
             parts.add(gateway);
             if (options.monitorSeconds() > 0) parts.add(every("fleet-monitor", gateway.fleetMonitor()::check, options.monitorSeconds()));
-            if (options.remoteWrite().isPresent()) {
-                RemoteWritePusher pusher = new RemoteWritePusher(telemetry.metrics(),
-                        new RemoteWriteEncoder(java.util.Map.of("job", "tiergate", "instance", "local:" + options.port())),
-                        new RemoteWriteClient(options.remoteWrite().get(), java.util.Optional.empty(), 5,
-                                java.time.Duration.ofMillis(30), java.time.Duration.ofSeconds(5)), Clock.systemUTC());
-                pusher.start(config.observability().remoteWrite().map(r -> r.intervalSeconds()).orElse(5));
-                parts.add(pusher);
-            }
+            gateway.remoteWrite().ifPresent(p -> p.start(configured.map(r -> r.intervalSeconds()).orElse(5)));
             gateway.installBootstrapAdmin(adminKey);
             parts.add(sweepEvery(gateway, java.time.Duration.ofSeconds(2)));
             dev.tiergate.adapters.http.HttpApiServer server = dev.tiergate.adapters.http.HttpApiServer.start(gateway.api(), new InetSocketAddress(loopback, options.port()));
@@ -132,19 +133,7 @@ public final class LocalStack implements AutoCloseable {
 
     /** Runs the reservation sweeper in the background, as the scheduled function does in AWS. */
     static AutoCloseable sweepEvery(Gateway gateway, java.time.Duration every) {
-        java.util.concurrent.ScheduledExecutorService s = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "reservation-sweeper");
-            t.setDaemon(true);
-            return t;
-        });
-        s.scheduleWithFixedDelay(() -> {
-            try {
-                gateway.sweeper().sweepOnce();
-            } catch (RuntimeException e) {
-                System.getLogger("tiergate.sweeper").log(System.Logger.Level.WARNING, "sweep failed: " + e.getMessage());
-            }
-        }, every.toMillis(), every.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        return s::shutdownNow;
+        return every("reservation-sweeper", () -> gateway.sweeper().sweepOnce(), (int) Math.max(1, every.toSeconds()));
     }
 
     public URI url() {

@@ -1,13 +1,12 @@
 package dev.tiergate.fleet;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
  * The files a tier's EC2 instances start from, rendered from its {@link ServingProfile}: the user-data script, the
  * CloudWatch agent config (scrapes vLLM's {@code /metrics} every 10 s and publishes queue depth, running requests and
- * KV-cache use as high-resolution metrics per tier: the autoscaling signal and the alarms' source) and the Prometheus
+ * KV-cache use per tier (standard one-minute resolution): the autoscaling signal and the alarms' source) and the Prometheus
  * agent config (remote-writes vLLM's metrics to Amazon Managed Prometheus with SigV4).
  *
  * @param modelsBucket   where model weights are cached, so instances after the first skip the download from the hub
@@ -156,12 +155,5 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
                     queue_config:
                       max_samples_per_send: 1000
                       max_shards: 10""".formatted(profile.tier(), ServingProfile.PORT, remoteWriteUrl, region);
-    }
-
-    /** A short human summary for the synth output. */
-    public String describe() {
-        return String.format(Locale.ROOT, "%s: %s on %s, %d-%d instances, vllm %s", profile.tier(), profile.modelId(),
-                profile.fleet().instanceType(), profile.fleet().minInstances(), profile.fleet().maxInstances(),
-                String.join(" ", profile.flags()));
     }
 }

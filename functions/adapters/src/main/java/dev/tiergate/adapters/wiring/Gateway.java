@@ -75,10 +75,12 @@ public final class Gateway implements AutoCloseable {
     private final DailyReportJob reports;
     private final FleetMonitor monitor;
     private final GatewayMetrics metrics;
+    private final Optional<dev.tiergate.adapters.metrics.RemoteWritePusher> remoteWrite;
 
     private Gateway(GatewayApi api, KeyStore keys, UsageLog usage, HttpUpstream upstream, TiergateConfig config, Clock clock,
                     Routing routing, ReservationSweeper sweeper, DynamoBudgetLedger ledger, DailyReportJob reports,
-                    FleetMonitor monitor, GatewayMetrics metrics) {
+                    FleetMonitor monitor, GatewayMetrics metrics, Optional<dev.tiergate.adapters.metrics.RemoteWritePusher> remoteWrite) {
+        this.remoteWrite = remoteWrite;
         this.reports = reports;
         this.monitor = monitor;
         this.metrics = metrics;
@@ -160,7 +162,7 @@ public final class Gateway implements AutoCloseable {
         FleetMonitor monitor = new FleetMonitor(config, fleet, new HttpReplicaProbe(Duration.ofSeconds(3)), health,
                 telemetry.fleetGauges(), clock, Duration.ofSeconds(90));
         return new Gateway(api, keys, usage, upstream, config, clock, routing, new ReservationSweeper(ledger, clock), ledger,
-                reports, monitor, metrics);
+                reports, monitor, metrics, telemetry.remoteWrite());
     }
 
     /** Stores the organisation admin key whose secret the operator holds (never the secret: its hash). */
@@ -183,6 +185,11 @@ public final class Gateway implements AutoCloseable {
     /** The fleet check, for its one-minute schedule. */
     public FleetMonitor fleetMonitor() {
         return monitor;
+    }
+
+    /** Remote-write of {@link #metrics}, when configured: on a timer locally, after each fleet check in Lambda. */
+    public Optional<dev.tiergate.adapters.metrics.RemoteWritePusher> remoteWrite() {
+        return remoteWrite;
     }
 
     public GatewayMetrics metrics() {
@@ -211,6 +218,7 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public void close() {
+        remoteWrite.ifPresent(dev.tiergate.adapters.metrics.RemoteWritePusher::close);
         upstream.close();
     }
 }

@@ -1,6 +1,9 @@
 package dev.tiergate.adapters.wiring;
 
 import dev.tiergate.adapters.metrics.GatewayMetrics;
+import dev.tiergate.adapters.metrics.RemoteWriteClient;
+import dev.tiergate.adapters.metrics.RemoteWriteEncoder;
+import dev.tiergate.adapters.metrics.RemoteWritePusher;
 import dev.tiergate.adapters.reports.FileReportStore;
 import dev.tiergate.adapters.reports.LoggedReportNotifier;
 import dev.tiergate.core.budget.BudgetAlerts;
@@ -20,7 +23,8 @@ import java.util.List;
  * measurements go.
  */
 public record Telemetry(GatewayMetrics metrics, List<RequestObserver> observers, Tracer tracer, ReportStore reports,
-                        ReportNotifier notifier, BudgetAlerts alerts, List<FleetGauges> fleetGauges) {
+                        ReportNotifier notifier, BudgetAlerts alerts, List<FleetGauges> fleetGauges,
+                        java.util.Optional<RemoteWritePusher> remoteWrite) {
 
     public Telemetry {
         observers = List.copyOf(observers);
@@ -31,6 +35,14 @@ public record Telemetry(GatewayMetrics metrics, List<RequestObserver> observers,
     public static Telemetry local(Path dataDir) {
         GatewayMetrics m = new GatewayMetrics();
         return new Telemetry(m, List.of(), Tracer.NONE, new FileReportStore(dataDir), new LoggedReportNotifier(),
-                new LoggedBudgetAlerts(), List.of(m));
+                new LoggedBudgetAlerts(), List.of(m), java.util.Optional.empty());
+    }
+
+    /** The same, pushing {@link #metrics} by remote-write to this URL (SigV4 for AMP when a region is given). */
+    public Telemetry withRemoteWrite(java.net.URI url, java.util.Optional<RemoteWriteClient.Signing> signing, String instance) {
+        RemoteWritePusher p = new RemoteWritePusher(metrics, new RemoteWriteEncoder(java.util.Map.of("job", "tiergate", "instance", instance)),
+                new RemoteWriteClient(url, signing, 5, java.time.Duration.ofMillis(30), java.time.Duration.ofSeconds(5)),
+                java.time.Clock.systemUTC());
+        return new Telemetry(metrics, observers, tracer, reports, notifier, alerts, fleetGauges, java.util.Optional.of(p));
     }
 }

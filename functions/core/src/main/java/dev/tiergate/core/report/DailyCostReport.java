@@ -95,7 +95,8 @@ public final class DailyCostReport {
         Map<String, long[]> counts = new LinkedHashMap<>();
         Map<String, Usd> cost = new LinkedHashMap<>();
         for (UsageRecord r : records) {
-            String k = by.apply(r) == null || by.apply(r).isEmpty() ? "(none)" : by.apply(r);
+            String v = by.apply(r);
+            String k = v == null || v.isEmpty() ? "(none)" : v;
             long[] c = counts.computeIfAbsent(k, x -> new long[4]);
             c[0]++;
             c[1] += r.tokens().promptTokens();

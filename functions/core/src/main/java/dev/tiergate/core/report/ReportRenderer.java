@@ -97,9 +97,10 @@ public final class ReportRenderer {
      * can cost less than a cent and "$0.00" would hide it. The JSON and CSV carry every amount exactly.
      */
     public static String cents(Usd u) {
-        java.math.BigDecimal a = u.amount();
-        if (a.abs().compareTo(java.math.BigDecimal.ONE) >= 0) return "$" + String.format(Locale.ROOT, "%,.2f", a.setScale(2, RoundingMode.HALF_EVEN));
-        return "$" + a.setScale(4, RoundingMode.HALF_EVEN).toPlainString();
+        java.math.BigDecimal a = u.amount().abs();
+        String sign = u.amount().signum() < 0 ? "-" : "";
+        if (a.compareTo(java.math.BigDecimal.ONE) >= 0) return sign + "$" + String.format(Locale.ROOT, "%,.2f", a.setScale(2, RoundingMode.HALF_EVEN));
+        return sign + "$" + a.setScale(4, RoundingMode.HALF_EVEN).toPlainString();
     }
 
     private static String pct(double v) {

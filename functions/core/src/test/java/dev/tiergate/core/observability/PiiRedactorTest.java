@@ -44,8 +44,9 @@ class PiiRedactorTest {
     }
 
     @Test
-    void longTextIsRedactedQuicklyEnoughNotToBacktrack() {
+    void hostileLongInputNeitherOverflowsTheStackNorIsMangled() {
+        // "a@b.b.b.…" once overflowed the stack through a nested e-mail group; it has no top-level domain, so nothing changes.
         String hostile = "1 ".repeat(20_000) + "a@" + "b.".repeat(5_000);
-        assertThat(redactor.redact(hostile)).isNotNull();
+        assertThat(redactor.redact(hostile)).isEqualTo(hostile);
     }
 }
