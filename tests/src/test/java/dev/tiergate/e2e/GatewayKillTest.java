@@ -74,10 +74,11 @@ class GatewayKillTest {
 
     @Test
     void aKilledRequestsReservationIsReleasedAfterItsDeadline(@TempDir Path dir) throws Exception {
-        // Deadline of a request: 1.5 s, plus 0.5 s of grace before the sweeper may release its hold.
+        // Deadline of a request: 1.5 s, plus 6 s of grace before the sweeper may release its hold. The grace must outlast
+        // the second gateway's JVM start (2-3 s on a busy 2-core machine), or the hold is gone before it is observed.
         Path configFile = dir.resolve("tiergate.yaml");
-        Files.writeString(configFile, BudgetConfig.yaml(1500, 500));
-        TiergateConfig config = BudgetConfig.config(1500, 500);
+        Files.writeString(configFile, BudgetConfig.yaml(1500, 6000));
+        TiergateConfig config = BudgetConfig.config(1500, 6000);
         try (LocalDynamo dynamo = LocalDynamo.start(0, null);
              DynamoDbClient ddb = DynamoClients.local(dynamo.endpoint());
              SimulatedFleet fleet = SimulatedFleet.start(config, 1, 0, 0, InetAddress.getLoopbackAddress())) {
