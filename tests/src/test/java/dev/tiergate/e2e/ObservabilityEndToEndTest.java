@@ -90,6 +90,7 @@ class ObservabilityEndToEndTest {
         HttpResponse<String> res = fx.post("/admin/reports/daily", StackFixture.ADMIN_KEY, "{\"date\":\"" + today() + "\"}");
         assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
         JsonNode out = StackFixture.JSON.readTree(res.body());
+        fx.stack.gateway().awaitSettlementsWritten();
         List<UsageRecord> records = fx.stack.gateway().usage().forOrgDay("default", today());
         BigDecimal sum = records.stream().map(r -> r.cost().amount()).reduce(BigDecimal.ZERO, BigDecimal::add);
         assertThat(sum.signum()).isPositive();
@@ -163,6 +164,7 @@ class ObservabilityEndToEndTest {
         PrometheusText.Scrape s = PrometheusText.parse(res.body());
         double served = s.named("tiergate_requests_total").stream().filter(x -> x.labels().get("code").equals("200"))
                 .mapToDouble(PrometheusText.Sample::value).sum();
+        fx.stack.gateway().awaitSettlementsWritten();
         long ok = fx.stack.gateway().usage().forOrgDay("default", today()).stream().filter(r -> r.status() == 200).count();
         assertThat(served).isEqualTo(ok);
         assertThat(s.named("tiergate_budget_actions_total")).anySatisfy(x -> assertThat(x.labels()).containsEntry("action", "allow"));

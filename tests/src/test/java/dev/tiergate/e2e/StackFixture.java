@@ -76,6 +76,7 @@ final class StackFixture implements AutoCloseable {
 
     /** The team's usage records for today (UTC), read back from DynamoDB. */
     List<UsageRecord> usage(String team) {
+        stack.gateway().awaitSettlementsWritten(); // the local gateway writes them behind the answer
         return stack.gateway().usage().forTeamDay(team, LocalDate.now(ZoneOffset.UTC));
     }
 

@@ -4,6 +4,7 @@ import dev.tiergate.adapters.dynamodb.TableNames;
 import dev.tiergate.adapters.dynamodb.TableSetup;
 import dev.tiergate.adapters.fleet.StaticFleetRegistry;
 import dev.tiergate.adapters.wiring.DynamoClients;
+import dev.tiergate.adapters.settlement.SettlementWriting;
 import dev.tiergate.adapters.wiring.Gateway;
 import dev.tiergate.adapters.wiring.Telemetry;
 import dev.tiergate.adapters.metrics.RemoteWriteClient;
@@ -98,8 +99,10 @@ public final class LocalStack implements AutoCloseable {
                         new RemoteWriteClient.Signing(r, software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider.builder().build())),
                         "local:" + options.port());
             }
+            // Settlements are written behind the answer, journaled beside the data: a restart on the same --data folder
+            // replays what a killed gateway had not written yet.
             Gateway gateway = Gateway.build(config, ddb, StaticFleetRegistry.of(config, fleet.urls()), Clock.systemUTC(),
-                    Gateway::environment, telemetry);
+                    Gateway::environment, telemetry, SettlementWriting.WriteBehind.in(reportsDir.resolve("settlements")));
             parts.add(gateway);
             if (options.monitorSeconds() > 0) parts.add(every("fleet-monitor", gateway.fleetMonitor()::check, options.monitorSeconds()));
             gateway.remoteWrite().ifPresent(p -> p.start(configured.map(r -> r.intervalSeconds()).orElse(5)));

@@ -146,6 +146,10 @@ public final class TiergateCli implements Runnable {
         String replicas;
         @Option(names = "--sweep-seconds", defaultValue = "2", description = "How often stale reservations are released (default: ${DEFAULT-VALUE}).")
         int sweepSeconds;
+        @Option(names = "--journal", defaultValue = "tiergate-journal", description = "Folder of the settlement journal: "
+                + "usage and ledger writes happen behind the answer, and what a stopped gateway had not written is replayed "
+                + "from here at the next start (default: ${DEFAULT-VALUE}).")
+        Path journal;
 
         @Override
         public Integer call() throws Exception {
@@ -155,7 +159,9 @@ public final class TiergateCli implements Runnable {
             dev.tiergate.adapters.dynamodb.TableSetup.createIfMissing(ddb, dev.tiergate.adapters.dynamodb.TableNames.withPrefix(cfg.tablePrefix()));
             dev.tiergate.adapters.wiring.Gateway gateway = dev.tiergate.adapters.wiring.Gateway.build(cfg, ddb,
                     dev.tiergate.adapters.fleet.StaticFleetRegistry.of(cfg, fleet), java.time.Clock.systemUTC(),
-                    dev.tiergate.adapters.wiring.Gateway::environment);
+                    dev.tiergate.adapters.wiring.Gateway::environment,
+                    dev.tiergate.adapters.wiring.Telemetry.local(java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "tiergate")),
+                    dev.tiergate.adapters.settlement.SettlementWriting.WriteBehind.in(journal));
             String admin = System.getenv("TIERGATE_ADMIN_KEY");
             if (admin != null && !admin.isBlank()) gateway.installBootstrapAdmin(admin);
             AutoCloseable sweeper = LocalStack.sweepEvery(gateway, java.time.Duration.ofSeconds(Math.max(1, sweepSeconds)));

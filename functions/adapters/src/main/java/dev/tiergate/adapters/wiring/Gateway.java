@@ -14,6 +14,9 @@ import dev.tiergate.core.report.DailyCostReport;
 import dev.tiergate.core.report.DailyReportJob;
 import dev.tiergate.core.report.ReportRenderer;
 import dev.tiergate.adapters.dynamodb.DynamoUsageLog;
+import dev.tiergate.adapters.settlement.SettlementWriting;
+import dev.tiergate.adapters.settlement.WriteBehindSettlements;
+import dev.tiergate.core.ports.SettlementQueue;
 import dev.tiergate.adapters.dynamodb.TableNames;
 import dev.tiergate.adapters.http.HttpUpstream;
 import dev.tiergate.core.auth.ApiKey;
@@ -76,10 +79,13 @@ public final class Gateway implements AutoCloseable {
     private final FleetMonitor monitor;
     private final GatewayMetrics metrics;
     private final Optional<dev.tiergate.adapters.metrics.RemoteWritePusher> remoteWrite;
+    private final Optional<WriteBehindSettlements> writeBehind;
 
     private Gateway(GatewayApi api, KeyStore keys, UsageLog usage, HttpUpstream upstream, TiergateConfig config, Clock clock,
                     Routing routing, ReservationSweeper sweeper, DynamoBudgetLedger ledger, DailyReportJob reports,
-                    FleetMonitor monitor, GatewayMetrics metrics, Optional<dev.tiergate.adapters.metrics.RemoteWritePusher> remoteWrite) {
+                    FleetMonitor monitor, GatewayMetrics metrics, Optional<dev.tiergate.adapters.metrics.RemoteWritePusher> remoteWrite,
+                    Optional<WriteBehindSettlements> writeBehind) {
+        this.writeBehind = writeBehind;
         this.remoteWrite = remoteWrite;
         this.reports = reports;
         this.monitor = monitor;
@@ -107,6 +113,12 @@ public final class Gateway implements AutoCloseable {
 
     public static Gateway build(TiergateConfig config, DynamoDbClient dynamo, FleetRegistry fleet, Clock clock,
                                 java.util.function.Function<String, Optional<String>> secrets, Telemetry telemetry) {
+        return build(config, dynamo, fleet, clock, secrets, telemetry, SettlementWriting.inline());
+    }
+
+    public static Gateway build(TiergateConfig config, DynamoDbClient dynamo, FleetRegistry fleet, Clock clock,
+                                java.util.function.Function<String, Optional<String>> secrets, Telemetry telemetry,
+                                SettlementWriting settlementWriting) {
         Map<String, String> upstreamKeys = new java.util.HashMap<>();
         for (dev.tiergate.core.config.TierConfig t : config.tiers()) {
             if (t.apiKeyEnv().isEmpty()) continue;
@@ -129,12 +141,18 @@ public final class Gateway implements AutoCloseable {
         DynamoBudgetStore budgets = new DynamoBudgetStore(enhanced, tables.budgets(), clock);
         BudgetGuard guard = new BudgetGuard(config, budgets, ledger, routing.router(), clock, telemetry.alerts(), usage);
         DynamoReplicaHealth health = new DynamoReplicaHealth(dynamo, tables.fleet(), clock);
+        Optional<WriteBehindSettlements> writeBehind = switch (settlementWriting) {
+            case SettlementWriting.Inline i -> Optional.empty();
+            case SettlementWriting.WriteBehind w -> Optional.of(new WriteBehindSettlements(guard::applyAll, w.journalDir(),
+                    w.writerThreads(), w.capacity(), w.drainTimeout(), json));
+        };
+        SettlementQueue settlements = writeBehind.<SettlementQueue>map(q -> q).orElse(guard::apply);
         BreakerBoard breakers = new BreakerBoard(config.gateway().breaker(), health);
         Dispatcher dispatcher = new Dispatcher(upstream, new ReplicaSelector(fleet, breakers, config.gateway().prefixAffinity()), breakers, config.gateway(), clock);
         ChatCompletions chat = new ChatCompletions(auth, routing.router(), dispatcher, config,
                 guard, new TokenCounter(), config.gateway(), clock, json, config::teamAllowedTiers,
                 new DynamoIdempotencyStore(dynamo, tables.idempotency()),
-                new DynamoResponseCache(dynamo, tables.cache(), clock), usage,
+                new DynamoResponseCache(dynamo, tables.cache(), clock), settlements,
                 RequestObserver.all(java.util.stream.Stream.concat(java.util.stream.Stream.of(telemetry.metrics()),
                         telemetry.observers().stream()).toList()), telemetry.tracer());
         DynamoAuditLog audit = new DynamoAuditLog(dynamo, tables.audit());
@@ -158,11 +176,11 @@ public final class Gateway implements AutoCloseable {
         };
         GatewayApi api = new GatewayApi(chat, new ModelCatalog(config, json, clock), admin,
                 new RouteApi(routing.router(), chat, json), budgetApi, usageApi, new ReportApi(reports, clock, json), page,
-                auth, config.gateway(), json);
+                auth, config.gateway(), json, settlements);
         FleetMonitor monitor = new FleetMonitor(config, fleet, new HttpReplicaProbe(Duration.ofSeconds(3)), health,
                 telemetry.fleetGauges(), clock, Duration.ofSeconds(90));
         return new Gateway(api, keys, usage, upstream, config, clock, routing, new ReservationSweeper(ledger, clock), ledger,
-                reports, monitor, metrics, telemetry.remoteWrite());
+                reports, monitor, metrics, telemetry.remoteWrite(), writeBehind);
     }
 
     /** Stores the organisation admin key whose secret the operator holds (never the secret: its hash). */
@@ -216,8 +234,20 @@ public final class Gateway implements AutoCloseable {
         return config;
     }
 
+    /** Returns once every settlement of an earlier answer is written (at once when they are written inline). */
+    public void awaitSettlementsWritten() {
+        writeBehind.ifPresent(WriteBehindSettlements::awaitWritten);
+    }
+
+    /** The write-behind queue of settlements, when the gateway writes them behind the answer. */
+    public Optional<WriteBehindSettlements> writeBehind() {
+        return writeBehind;
+    }
+
+    /** Writes the settlements still queued (before the DynamoDB client closes), then stops the rest. */
     @Override
     public void close() {
+        writeBehind.ifPresent(WriteBehindSettlements::close);
         remoteWrite.ifPresent(dev.tiergate.adapters.metrics.RemoteWritePusher::close);
         upstream.close();
     }

@@ -172,6 +172,28 @@ public final class BudgetGuard {
         return p;
     }
 
+    /** Writes one settlement: the ledger change and the usage record together, or the record alone when nothing is held. */
+    public void apply(Settlement settlement) {
+        switch (settlement) {
+            case Settlement.Settle s -> settle(s.reservation(), s.usage());
+            case Settlement.Release r -> release(r.reservation(), r.usage());
+            case Settlement.RecordOnly o -> usageLog.record(o.usage());
+        }
+    }
+
+    /**
+     * Writes several settlements. Those that touch no ledger row (budgets off, cache hits) go to the usage log as one
+     * batch; each ledger change stays its own transaction.
+     */
+    public void applyAll(List<Settlement> settlements) {
+        List<UsageRecord> recordsOnly = new ArrayList<>();
+        for (Settlement s : settlements) {
+            if (s instanceof Settlement.RecordOnly || !config.budgets().enabled()) recordsOnly.add(s.usage());
+            else apply(s);
+        }
+        if (!recordsOnly.isEmpty()) usageLog.recordAll(recordsOnly);
+    }
+
     /** Charges what the request used and records its usage, in one write; then checks warnings off the request path. */
     public void settle(Reservation reservation, UsageRecord usage) {
         if (!config.budgets().enabled()) {

@@ -20,7 +20,8 @@ import dev.tiergate.core.budget.BudgetGuard;
 import dev.tiergate.core.budget.Reservation;
 import dev.tiergate.core.ports.IdempotencyStore;
 import dev.tiergate.core.ports.ResponseCache;
-import dev.tiergate.core.ports.UsageLog;
+import dev.tiergate.core.ports.SettlementQueue;
+import dev.tiergate.core.budget.Settlement;
 import dev.tiergate.core.dispatch.CacheKey;
 import dev.tiergate.core.ports.Upstream;
 import dev.tiergate.core.protocol.ChatRequest;
@@ -68,7 +69,7 @@ public final class ChatCompletions {
     private final java.util.function.Function<String, java.util.List<String>> teamAllowed;
     private final IdempotencyStore idempotency;
     private final ResponseCache cache;
-    private final UsageLog usageLog;
+    private final SettlementQueue settlements;
     private final CacheKey cacheKeys = new CacheKey();
     private final RequestObserver observer;
     private final Tracer tracer;
@@ -80,11 +81,11 @@ public final class ChatCompletions {
     public ChatCompletions(Authenticator auth, TierRouter router, Dispatcher dispatcher, TiergateConfig config,
                            BudgetGuard guard, TokenCounter tokens, GatewaySettings settings, Clock clock, ObjectMapper json,
                            java.util.function.Function<String, java.util.List<String>> teamAllowed, IdempotencyStore idempotency,
-                           ResponseCache cache, UsageLog usageLog, RequestObserver observer, Tracer tracer) {
+                           ResponseCache cache, SettlementQueue settlements, RequestObserver observer, Tracer tracer) {
         this.cache = cache;
         this.observer = observer;
         this.tracer = tracer;
-        this.usageLog = usageLog;
+        this.settlements = settlements;
         this.teamAllowed = teamAllowed;
         this.idempotency = idempotency;
         this.auth = auth;
@@ -438,8 +439,9 @@ public final class ChatCompletions {
     /** A cache hit: free, marked, recorded, and in the shape the client asked for. */
     private ApiResponse fromCache(ApiKey caller, ChatRequest chat, RouteDecision routed, String requestId, byte[] stored) {
         Instant now = clock.instant();
-        usageLog.record(new UsageRecord(requestId, now, caller.id(), caller.org(), caller.team(), caller.user(),
-                routed.tier().name(), routed.model(), TokenUsage.NONE, Usd.ZERO, 0, 200, "cache_hit", chat.stream(), "cache", ""));
+        settlements.submit(new Settlement.RecordOnly(new UsageRecord(requestId, now, caller.id(), caller.org(), caller.team(),
+                caller.user(), routed.tier().name(), routed.model(), TokenUsage.NONE, Usd.ZERO, 0, 200, "cache_hit",
+                chat.stream(), "cache", "")));
         observer.observe(new RequestOutcome(requestId, now, caller.id(), caller.team(), routed.tier().name(), routed.model(),
                 200, "cache_hit", chat.stream(), 0, 0, TokenUsage.NONE, Usd.ZERO, true, Optional.empty(), "none",
                 score(routed), content(caller, chat, stored)));
@@ -739,8 +741,8 @@ public final class ChatCompletions {
     }
 
     /**
-     * Writes the request's usage record together with its settlement (tokens were produced) or release (none were),
-     * in one ledger write; a request is recorded once whatever path it takes.
+     * Hands the request's usage record, with its settlement (tokens were produced) or release (none were), to the
+     * settlement queue: one ledger write, now or behind the answer; a request is recorded once whatever path it takes.
      */
     private Usd record(Dispatch d, TokenUsage used, int status, String outcome, String source) {
         Usd cost = TierPricing.cost(d.tier().prices(), used);
@@ -751,8 +753,7 @@ public final class ChatCompletions {
         UsageRecord usage = new UsageRecord(d.requestId(), d.start(), k.id(), k.org(), k.team(), k.user(), d.tier().name(),
                 d.model(), used, cost, latency, status, outcome, d.chat().stream(), source, d.fallbackFrom().orElse(""));
         try (Tracer.Span span = tracer.span("settle")) {
-            if (used.totalTokens() > 0) guard.settle(d.reservation, usage);
-            else guard.release(d.reservation, usage);
+            settlements.submit(Settlement.of(d.reservation, usage));
         }
         long ttft = d.chat().stream() && d.ttftMs >= 0 ? d.ttftMs : latency;
         Optional<RequestOutcome.Content> content = logsContent(k)

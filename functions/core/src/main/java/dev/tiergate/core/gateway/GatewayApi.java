@@ -34,13 +34,16 @@ public final class GatewayApi {
         String text();
     }
     private final Authenticator auth;
+    /** Spend reads wait for the settlements written behind earlier answers, so a caller reads its own requests. */
+    private final dev.tiergate.core.ports.SettlementQueue settlements;
     private final GatewaySettings settings;
     private final Responses responses;
     private final ObjectMapper json;
 
     public GatewayApi(ChatCompletions chat, ModelCatalog models, AdminApi admin, RouteApi route, BudgetAdminApi budgets,
                       UsageReportApi usage, ReportApi reports, MetricsPage metrics, Authenticator auth,
-                      GatewaySettings settings, ObjectMapper json) {
+                      GatewaySettings settings, ObjectMapper json, dev.tiergate.core.ports.SettlementQueue settlements) {
+        this.settlements = settlements;
         this.reports = reports;
         this.metrics = metrics;
         this.budgets = budgets;
@@ -104,11 +107,13 @@ public final class GatewayApi {
             };
             case "/admin/usage" -> {
                 only(r, "GET", path);
+                settlements.awaitWritten();
                 yield usage.report(auth.authenticate(r), r.query(), id);
             }
             case "/admin/reports/daily" -> {
                 only(r, "POST", path);
                 requireJson(r);
+                settlements.awaitWritten();
                 yield reports.daily(auth.authenticate(r), r.body(), id);
             }
             case "/metrics" -> {
@@ -145,7 +150,10 @@ public final class GatewayApi {
                     requireJson(r);
                     yield budgets.put(auth.authenticate(r), p[2], decode(p[3]), r.body(), id);
                 }
-                case "GET" -> budgets.get(auth.authenticate(r), p[2], decode(p[3]), id);
+                case "GET" -> {
+                    settlements.awaitWritten();
+                    yield budgets.get(auth.authenticate(r), p[2], decode(p[3]), id);
+                }
                 default -> throw OpenAiError.methodNotAllowed(r.method(), path).failure();
             };
         }

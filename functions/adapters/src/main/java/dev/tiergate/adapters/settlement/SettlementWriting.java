@@ -1,0 +1,23 @@
+package dev.tiergate.adapters.settlement;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** How the gateway writes each request's settlement: before it answers, or behind the answer from a journal. */
+public sealed interface SettlementWriting {
+
+    /** Before the answer: Lambda (the environment may freeze once the handler returns) and tests that read at once. */
+    record Inline() implements SettlementWriting {}
+
+    /** Behind the answer: a long-running server ({@code tiergate up}, {@code tiergate serve}). */
+    record WriteBehind(Path journalDir, int writerThreads, int capacity, Duration drainTimeout) implements SettlementWriting {
+
+        public static WriteBehind in(Path journalDir) {
+            return new WriteBehind(journalDir, 2, 10_000, Duration.ofSeconds(15));
+        }
+    }
+
+    static SettlementWriting inline() {
+        return new Inline();
+    }
+}

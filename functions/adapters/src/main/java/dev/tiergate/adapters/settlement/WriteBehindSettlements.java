@@ -1,0 +1,219 @@
+package dev.tiergate.adapters.settlement;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tiergate.core.budget.Settlement;
+import dev.tiergate.core.ports.SettlementQueue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * Settlements written behind the answer, for a long-running gateway: {@link #submit} journals the settlement and
+ * returns, and a few writer threads take it from a bounded queue, in batches, to the ledger and the usage table.
+ * Nothing is lost or counted twice:
+ * <ul>
+ *   <li>the journal is appended before {@code submit} returns, so a killed process's settlements are replayed by the
+ *       next one (and a write repeated by a replay counts once: every write is conditional on the request id);</li>
+ *   <li>when the queue is full the caller writes its own settlement, so a slow store slows requests rather than
+ *       dropping records;</li>
+ *   <li>a failed write is retried with backoff; one that keeps failing stays in the journal for the next start;</li>
+ *   <li>{@link #close} waits for the queue to drain before the process exits.</li>
+ * </ul>
+ */
+public final class WriteBehindSettlements implements SettlementQueue, AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(WriteBehindSettlements.class.getName());
+    /** DynamoDB's BatchWriteItem takes 25 items. */
+    static final int BATCH = 25;
+    private static final int ATTEMPTS = 8;
+    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+    private final Consumer<List<Settlement>> writer;
+    private final SettlementJournal journal;
+    private final BlockingQueue<Queued> queue;
+    /** Sequence numbers of the settlements accepted and not yet written or given up on: what {@link #awaitWritten} waits for. */
+    private final ConcurrentSkipListSet<Long> unwritten = new ConcurrentSkipListSet<>();
+    private final AtomicLong sequence = new AtomicLong();
+    private final List<Thread> writers = new ArrayList<>();
+    private final Duration drainTimeout;
+    private volatile boolean closed;
+
+    /**
+     * @param writer       writes a batch of settlements, or throws (then each is retried)
+     * @param journalDir   where the journal lives; journals left there by stopped processes are replayed now
+     * @param writerThreads how many batches are written at once
+     * @param capacity     settlements that may wait; beyond that the caller writes its own
+     */
+    public WriteBehindSettlements(Consumer<List<Settlement>> writer, Path journalDir, int writerThreads, int capacity,
+                                  Duration drainTimeout, ObjectMapper json) {
+        this.writer = writer;
+        this.drainTimeout = drainTimeout;
+        this.journal = new SettlementJournal(journalDir, json);
+        List<Settlement> orphans = journal.adoptOrphans();
+        this.queue = new ArrayBlockingQueue<>(Math.max(capacity, orphans.size() + 1));
+        for (Settlement s : orphans) queue.add(accepted(s));
+        for (int i = 0; i < writerThreads; i++) {
+            Thread t = Thread.ofPlatform().daemon().name("settlement-writer-" + i).unstarted(this::drain);
+            writers.add(t);
+            t.start();
+        }
+    }
+
+    @Override
+    public void submit(Settlement settlement) {
+        if (closed) {
+            writer.accept(List.of(settlement)); // stopping: written before the answer, as in Lambda
+            return;
+        }
+        journal.added(settlement);
+        Queued q = accepted(settlement);
+        if (!queue.offer(q)) {
+            // Full: the store is slower than the traffic, so this request waits for its own write.
+            List<Settlement> one = List.of(settlement);
+            if (write(one)) journal.done(one);
+            unwritten.remove(q.seq());
+        }
+    }
+
+    private record Queued(long seq, Settlement settlement) {}
+
+    private Queued accepted(Settlement s) {
+        Queued q = new Queued(sequence.incrementAndGet(), s);
+        unwritten.add(q.seq());
+        return q;
+    }
+
+    /** Waits (up to the drain timeout) until everything submitted before this call is written or given up on. */
+    @Override
+    public void awaitWritten() {
+        long upTo = sequence.get();
+        long until = System.nanoTime() + drainTimeout.toNanos();
+        while (!unwritten.isEmpty() && unwritten.first() <= upTo && System.nanoTime() < until) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Settlements accepted and not yet written (queued, being written, or kept for the next start). */
+    public long pending() {
+        return journal.pending();
+    }
+
+    public Path journalFile() {
+        return journal.file();
+    }
+
+    private void drain() {
+        List<Queued> queued = new ArrayList<>(BATCH);
+        List<Settlement> batch = new ArrayList<>(BATCH);
+        while (true) {
+            Queued first;
+            try {
+                first = queue.poll(100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (first == null) {
+                if (closed) return;
+                continue;
+            }
+            queued.clear();
+            queued.add(first);
+            queue.drainTo(queued, BATCH - 1);
+            // Under load (more than one was waiting), wait a moment for a fuller batch: one call for 25 records costs the
+            // store far less than 25 calls. A lone settlement is written at once.
+            long lingerUntil = System.nanoTime() + LINGER_NANOS;
+            while (queued.size() > 1 && queued.size() < BATCH && !closed) {
+                long left = lingerUntil - System.nanoTime();
+                if (left <= 0) break;
+                Queued more;
+                try {
+                    more = queue.poll(left, TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                if (more == null) break;
+                queued.add(more);
+                queue.drainTo(queued, BATCH - queued.size());
+            }
+            batch.clear();
+            for (Queued q : queued) batch.add(q.settlement());
+            List<Settlement> written = new ArrayList<>(batch.size());
+            if (write(batch)) {
+                written.addAll(batch);
+            } else {
+                // Find the one that fails: each alone, so the others are not held back by it.
+                for (Settlement s : batch) if (write(List.of(s))) written.add(s);
+            }
+            journal.done(written);
+            for (Queued q : queued) unwritten.remove(q.seq());
+            if (Thread.currentThread().isInterrupted()) return;
+        }
+    }
+
+    /** True once written; false after every attempt failed (the settlement then stays in the journal). */
+    private boolean write(List<Settlement> batch) {
+        long backoffMs = 50;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                writer.accept(batch);
+                return true;
+            } catch (RuntimeException e) {
+                if (attempt >= (batch.size() > 1 ? 2 : ATTEMPTS)) {
+                    if (batch.size() == 1) {
+                        LOG.log(System.Logger.Level.ERROR, "the settlement of request {0} could not be written after {1} attempts ({2}); "
+                                + "it stays in {3} and is replayed at the next start", batch.getFirst().usage().requestId(), attempt,
+                                e.toString(), journal.file());
+                    }
+                    return false;
+                }
+                try {
+                    Thread.sleep(backoffMs);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+                backoffMs = Math.min(5_000, backoffMs * 2);
+            }
+        }
+    }
+
+    /** Stops taking work in the background, writes what is queued (up to the drain timeout), then closes the journal. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        long until = System.nanoTime() + drainTimeout.toNanos();
+        for (Thread t : writers) {
+            try {
+                long left = until - System.nanoTime();
+                if (left > 0) t.join(Duration.ofNanos(left));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (Thread t : writers) t.interrupt();
+        for (Thread t : writers) {
+            try {
+                t.join(1_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        journal.close();
+    }
+}

@@ -1,0 +1,246 @@
+package dev.tiergate.adapters.settlement;
+
+import com.amazonaws.services.dynamodbv2.local.embedded.DynamoDBEmbedded;
+import com.amazonaws.services.dynamodbv2.local.shared.access.AmazonDynamoDBLocal;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tiergate.adapters.dynamodb.DynamoBudgetLedger;
+import dev.tiergate.adapters.dynamodb.DynamoUsageLog;
+import dev.tiergate.adapters.dynamodb.TableNames;
+import dev.tiergate.adapters.dynamodb.TableSetup;
+import dev.tiergate.core.budget.BudgetLedger;
+import dev.tiergate.core.budget.LedgerRow;
+import dev.tiergate.core.budget.Period;
+import dev.tiergate.core.budget.RateLimits;
+import dev.tiergate.core.budget.RateRow;
+import dev.tiergate.core.budget.Reservation;
+import dev.tiergate.core.budget.Scope;
+import dev.tiergate.core.budget.ScopeRef;
+import dev.tiergate.core.budget.Settlement;
+import dev.tiergate.core.money.TokenUsage;
+import dev.tiergate.core.money.Usd;
+import dev.tiergate.core.usage.UsageRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.enhanced.dynamodb.DynamoDbEnhancedClient;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The write-behind queue against DynamoDB Local: every settlement written once, through crashes, replays and a full queue. */
+class WriteBehindSettlementsTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Instant NOW = Instant.now();
+    private static AmazonDynamoDBLocal local;
+    private static DynamoDbClient ddb;
+    private static DynamoUsageLog usage;
+    private static DynamoBudgetLedger ledger;
+
+    @BeforeAll
+    static void tables() {
+        local = DynamoDBEmbedded.create(true);
+        ddb = local.dynamoDbClient();
+        TableNames names = TableNames.withPrefix("wb");
+        TableSetup.createIfMissing(ddb, names);
+        usage = new DynamoUsageLog(DynamoDbEnhancedClient.builder().dynamoDbClient(ddb).build(), names.usage());
+        ledger = new DynamoBudgetLedger(ddb, names);
+    }
+
+    @AfterAll
+    static void stop() {
+        local.shutdown();
+    }
+
+    /** The writer a gateway gets from BudgetGuard.applyAll, made of the same real stores. */
+    private static void write(List<Settlement> batch) {
+        List<UsageRecord> only = new ArrayList<>();
+        for (Settlement s : batch) {
+            switch (s) {
+                case Settlement.Settle x -> ledger.settle(x.reservation(), x.usage());
+                case Settlement.Release x -> ledger.release(x.reservation(), x.usage());
+                case Settlement.RecordOnly x -> only.add(x.usage());
+            }
+        }
+        usage.recordAll(only);
+    }
+
+    private static UsageRecord record(String team, String id, int completion, String cost) {
+        return new UsageRecord(id, NOW, "key_" + team, "default", team, "u1", "small", "m", new TokenUsage(10, completion, 0),
+                Usd.of(cost), 3, 200, "ok", false, "upstream", "");
+    }
+
+    private static List<UsageRecord> records(String team) {
+        return usage.forTeamDay(team, LocalDate.ofInstant(NOW, ZoneOffset.UTC));
+    }
+
+    private static LedgerRow dayRow(String team) {
+        String day = LocalDate.ofInstant(NOW, ZoneOffset.UTC).toString();
+        return new LedgerRow(new ScopeRef(Scope.TEAM, team), Period.DAY, day, Optional.of(Usd.of("100")),
+                LocalDate.ofInstant(NOW, ZoneOffset.UTC).plusDays(1).atStartOfDay().toInstant(ZoneOffset.UTC));
+    }
+
+    private static WriteBehindSettlements queue(Consumer<List<Settlement>> writer, Path dir, int capacity, Duration drain) {
+        return new WriteBehindSettlements(writer, dir, 2, capacity, drain, JSON);
+    }
+
+    @Test
+    void fiveHundredConcurrentSettlementsAreEachWrittenOnceAndTheJournalIsRemoved(@TempDir Path dir) throws Exception {
+        WriteBehindSettlements q = queue(WriteBehindSettlementsTest::write, dir, 10_000, Duration.ofSeconds(15));
+        Path journal = q.journalFile();
+        try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
+            for (int i = 0; i < 500; i++) {
+                String id = "many-" + i;
+                pool.submit(() -> q.submit(new Settlement.RecordOnly(record("many", id, 5, "0.000001"))));
+            }
+        }
+        q.close();
+        List<UsageRecord> got = records("many");
+        assertThat(got).hasSize(500);
+        assertThat(got.stream().map(UsageRecord::requestId).distinct()).hasSize(500);
+        assertThat(q.pending()).isZero();
+        assertThat(journal).doesNotExist();
+    }
+
+    @Test
+    void awaitWrittenReturnsOnlyOnceEarlierSettlementsAreReadable(@TempDir Path dir) {
+        CountDownLatch release = new CountDownLatch(1);
+        Consumer<List<Settlement>> slow = b -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            write(b);
+        };
+        try (WriteBehindSettlements q = queue(slow, dir, 100, Duration.ofSeconds(10))) {
+            for (int i = 0; i < 7; i++) q.submit(new Settlement.RecordOnly(record("await", "await-" + i, 1, "0.000002")));
+            assertThat(records("await")).isEmpty(); // the writers are held back: nothing is written yet
+            Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException ignored) {
+                    // the test ends either way
+                }
+                release.countDown();
+            });
+            q.awaitWritten();
+            assertThat(records("await")).hasSize(7);
+        }
+    }
+
+    @Test
+    void aStoppedGatewaysUnwrittenSettlementsAreReplayedByTheNextAndCountOnce(@TempDir Path dir) {
+        // Reserve as a request would, on a day row with a limit.
+        List<Settlement> settlements = new ArrayList<>();
+        BigDecimal expected = BigDecimal.ZERO;
+        for (int i = 0; i < 12; i++) {
+            String id = "replay-" + i;
+            Reservation r = new Reservation(id, Usd.of("0.01"), List.of(dayRow("replay")), NOW.plusSeconds(60),
+                    List.of(new RateRow("team:replay", "m1", new RateLimits(Optional.of(1000), Optional.empty(), Optional.of(50)), 20)));
+            assertThat(ledger.reserve(r)).isInstanceOf(BudgetLedger.Held.class);
+            boolean produced = i % 3 != 0; // every third failed before a token: released, costing nothing
+            String cost = produced ? "0.00" + (i + 1) : "0";
+            settlements.add(Settlement.of(r, record("replay", id, produced ? 7 : 0, cost)));
+            expected = expected.add(new BigDecimal(cost));
+        }
+        // The store is down for the first gateway: nothing gets written before it stops.
+        WriteBehindSettlements first = queue(b -> {
+            throw new IllegalStateException("DynamoDB unavailable");
+        }, dir, 100, Duration.ofMillis(300));
+        settlements.forEach(first::submit);
+        first.close();
+        assertThat(records("replay")).isEmpty();
+        assertThat(first.journalFile()).exists();
+
+        // The next gateway in the same folder adopts the journal and writes everything.
+        WriteBehindSettlements second = queue(WriteBehindSettlementsTest::write, dir, 100, Duration.ofSeconds(15));
+        second.awaitWritten();
+        second.close();
+        assertThat(first.journalFile()).doesNotExist();
+        assertThat(records("replay")).hasSize(12);
+        assertThat(ledger.committed(dayRow("replay")).amount()).isEqualByComparingTo(expected);
+
+        // Replaying the same settlements again (a crash between writing and marking done) changes nothing.
+        settlements.forEach(s -> write(List.of(s)));
+        assertThat(records("replay")).hasSize(12);
+        assertThat(ledger.committed(dayRow("replay")).amount()).isEqualByComparingTo(expected);
+    }
+
+    @Test
+    void aLineTornByTheCrashIsSkippedAndTheRestReplayed(@TempDir Path dir) throws Exception {
+        WriteBehindSettlements first = queue(b -> {
+            throw new IllegalStateException("down");
+        }, dir, 100, Duration.ofMillis(200));
+        for (int i = 0; i < 3; i++) first.submit(new Settlement.RecordOnly(record("torn", "torn-" + i, 2, "0.0001")));
+        first.close();
+        Files.writeString(first.journalFile(), "{\"add\":{\"kind\":\"record\",\"usage\":{\"request_id\":\"torn-3\"", StandardCharsets.UTF_8,
+                StandardOpenOption.APPEND);
+        try (WriteBehindSettlements second = queue(WriteBehindSettlementsTest::write, dir, 100, Duration.ofSeconds(15))) {
+            second.awaitWritten();
+        }
+        assertThat(records("torn")).extracting(UsageRecord::requestId).containsExactlyInAnyOrder("torn-0", "torn-1", "torn-2");
+    }
+
+    @Test
+    void aFullQueueMakesTheCallerWriteItsOwnSettlementRatherThanDropIt(@TempDir Path dir) throws Exception {
+        AtomicInteger blocked = new AtomicInteger();
+        CountDownLatch stuck = new CountDownLatch(1);
+        Consumer<List<Settlement>> writer = b -> {
+            boolean inline = b.stream().anyMatch(s -> s.usage().requestId().equals("full-3"));
+            if (!inline) {
+                blocked.incrementAndGet();
+                try {
+                    stuck.await(); // the background writers stay busy
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            write(b);
+        };
+        try (WriteBehindSettlements q = queue(writer, dir, 1, Duration.ofSeconds(15))) {
+            for (int i = 0; i < 2; i++) {
+                q.submit(new Settlement.RecordOnly(record("full", "full-" + i, 1, "0.001")));
+                while (blocked.get() < i + 1) Thread.sleep(2); // one writer thread now holds it
+            }
+            q.submit(new Settlement.RecordOnly(record("full", "full-2", 1, "0.001"))); // fills the queue
+            q.submit(new Settlement.RecordOnly(record("full", "full-3", 1, "0.001"))); // no room: written by this thread
+            assertThat(records("full")).extracting(UsageRecord::requestId).containsExactly("full-3");
+            stuck.countDown();
+        }
+        assertThat(records("full")).hasSize(4);
+    }
+
+    @Test
+    void theJournalReadsBackExactlyWhatWasWritten() {
+        Reservation r = new Reservation("codec-1", Usd.of("0.000123456789"), List.of(dayRow("codec"),
+                new LedgerRow(new ScopeRef(Scope.KEY, "key_1"), Period.HOUR, "2026-11-22T10", Optional.empty(), NOW)),
+                NOW.plusMillis(1234), List.of(new RateRow("key:key_1", "2026-11-22T10:31", new RateLimits(Optional.empty(),
+                Optional.of(5000), Optional.empty()), 321)));
+        UsageRecord u = new UsageRecord("codec-1", NOW, "key_1", "default", "codec", "u \"quoted\"", "medium", "qwen", new TokenUsage(11, 22, 3),
+                Usd.of("0.000000000001"), 17, 502, "stream_broken", true, "estimated", "small");
+        SettlementCodec codec = new SettlementCodec(JSON);
+        for (Settlement s : List.of(new Settlement.Settle(r, u), new Settlement.Release(r, u), new Settlement.RecordOnly(u))) {
+            assertThat(codec.read(codec.write(s))).isEqualTo(s);
+        }
+    }
+}
