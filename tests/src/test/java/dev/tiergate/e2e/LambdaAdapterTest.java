@@ -121,4 +121,17 @@ class LambdaAdapterTest {
         assertThat(lambda.get("statusCode").asInt()).isEqualTo(200);
         assertThat(StackFixture.JSON.readTree(lambda.get("body").asText()).at("/data/1/id").asText()).isEqualTo("small");
     }
+
+    @Test
+    void snapStartPrimingRunsTheFirstRequestsWorkAndWritesNothing() throws Exception {
+        dev.tiergate.lambda.SnapStartPriming priming = new dev.tiergate.lambda.SnapStartPriming(fx.stack.gateway());
+        int before = fx.stack.dynamoClient().scan(b -> b.tableName("tiergate-usage")).count();
+        dev.tiergate.lambda.SnapStartPriming.Primed p = priming.prime();
+        // A random key: the probe reaches DynamoDB (the key look-up) and is refused, so nothing is dispatched or billed.
+        assertThat(p.status()).isEqualTo(401);
+        assertThat(p.routingModelReady()).isTrue();
+        priming.beforeCheckpoint(null); // what SnapStart calls; priming twice is harmless
+        fx.stack.gateway().awaitSettlementsWritten();
+        assertThat(fx.stack.dynamoClient().scan(b -> b.tableName("tiergate-usage")).count()).isEqualTo(before);
+    }
 }

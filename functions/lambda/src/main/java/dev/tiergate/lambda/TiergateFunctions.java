@@ -38,6 +38,8 @@ public class TiergateFunctions implements ApplicationContextInitializer<GenericA
     @Override
     public void initialize(GenericApplicationContext context) {
         context.registerBean("tiergateGateway", Gateway.class, TiergateFunctions::gateway);
+        // Built at init, so SnapStart snapshots a primed gateway; the bean keeps the CRaC resource alive.
+        context.registerBean("snapStartPriming", SnapStartPriming.class, () -> new SnapStartPriming(context.getBean(Gateway.class)).register());
         register(context, "api", Optional.empty());
         register(context, "chat", Optional.of("/v1/chat/completions"));
         // EventBridge invokes this on a schedule with its event; the answer says how many holds were released.
