@@ -8,6 +8,7 @@ import dev.tiergate.core.budget.Period;
 import dev.tiergate.core.budget.PeriodState;
 import dev.tiergate.core.budget.RateRow;
 import dev.tiergate.core.budget.Reservation;
+import dev.tiergate.core.budget.Settlement;
 import dev.tiergate.core.budget.Scope;
 import dev.tiergate.core.budget.ScopeRef;
 import dev.tiergate.core.money.Usd;
@@ -222,6 +223,107 @@ public final class DynamoBudgetLedger implements BudgetLedger {
     @Override
     public void release(Reservation r, UsageRecord usage) {
         finish(r, usage, usage.cost().amount(), "release");
+    }
+
+    /** DynamoDB's limit of items in one transaction. */
+    private static final int MAX_TRANSACTION_ITEMS = 100;
+
+    /**
+     * Several settlements in as few transactions as fit 100 items: each request's reservation delete and usage put,
+     * with the row changes summed per row. When one of them cannot go through as planned (a reservation the sweeper
+     * took, a usage record already written by a replay), the whole transaction is cancelled and that chunk is finished
+     * request by request, where each case is handled.
+     */
+    @Override
+    public void finishAll(List<Settlement> settlements) {
+        int from = 0;
+        while (from < settlements.size()) {
+            Map<String, Map<String, BigDecimal>> deltas = new java.util.LinkedHashMap<>();
+            Map<String, Map<String, AttributeValue>> keys = new HashMap<>();
+            List<TransactWriteItem> perRequest = new ArrayList<>();
+            int to = from;
+            while (to < settlements.size()) {
+                Settlement s = settlements.get(to);
+                Map<String, Map<String, BigDecimal>> trial = new java.util.LinkedHashMap<>();
+                deltas.forEach((k, v) -> trial.put(k, new HashMap<>(v)));
+                Map<String, Map<String, AttributeValue>> trialKeys = new HashMap<>(keys);
+                addDeltas(s, trial, trialKeys);
+                if (to > from && perRequest.size() + 2 + trial.size() > MAX_TRANSACTION_ITEMS) break;
+                deltas.clear();
+                deltas.putAll(trial);
+                keys.putAll(trialKeys);
+                Reservation r = reservationOf(s);
+                perRequest.add(TransactWriteItem.builder().delete(Delete.builder().tableName(tables.reservations())
+                        .key(Map.of("request_id", s(r.requestId()))).conditionExpression("attribute_exists(request_id)").build()).build());
+                perRequest.add(usagePut(s.usage()));
+                to++;
+            }
+            List<Settlement> chunk = settlements.subList(from, to);
+            from = to;
+            if (chunk.size() == 1) {
+                finishOne(chunk.getFirst());
+                continue;
+            }
+            List<TransactWriteItem> items = new ArrayList<>(perRequest);
+            deltas.forEach((k, adds) -> {
+                StringBuilder expr = new StringBuilder("ADD ");
+                Map<String, AttributeValue> values = new HashMap<>();
+                int i = 0;
+                for (Map.Entry<String, BigDecimal> e : adds.entrySet()) {
+                    if (i > 0) expr.append(", ");
+                    expr.append(e.getKey()).append(" :v").append(i);
+                    values.put(":v" + i, n(e.getValue()));
+                    i++;
+                }
+                items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger()).key(keys.get(k))
+                        .updateExpression(expr.toString()).expressionAttributeValues(values).build()).build());
+            });
+            try {
+                transact(items, () -> "settle " + chunk.size() + " requests");
+            } catch (TransactionCanceledException e) {
+                for (Settlement s : chunk) finishOne(s);
+            }
+        }
+    }
+
+    private static Reservation reservationOf(Settlement s) {
+        return switch (s) {
+            case Settlement.Settle x -> x.reservation();
+            case Settlement.Release x -> x.reservation();
+            case Settlement.RecordOnly x -> throw new IllegalArgumentException("a usage record alone is not a ledger change");
+        };
+    }
+
+    private void finishOne(Settlement s) {
+        finish(reservationOf(s), s.usage(), s.usage().cost().amount(), s instanceof Settlement.Settle ? "settle" : "release");
+    }
+
+    /** The row changes {@link #finish} makes for one settlement, added into per-row sums. */
+    private static void addDeltas(Settlement s, Map<String, Map<String, BigDecimal>> deltas, Map<String, Map<String, AttributeValue>> keys) {
+        Reservation r = reservationOf(s);
+        BigDecimal a = r.amount().amount();
+        BigDecimal actual = s.usage().cost().amount();
+        for (LedgerRow row : r.rows()) {
+            String k = row.owner().key() + "|" + row.periodKey();
+            keys.put(k, rowKey(row.owner().key(), row.periodKey()));
+            Map<String, BigDecimal> d = deltas.computeIfAbsent(k, x -> new java.util.LinkedHashMap<>());
+            d.merge("committed", actual.subtract(a), BigDecimal::add);
+            d.merge("reserved", a.negate(), BigDecimal::add);
+            d.merge("spent", actual, BigDecimal::add);
+        }
+        long tokens = s.usage().tokens().totalTokens();
+        for (RateRow rr : r.rateRows()) {
+            if (rr.limits().tokensPerMinute().isPresent()) {
+                String k = "rate#" + rr.owner() + "|" + rr.minuteKey();
+                keys.put(k, rowKey("rate#" + rr.owner(), rr.minuteKey()));
+                deltas.computeIfAbsent(k, x -> new java.util.LinkedHashMap<>()).merge("tokens", BigDecimal.valueOf(tokens - rr.tokens()), BigDecimal::add);
+            }
+            if (rr.limits().maxConcurrent().isPresent()) {
+                String k = "rate#" + rr.owner() + "|inflight";
+                keys.put(k, rowKey("rate#" + rr.owner(), "inflight"));
+                deltas.computeIfAbsent(k, x -> new java.util.LinkedHashMap<>()).merge("inflight", BigDecimal.valueOf(-1), BigDecimal::add);
+            }
+        }
     }
 
     /** Replaces the held amount by {@code actual} on every row, drops the reservation and writes the usage record. */

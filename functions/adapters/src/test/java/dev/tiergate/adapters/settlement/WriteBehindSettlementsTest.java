@@ -187,6 +187,35 @@ class WriteBehindSettlementsTest {
     }
 
     @Test
+    void aBatchOfSettlementsOnSharedRowsCountsEachOnceEvenWithAReplayAndASweptHoldInIt() {
+        List<Settlement> batch = new ArrayList<>();
+        BigDecimal expected = BigDecimal.ZERO;
+        for (int i = 0; i < 60; i++) {
+            String id = "batch-" + i;
+            Instant deadline = i == 13 ? Instant.now().minusSeconds(5) : NOW.plusSeconds(60); // 13 outlives its deadline
+            Reservation r = new Reservation(id, Usd.of("0.02"), List.of(dayRow("batch")), deadline,
+                    List.of(new RateRow("team:batch", "m1", new RateLimits(Optional.empty(), Optional.of(1_000_000), Optional.of(100)), 30)));
+            assertThat(ledger.reserve(r)).isInstanceOf(BudgetLedger.Held.class);
+            boolean produced = i % 4 != 0;
+            String cost = produced ? "0.000" + (100 + i) : "0";
+            batch.add(Settlement.of(r, record("batch", id, produced ? 9 : 0, cost)));
+            expected = expected.add(new BigDecimal(cost));
+        }
+        write(List.of(batch.get(7)));                                  // already written: a replayed settlement
+        assertThat(ledger.releaseStale(reservationOf(batch.get(13)))).isTrue(); // the sweeper took this hold: still charged
+        ledger.finishAll(batch);
+        assertThat(records("batch")).hasSize(60);
+        assertThat(ledger.committed(dayRow("batch")).amount()).isEqualByComparingTo(expected);
+        ledger.finishAll(batch); // the whole batch replayed: nothing changes
+        assertThat(records("batch")).hasSize(60);
+        assertThat(ledger.committed(dayRow("batch")).amount()).isEqualByComparingTo(expected);
+    }
+
+    private static Reservation reservationOf(Settlement s) {
+        return s instanceof Settlement.Settle x ? x.reservation() : ((Settlement.Release) s).reservation();
+    }
+
+    @Test
     void aLineTornByTheCrashIsSkippedAndTheRestReplayed(@TempDir Path dir) throws Exception {
         WriteBehindSettlements first = queue(b -> {
             throw new IllegalStateException("down");

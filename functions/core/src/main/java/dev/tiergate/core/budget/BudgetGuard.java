@@ -187,9 +187,17 @@ public final class BudgetGuard {
      */
     public void applyAll(List<Settlement> settlements) {
         List<UsageRecord> recordsOnly = new ArrayList<>();
+        List<Settlement> ledgerChanges = new ArrayList<>();
         for (Settlement s : settlements) {
             if (s instanceof Settlement.RecordOnly || !config.budgets().enabled()) recordsOnly.add(s.usage());
-            else apply(s);
+            else ledgerChanges.add(s);
+        }
+        if (!ledgerChanges.isEmpty()) {
+            ledger.finishAll(ledgerChanges);
+            List<Reservation> limited = ledgerChanges.stream().filter(s -> s instanceof Settlement.Settle)
+                    .map(s -> ((Settlement.Settle) s).reservation())
+                    .filter(r -> r.rows().stream().anyMatch(row -> row.limit().isPresent())).toList();
+            if (!limited.isEmpty()) Thread.ofVirtual().name("budget-warnings").start(() -> limited.forEach(this::warnIfNeeded));
         }
         if (!recordsOnly.isEmpty()) usageLog.recordAll(recordsOnly);
     }

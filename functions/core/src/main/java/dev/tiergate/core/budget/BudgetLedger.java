@@ -43,6 +43,21 @@ public interface BudgetLedger {
     /** Gives the reservation back (the request failed before producing anything) and writes its usage record. */
     void release(Reservation reservation, UsageRecord usage);
 
+    /**
+     * Settles or releases several requests; each counts exactly as {@link #settle} or {@link #release} would. A store
+     * may merge them into fewer writes: requests of one caller share rows, and one write per batch rather than per
+     * request keeps those hot rows free for reservations.
+     */
+    default void finishAll(List<Settlement> settlements) {
+        for (Settlement s : settlements) {
+            switch (s) {
+                case Settlement.Settle x -> settle(x.reservation(), x.usage());
+                case Settlement.Release x -> release(x.reservation(), x.usage());
+                case Settlement.RecordOnly x -> throw new IllegalArgumentException("a usage record alone is not a ledger change");
+            }
+        }
+    }
+
     /** Reservations whose deadline has passed: requests that died without settling. */
     List<Reservation> expired(Instant now, int max);
 
