@@ -48,7 +48,9 @@ class GatewayKillTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 "dev.tiergate.local.TiergateCli", "serve", "--config", config.toString(), "--port", Integer.toString(port),
-                "--dynamodb-endpoint", dynamo.toString(), "--replicas", replicas, "--sweep-seconds", "1");
+                "--dynamodb-endpoint", dynamo.toString(), "--replicas", replicas, "--sweep-seconds", "1",
+                // Both gateways share one journal folder, as a restarted service would.
+                "--journal", log.resolveSibling("settlement-journal").toString());
         pb.environment().put("TIERGATE_ADMIN_KEY", ADMIN);
         pb.redirectErrorStream(true).redirectOutput(log.toFile());
         Process p = pb.start();

@@ -39,7 +39,7 @@ public final class LocalDynamo implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port);
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }

@@ -20,6 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Everything {@code tiergate up} runs, in one process so that stopping it leaves nothing behind: DynamoDB Local with
@@ -79,15 +81,29 @@ public final class LocalStack implements AutoCloseable {
     public static LocalStack start(TiergateConfig config, Options options, String adminKey) throws Exception {
         List<AutoCloseable> parts = new ArrayList<>();
         try {
-            LocalDynamo dynamo = LocalDynamo.start(options.dynamoPort(), options.dataDir());
-            parts.add(dynamo);
-            DynamoDbClient ddb = DynamoClients.local(dynamo.endpoint());
+            // DynamoDB Local (with its tables) and the simulated fleet start on their own threads while this one builds
+            // the gateway: start-up is the longest of the three rather than their sum.
+            int dynamoPort = options.dynamoPort() == 0 ? LocalDynamo.freePort() : options.dynamoPort();
+            CompletableFuture<LocalDynamo> dynamoStart = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return LocalDynamo.start(dynamoPort, options.dataDir());
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            });
+            DynamoDbClient ddb = DynamoClients.local(URI.create("http://127.0.0.1:" + dynamoPort));
             parts.add(ddb);
-            TableSetup.createIfMissing(ddb, TableNames.withPrefix(config.tablePrefix()));
+            CompletableFuture<Void> tables = dynamoStart.thenRun(() -> TableSetup.createIfMissing(ddb, TableNames.withPrefix(config.tablePrefix())));
             InetAddress loopback = InetAddress.getLoopbackAddress();
-            SimulatedFleet fleet = SimulatedFleet.start(config, options.replicasPerTier(), options.simBasePort(),
-                    options.timeScale(), loopback);
-            parts.add(fleet);
+            CompletableFuture<SimulatedFleet> fleetStart = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return SimulatedFleet.start(config, options.replicasPerTier(), options.simBasePort(), options.timeScale(), loopback);
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            });
+            LocalDynamo dynamo = started(dynamoStart, parts);
+            SimulatedFleet fleet = started(fleetStart, parts);
             Path reportsDir = options.dataDir() != null ? options.dataDir() : java.nio.file.Files.createTempDirectory("tiergate-data");
             Telemetry telemetry = Telemetry.local(reportsDir);
             // --remote-write wins over the config's remote_write; the config's may sign for AMP.
@@ -104,6 +120,7 @@ public final class LocalStack implements AutoCloseable {
             Gateway gateway = Gateway.build(config, ddb, StaticFleetRegistry.of(config, fleet.urls()), Clock.systemUTC(),
                     Gateway::environment, telemetry, SettlementWriting.WriteBehind.in(reportsDir.resolve("settlements")));
             parts.add(gateway);
+            started(tables, parts);
             if (options.monitorSeconds() > 0) parts.add(every("fleet-monitor", gateway.fleetMonitor()::check, options.monitorSeconds()));
             gateway.remoteWrite().ifPresent(p -> p.start(configured.map(r -> r.intervalSeconds()).orElse(5)));
             gateway.installBootstrapAdmin(adminKey);
@@ -113,6 +130,18 @@ public final class LocalStack implements AutoCloseable {
             return new LocalStack(parts, server, fleet, dynamo, ddb, gateway);
         } catch (Exception e) {
             closeAll(parts);
+            throw e;
+        }
+    }
+
+    /** The started part, registered for closing; the first start failure is rethrown as it was. */
+    private static <T> T started(CompletableFuture<T> start, List<AutoCloseable> parts) throws Exception {
+        try {
+            T part = start.join();
+            if (part instanceof AutoCloseable c) parts.add(c);
+            return part;
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof Exception cause) throw cause;
             throw e;
         }
     }
