@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Cold start, as issue 8 defines it, over N runs (default 10) each; prints every run and the median.
+#   1. `bin/tiergate up`: launch to the first answered chat request over HTTP (the gateway, DynamoDB Local, the fleet)
+#   2. the Lambda artifact: JVM launch to the first answered chat event (FunctionInvoker + events/apigateway-chat-completion.json),
+#      with Lambda's own JAVA_TOOL_OPTIONS (C1 only), against the stack of run 1.
+# Usage: tests/benchmarks/cold-start.sh [N]    (builds nothing: run `bin/tiergate --help` or `./mvnw package` first)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+N="${1:-10}"
+ADMIN=tg-admin-bench-0123456789abcdefXYZ
+PORT="${COLD_PORT:-8199}"
+JAR="$(ls functions/lambda/target/tiergate-lambda-*-aws.jar)"
+JAVA="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
+CHAT='{"model":"small","messages":[{"role":"user","content":"hi"}]}'
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; true' EXIT
+echo "== bin/tiergate up: launch to first answered chat (ms)"
+ups=()
+for i in $(seq 1 "$N"); do
+  t0=$(date +%s%N)
+  TIERGATE_ADMIN_KEY=$ADMIN setsid bin/tiergate up --port "$PORT" --time-scale 0 --monitor-seconds 0 > /tmp/tiergate-cold-up.log 2>&1 &
+  pid=$!
+  until curl -sf -o /dev/null "http://127.0.0.1:$PORT/v1/chat/completions" -H "Authorization: Bearer $ADMIN" \
+        -H 'Content-Type: application/json' -d "$CHAT"; do sleep 0.005; done
+  t1=$(date +%s%N)
+  ms=$(( (t1 - t0) / 1000000 )); ups+=("$ms"); echo "  run $i: $ms"
+  if [ "$i" -lt "$N" ]; then kill "$pid"; wait "$pid" 2>/dev/null || true; fi
+done
+echo "  median $(printf '%s\n' "${ups[@]}" | median) ms"
+
+# The last stack stays up for the Lambda runs: they need its DynamoDB Local and simulators.
+DDB=$(grep -o 'DynamoDB    http://[0-9.:]*' /tmp/tiergate-cold-up.log | awk '{print $2}')
+REPLICAS=$(grep -o 'tier [a-z]* *\[[^]]*\]' /tmp/tiergate-cold-up.log | sed 's/tier \([a-z]*\) *\[\(.*\)\]/\1=\2/' | paste -sd';')
+invoke() {
+  TIERGATE_CONFIG_FILE="$ROOT/tiergate.yaml" TIERGATE_DYNAMODB_ENDPOINT="$DDB" TIERGATE_REPLICAS="$REPLICAS" TIERGATE_KEY=$ADMIN \
+    AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+    "$JAVA" -XX:+TieredCompilation -XX:TieredStopAtLevel=1 "$@" -cp "$JAR" dev.tiergate.lambda.LocalInvoke events/apigateway-chat-completion.json 2>&1
+}
+lambda_runs() {
+  local runs=()
+  for i in $(seq 1 "$N"); do
+    out=$(invoke "$@") || true
+    echo "$out" | grep -q '"statusCode":200' || { echo "run $i did not answer 200:"; echo "$out" | tail -5; kill "$pid"; exit 1; }
+    ms=$(echo "$out" | sed -n 's/^first answer \([0-9]*\) ms.*/\1/p'); runs+=("$ms"); echo "  run $i: $ms"
+  done
+  echo "  median $(printf '%s\n' "${runs[@]}" | median) ms"
+}
+echo "== Lambda artifact: JVM launch to first answered chat event (ms)"
+lambda_runs
+# JDK 24+ AOT cache (JEP 483): classes loaded and linked by one training invocation, mapped at start. The cache is
+# specific to the JDK build that made it, so it serves the local JDK (and a Lambda runtime of the same build), not java21.
+if "$JAVA" -XX:AOTCacheOutput=/dev/null -version >/dev/null 2>&1; then
+  AOT="$ROOT/functions/lambda/target/tiergate-lambda.aot"
+  invoke -XX:AOTCacheOutput="$AOT" > /dev/null
+  echo "== Lambda artifact with the AOT cache ($(du -h "$AOT" | cut -f1), one training invocation): JVM launch to first answered chat event (ms)"
+  lambda_runs -XX:AOTCache="$AOT"
+fi
+kill "$pid"; wait "$pid" 2>/dev/null || true
+pid=""
