@@ -60,7 +60,9 @@ public final class TiergateCli implements Runnable {
     @Command(name = "up", mixinStandardHelpOptions = true,
             description = {"Start the local stack on 127.0.0.1: the gateway's HTTP API, DynamoDB Local (in memory unless "
                     + "--data), and one simulated vLLM replica per tier without an endpoint. Ctrl-C stops everything.",
-                    "The bootstrap admin key is TIERGATE_ADMIN_KEY when set, else a new one is generated and printed."})
+                    "The bootstrap admin key is TIERGATE_ADMIN_KEY when set, else a new one is generated and printed.",
+                    "Usage and ledger writes happen behind the answer, journaled under --data (replayed at the next start on the "
+                            + "same folder); Ctrl-C writes what is queued before stopping."})
     static final class Up implements Callable<Integer> {
         @Option(names = "--config", defaultValue = "tiergate.yaml", description = "Config file (default: ${DEFAULT-VALUE}).")
         Path config;
