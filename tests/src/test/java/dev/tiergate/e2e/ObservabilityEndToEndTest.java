@@ -169,6 +169,9 @@ class ObservabilityEndToEndTest {
         assertThat(served).isEqualTo(ok);
         assertThat(s.named("tiergate_budget_actions_total")).anySatisfy(x -> assertThat(x.labels()).containsEntry("action", "allow"));
         assertThat(s.named("tiergate_time_to_first_token_seconds_count")).isNotEmpty();
+        // The local gateway writes settlements behind the answer; the backlog is exported, and drains to zero.
+        assertThat(s.named("tiergate_settlements_pending")).hasSize(1);
+        assertThat(PrometheusText.parse(fx.get("/metrics", StackFixture.ADMIN_KEY).body()).named("tiergate_settlements_pending").getFirst().value()).isZero();
         String user = fx.createKey("web", "dee").get("key");
         assertThat(fx.get("/metrics", user).statusCode()).isEqualTo(403);
         assertThat(fx.get("/metrics", null).statusCode()).isEqualTo(401);

@@ -102,7 +102,13 @@ public final class LocalStack implements AutoCloseable {
                     throw new CompletionException(e);
                 }
             });
-            LocalDynamo dynamo = started(dynamoStart, parts);
+            LocalDynamo dynamo;
+            try {
+                dynamo = started(dynamoStart, parts);
+            } catch (Exception e) {
+                fleetStart.thenAccept(SimulatedFleet::close); // still starting: stop it once it has
+                throw e;
+            }
             SimulatedFleet fleet = started(fleetStart, parts);
             Path reportsDir = options.dataDir() != null ? options.dataDir() : java.nio.file.Files.createTempDirectory("tiergate-data");
             Telemetry telemetry = Telemetry.local(reportsDir);

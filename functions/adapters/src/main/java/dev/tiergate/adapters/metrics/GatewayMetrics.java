@@ -120,4 +120,14 @@ public final class GatewayMetrics implements RequestObserver, dev.tiergate.core.
         }
         return out.toString(StandardCharsets.UTF_8);
     }
+
+    /**
+     * {@code tiergate_settlements_pending}: settlements accepted and not yet written (a long-running gateway writes them
+     * behind the answer). It should hover near zero; a rising line means DynamoDB is slower than the traffic or failing.
+     */
+    public void watchSettlementBacklog(java.util.function.LongSupplier pending) {
+        io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("tiergate_settlements_pending")
+                .help("Settlements (usage records and ledger changes) accepted and not yet written")
+                .callback(cb -> cb.call(pending.getAsLong())).register(registry);
+    }
 }

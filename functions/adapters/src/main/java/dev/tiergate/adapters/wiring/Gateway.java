@@ -147,6 +147,7 @@ public final class Gateway implements AutoCloseable {
                     w.writerThreads(), w.capacity(), w.drainTimeout(), json));
         };
         SettlementQueue settlements = writeBehind.<SettlementQueue>map(q -> q).orElse(guard::apply);
+        writeBehind.ifPresent(w -> telemetry.metrics().watchSettlementBacklog(w::pending));
         BreakerBoard breakers = new BreakerBoard(config.gateway().breaker(), health);
         Dispatcher dispatcher = new Dispatcher(upstream, new ReplicaSelector(fleet, breakers, config.gateway().prefixAffinity()), breakers, config.gateway(), clock);
         ChatCompletions chat = new ChatCompletions(auth, routing.router(), dispatcher, config,
