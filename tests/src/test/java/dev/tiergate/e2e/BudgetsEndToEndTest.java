@@ -49,6 +49,7 @@ class BudgetsEndToEndTest {
     }
 
     private static long reservationsLeft() {
+        fx.stack.gateway().awaitSettlementsWritten(); // settled behind the answer
         return fx.stack.dynamoClient().scan(b -> b.tableName("tiergate-reservations")).count();
     }
 

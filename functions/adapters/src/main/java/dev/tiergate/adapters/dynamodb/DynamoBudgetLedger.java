@@ -236,29 +236,33 @@ public final class DynamoBudgetLedger implements BudgetLedger {
      */
     @Override
     public void finishAll(List<Settlement> settlements) {
+        // One transaction may not name an item twice: a request replayed from two journals is settled once here.
+        Map<String, Settlement> unique = new java.util.LinkedHashMap<>();
+        for (Settlement s : settlements) unique.putIfAbsent(s.usage().requestId(), s);
+        List<Settlement> all = new ArrayList<>(unique.values());
         int from = 0;
-        while (from < settlements.size()) {
+        while (from < all.size()) {
             Map<String, Map<String, BigDecimal>> deltas = new java.util.LinkedHashMap<>();
             Map<String, Map<String, AttributeValue>> keys = new HashMap<>();
             List<TransactWriteItem> perRequest = new ArrayList<>();
             int to = from;
-            while (to < settlements.size()) {
-                Settlement s = settlements.get(to);
-                Map<String, Map<String, BigDecimal>> trial = new java.util.LinkedHashMap<>();
-                deltas.forEach((k, v) -> trial.put(k, new HashMap<>(v)));
-                Map<String, Map<String, AttributeValue>> trialKeys = new HashMap<>(keys);
-                addDeltas(s, trial, trialKeys);
-                if (to > from && perRequest.size() + 2 + trial.size() > MAX_TRANSACTION_ITEMS) break;
-                deltas.clear();
-                deltas.putAll(trial);
-                keys.putAll(trialKeys);
+            while (to < all.size()) {
+                Settlement s = all.get(to);
+                Map<String, Map<String, BigDecimal>> own = new java.util.LinkedHashMap<>();
+                Map<String, Map<String, AttributeValue>> ownKeys = new HashMap<>();
+                addDeltas(s, own, ownKeys);
+                long newRows = own.keySet().stream().filter(k -> !deltas.containsKey(k)).count();
+                if (to > from && perRequest.size() + 2 + deltas.size() + newRows > MAX_TRANSACTION_ITEMS) break;
+                own.forEach((k, adds) -> adds.forEach((field, v) ->
+                        deltas.computeIfAbsent(k, x -> new java.util.LinkedHashMap<>()).merge(field, v, BigDecimal::add)));
+                keys.putAll(ownKeys);
                 Reservation r = reservationOf(s);
                 perRequest.add(TransactWriteItem.builder().delete(Delete.builder().tableName(tables.reservations())
                         .key(Map.of("request_id", s(r.requestId()))).conditionExpression("attribute_exists(request_id)").build()).build());
                 perRequest.add(usagePut(s.usage()));
                 to++;
             }
-            List<Settlement> chunk = settlements.subList(from, to);
+            List<Settlement> chunk = all.subList(from, to);
             from = to;
             if (chunk.size() == 1) {
                 finishOne(chunk.getFirst());

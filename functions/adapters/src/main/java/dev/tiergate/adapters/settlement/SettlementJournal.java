@@ -72,7 +72,8 @@ final class SettlementJournal implements AutoCloseable {
      * journal first and the old files deleted after, so a crash in between replays them again rather than losing them.
      */
     List<Settlement> adoptOrphans() {
-        List<Settlement> adopted = new ArrayList<>();
+        // By request id: a crash during an earlier adoption leaves the same settlement in two journals.
+        Map<String, Settlement> adopted = new LinkedHashMap<>();
         List<Path> orphans = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, PREFIX + "*" + SUFFIX)) {
             for (Path p : files) {
@@ -86,7 +87,7 @@ final class SettlementJournal implements AutoCloseable {
                     }
                     if (l == null) continue; // another live process
                     try {
-                        adopted.addAll(unfinished(p));
+                        for (Settlement s : unfinished(p)) adopted.putIfAbsent(s.usage().requestId(), s);
                         orphans.add(p);
                     } finally {
                         l.release();
@@ -96,7 +97,7 @@ final class SettlementJournal implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the settlement journals in " + dir, e);
         }
-        for (Settlement s : adopted) added(s);
+        for (Settlement s : adopted.values()) added(s);
         for (Path p : orphans) {
             try {
                 Files.deleteIfExists(p);
@@ -108,7 +109,7 @@ final class SettlementJournal implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "replaying {0} settlements from {1} journal(s) of a process that stopped before writing them",
                     adopted.size(), orphans.size());
         }
-        return adopted;
+        return new ArrayList<>(adopted.values());
     }
 
     /** The entries of one journal file that were added and never marked done, oldest first. */

@@ -73,7 +73,15 @@ public final class WriteBehindSettlements implements SettlementQueue, AutoClosea
             writer.accept(List.of(settlement)); // stopping: written before the answer, as in Lambda
             return;
         }
-        journal.added(settlement);
+        try {
+            journal.added(settlement);
+        } catch (java.io.UncheckedIOException e) {
+            // The journal cannot take it (a full or failed disk): this one is written before the answer instead.
+            LOG.log(System.Logger.Level.ERROR, "cannot journal the settlement of request {0} ({1}); writing it now",
+                    settlement.usage().requestId(), e.getMessage());
+            writer.accept(List.of(settlement));
+            return;
+        }
         Queued q = accepted(settlement);
         if (!queue.offer(q)) {
             // Full: the store is slower than the traffic, so this request waits for its own write.

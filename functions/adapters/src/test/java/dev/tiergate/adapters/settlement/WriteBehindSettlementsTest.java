@@ -149,7 +149,7 @@ class WriteBehindSettlementsTest {
     }
 
     @Test
-    void aStoppedGatewaysUnwrittenSettlementsAreReplayedByTheNextAndCountOnce(@TempDir Path dir) {
+    void aStoppedGatewaysUnwrittenSettlementsAreReplayedByTheNextAndCountOnce(@TempDir Path dir) throws Exception {
         // Reserve as a request would, on a day row with a limit.
         List<Settlement> settlements = new ArrayList<>();
         BigDecimal expected = BigDecimal.ZERO;
@@ -171,12 +171,16 @@ class WriteBehindSettlementsTest {
         first.close();
         assertThat(records("replay")).isEmpty();
         assertThat(first.journalFile()).exists();
+        // A crash in the middle of an earlier adoption leaves the same entries in a second journal.
+        Path copy = dir.resolve("settlements-1-1-copy.journal");
+        Files.copy(first.journalFile(), copy);
 
-        // The next gateway in the same folder adopts the journal and writes everything.
+        // The next gateway in the same folder adopts both journals and writes everything once.
         WriteBehindSettlements second = queue(WriteBehindSettlementsTest::write, dir, 100, Duration.ofSeconds(15));
         second.awaitWritten();
         second.close();
         assertThat(first.journalFile()).doesNotExist();
+        assertThat(copy).doesNotExist();
         assertThat(records("replay")).hasSize(12);
         assertThat(ledger.committed(dayRow("replay")).amount()).isEqualByComparingTo(expected);
 
@@ -203,6 +207,7 @@ class WriteBehindSettlementsTest {
         }
         write(List.of(batch.get(7)));                                  // already written: a replayed settlement
         assertThat(ledger.releaseStale(reservationOf(batch.get(13)))).isTrue(); // the sweeper took this hold: still charged
+        batch.add(batch.get(30)); // the same request twice in one batch (replayed from two journals)
         ledger.finishAll(batch);
         assertThat(records("batch")).hasSize(60);
         assertThat(ledger.committed(dayRow("batch")).amount()).isEqualByComparingTo(expected);
