@@ -40,6 +40,12 @@ final class ScheduledWork {
         } catch (DateTimeParseException e) {
             throw new IllegalArgumentException("'date' must be YYYY-MM-DD, got '" + d + "'");
         }
+        if (!gateway.config().usage().record()) {
+            // A routing-only deployment (usage.record: false) has no records to report on; say so instead of failing
+            // every scheduled run (and EventBridge retrying it).
+            return JSON.createObjectNode().put("date", date.toString())
+                    .put("skipped", "usage records are off (usage.record: false in tiergate.yaml)").toString();
+        }
         DailyReportJob.Run run = gateway.reports().run(date);
         // The budget alarms (80% warning, 150% critical) follow the fullest budget of the day.
         double fullest = run.report().budgets().stream().mapToDouble(b -> b.utilisation()).filter(Double::isFinite).max().orElse(0);

@@ -49,7 +49,7 @@ final class RoutingCommands {
         RoutingSettings s = c.routing();
         RoutingSettings off = new RoutingSettings(s.classTiers(), s.mediumThreshold(), s.complexThreshold(), s.sliceHeadChars(),
                 s.sliceTailChars(), new RoutingSettings.Embedding(false, s.embedding().weight()), s.selfAssessment(), s.shadow());
-        return new TiergateConfig(c.organization(), c.tablePrefix(), c.gateway(), c.tiers(), off, c.budgets(), c.teams(), c.observability(), c.reports());
+        return new TiergateConfig(c.organization(), c.tablePrefix(), c.gateway(), c.tiers(), off, c.budgets(), c.teams(), c.observability(), c.reports(), c.usage());
     }
 
     static RoutingRequest request(String prompt, TokenCounter tokens) {

@@ -141,12 +141,15 @@ public final class Gateway implements AutoCloseable {
         DynamoBudgetStore budgets = new DynamoBudgetStore(enhanced, tables.budgets(), clock);
         BudgetGuard guard = new BudgetGuard(config, budgets, ledger, routing.router(), clock, telemetry.alerts(), usage);
         DynamoReplicaHealth health = new DynamoReplicaHealth(dynamo, tables.fleet(), clock);
-        Optional<WriteBehindSettlements> writeBehind = switch (settlementWriting) {
+        boolean recorded = config.usage().record();
+        Optional<WriteBehindSettlements> writeBehind = !recorded ? Optional.empty() : switch (settlementWriting) {
             case SettlementWriting.Inline i -> Optional.empty();
             case SettlementWriting.WriteBehind w -> Optional.of(new WriteBehindSettlements(guard::applyAll, w.journalDir(),
                     w.writerThreads(), w.capacity(), w.drainTimeout(), json));
         };
-        SettlementQueue settlements = writeBehind.<SettlementQueue>map(q -> q).orElse(guard::apply);
+        // usage.record: false (only with budgets off) holds nothing and keeps no record, so a settlement has nothing to
+        // write; the request's tokens and cost still reach the metrics through the observers.
+        SettlementQueue settlements = !recorded ? settlement -> { } : writeBehind.<SettlementQueue>map(q -> q).orElse(guard::apply);
         writeBehind.ifPresent(w -> telemetry.metrics().watchSettlementBacklog(w::pending));
         BreakerBoard breakers = new BreakerBoard(config.gateway().breaker(), health);
         Dispatcher dispatcher = new Dispatcher(upstream, new ReplicaSelector(fleet, breakers, config.gateway().prefixAffinity()), breakers, config.gateway(), clock);
@@ -177,7 +180,7 @@ public final class Gateway implements AutoCloseable {
         };
         GatewayApi api = new GatewayApi(chat, new ModelCatalog(config, json, clock), admin,
                 new RouteApi(routing.router(), chat, json), budgetApi, usageApi, new ReportApi(reports, clock, json), page,
-                auth, config.gateway(), json, settlements);
+                auth, config.gateway(), json, settlements, recorded);
         FleetMonitor monitor = new FleetMonitor(config, fleet, new HttpReplicaProbe(Duration.ofSeconds(3)), health,
                 telemetry.fleetGauges(), clock, Duration.ofSeconds(90));
         return new Gateway(api, keys, usage, upstream, config, clock, routing, new ReservationSweeper(ledger, clock), ledger,

@@ -52,7 +52,7 @@ public final class ConfigLoader {
         }
         if (root == null) throw new ConfigException(source + ": the file is empty; it needs at least 'tiers'");
         ConfigNode.Fields top = new ConfigNode(source, "", root)
-                .fields("organization", "tables", "gateway", "tiers", "routing", "budgets", "teams", "observability", "reports");
+                .fields("organization", "tables", "gateway", "tiers", "routing", "budgets", "teams", "observability", "reports", "usage");
 
         String organization = top.get("organization", ConfigNode::name, "default");
         String tablePrefix = top.optional("tables").map(n -> n.fields("prefix").get("prefix", ConfigNode::name, "tiergate"))
@@ -65,7 +65,16 @@ public final class ConfigLoader {
         ObservabilitySettings observability = top.optional("observability").map(ConfigLoader::observability)
                 .orElse(ObservabilitySettings.DEFAULT);
         ReportSettings reports = top.optional("reports").map(ConfigLoader::reports).orElse(ReportSettings.DEFAULT);
-        return new TiergateConfig(organization, tablePrefix, gateway, tiers, routing, budgets, teams, observability, reports);
+        UsageSettings usage = UsageSettings.DEFAULT;
+        if (top.optional("usage").isPresent()) {
+            ConfigNode.Fields u = top.required("usage").fields("record");
+            usage = new UsageSettings(u.get("record", ConfigNode::bool, true));
+            if (!usage.record() && budgets.enabled()) {
+                throw u.required("record").error("usage records can be off only when budgets are off (budgets.enabled: false): "
+                        + "the budget ledger is reconciled against them");
+            }
+        }
+        return new TiergateConfig(organization, tablePrefix, gateway, tiers, routing, budgets, teams, observability, reports, usage);
     }
 
     private static ObservabilitySettings observability(ConfigNode n) {

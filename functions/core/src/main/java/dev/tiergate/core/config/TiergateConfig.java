@@ -8,7 +8,7 @@ import java.util.Optional;
 public record TiergateConfig(String organization, String tablePrefix, GatewaySettings gateway,
                              List<TierConfig> tiers, RoutingSettings routing, BudgetSettings budgets,
                              Map<String, TeamPolicy> teams, ObservabilitySettings observability,
-                             ReportSettings reports) {
+                             ReportSettings reports, UsageSettings usage) {
 
     public TiergateConfig {
         tiers = List.copyOf(tiers);

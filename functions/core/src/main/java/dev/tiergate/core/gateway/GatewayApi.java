@@ -1,6 +1,7 @@
 package dev.tiergate.core.gateway;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tiergate.core.auth.ApiKey;
 import dev.tiergate.core.auth.Authenticator;
 import dev.tiergate.core.config.GatewaySettings;
 import dev.tiergate.core.protocol.OpenAiError;
@@ -38,12 +39,15 @@ public final class GatewayApi {
     private final dev.tiergate.core.ports.SettlementQueue settlements;
     private final GatewaySettings settings;
     private final Responses responses;
+    private final boolean usageRecorded;
     private final ObjectMapper json;
 
     public GatewayApi(ChatCompletions chat, ModelCatalog models, AdminApi admin, RouteApi route, BudgetAdminApi budgets,
                       UsageReportApi usage, ReportApi reports, MetricsPage metrics, Authenticator auth,
-                      GatewaySettings settings, ObjectMapper json, dev.tiergate.core.ports.SettlementQueue settlements) {
+                      GatewaySettings settings, ObjectMapper json, dev.tiergate.core.ports.SettlementQueue settlements,
+                      boolean usageRecorded) {
         this.settlements = settlements;
+        this.usageRecorded = usageRecorded;
         this.reports = reports;
         this.metrics = metrics;
         this.budgets = budgets;
@@ -107,14 +111,18 @@ public final class GatewayApi {
             };
             case "/admin/usage" -> {
                 only(r, "GET", path);
+                ApiKey caller = auth.authenticate(r);
+                if (!usageRecorded) throw OpenAiError.usageRecordsOff().failure();
                 settlements.awaitWritten();
-                yield usage.report(auth.authenticate(r), r.query(), id);
+                yield usage.report(caller, r.query(), id);
             }
             case "/admin/reports/daily" -> {
                 only(r, "POST", path);
                 requireJson(r);
+                ApiKey caller = auth.authenticate(r);
+                if (!usageRecorded) throw OpenAiError.usageRecordsOff().failure();
                 settlements.awaitWritten();
-                yield reports.daily(auth.authenticate(r), r.body(), id);
+                yield reports.daily(caller, r.body(), id);
             }
             case "/metrics" -> {
                 only(r, "GET", path);

@@ -53,6 +53,13 @@ public record OpenAiError(int status, String type, String message, Optional<Stri
         return new OpenAiError(404, "invalid_request_error", what, Optional.empty(), Optional.of("not_found"));
     }
 
+    /** Spend reads in a deployment that keeps no usage records ({@code usage.record: false}). */
+    public static OpenAiError usageRecordsOff() {
+        return new OpenAiError(409, "invalid_request_error", "This deployment keeps no usage records (usage.record: false "
+                + "in tiergate.yaml), so there is no usage or cost report to read. Its metrics still count tokens and cost.",
+                Optional.empty(), Optional.of("usage_records_off"));
+    }
+
     public static OpenAiError methodNotAllowed(String method, String path) {
         return new OpenAiError(405, "invalid_request_error", "Method " + method + " is not allowed on " + path + ".",
                 Optional.empty(), Optional.of("method_not_allowed"));

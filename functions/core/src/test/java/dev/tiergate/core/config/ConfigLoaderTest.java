@@ -45,6 +45,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void usageRecordsAreOnByDefaultAndCanBeOffOnlyWithBudgetsOff() {
+        assertThat(ConfigLoader.parse(TWO_TIERS, "t.yaml").usage().record()).isTrue();
+        TiergateConfig off = ConfigLoader.parse(TWO_TIERS + "budgets: {enabled: false}\nusage: {record: false}\n", "t.yaml");
+        assertThat(off.usage().record()).isFalse();
+        assertThatThrownBy(() -> ConfigLoader.parse(TWO_TIERS + "usage:\n  record: false\n", "t.yaml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("t.yaml:13: usage.record:")
+                .hasMessageContaining("budgets.enabled: false");
+        assertThatThrownBy(() -> ConfigLoader.parse(TWO_TIERS + "usage: {records: false}\n", "t.yaml"))
+                .hasMessageContaining("usage.records: unknown key");
+    }
+
+    @Test
     void unknownKeyNamesTheKeyTheLineAndWhatIsKnown() {
         String bad = TWO_TIERS.replace("    context_window: 4096", "    context_windw: 4096");
         assertThatThrownBy(() -> ConfigLoader.parse(bad, "t.yaml"))
