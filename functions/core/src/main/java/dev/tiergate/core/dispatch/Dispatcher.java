@@ -93,7 +93,8 @@ public final class Dispatcher {
                 byte[] errorBody;
                 URI url = replica.resolve(path);
                 if (stream) {
-                    Upstream.Stream s = upstream.openStream(url, body, attemptDeadline);
+                    // The attempt's deadline bounds the wait for the status line; the request's bounds the stream.
+                    Upstream.Stream s = upstream.openStream(url, body, attemptDeadline, deadline);
                     status = s.status();
                     if (status == 200) {
                         success(rb, started);

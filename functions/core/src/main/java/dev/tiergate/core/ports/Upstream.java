@@ -11,10 +11,11 @@ public interface Upstream {
     Reply send(URI url, byte[] jsonBody, Instant deadline) throws UpstreamException;
 
     /**
-     * Sends a streaming request and returns once the status line and headers have arrived. A non-200 status comes
-     * with its whole body; a 200 comes with the SSE lines still to be read.
+     * Sends a streaming request and returns once the status line and headers have arrived, which must be before
+     * {@code firstByteDeadline}. A non-200 status comes with its whole body; a 200 comes with the SSE lines still to be
+     * read, and the body is cut when {@code deadline} (the request's own) passes.
      */
-    Stream openStream(URI url, byte[] jsonBody, Instant deadline) throws UpstreamException;
+    Stream openStream(URI url, byte[] jsonBody, Instant firstByteDeadline, Instant deadline) throws UpstreamException;
 
     /** @param retryAfterMs the upstream's Retry-After, in milliseconds; -1 when it sent none */
     record Reply(int status, byte[] body, long retryAfterMs) {
