@@ -44,8 +44,9 @@ import java.util.concurrent.TimeUnit;
  * a selector thread. That hand-off was most of what the JDK's {@code java.net.http} client added per request (issue 8:
  * a bare proxy added +0.75 ms p50 at 4 clients with it, +0.28 ms with this).
  *
- * <p>Two deadlines per call: the status line must arrive by the first-byte deadline (a read that waits longer fails);
- * a stream's body is cut when the request's own deadline passes, by a watchdog that aborts the exchange.
+ * <p>Two deadlines per call: the status line must arrive by the first-byte deadline, whose remaining time is also the
+ * socket's read timeout, so a stream that then stalls that long between events fails too; a stream's body is cut when
+ * the request's own deadline passes, by a watchdog that aborts the exchange.
  */
 public final class HttpUpstream implements Upstream, AutoCloseable {
 

@@ -13,7 +13,8 @@ import java.time.ZoneId;
  *                        sweeper releases it
  * @param cacheSeconds    how long budget definitions are cached in each instance (a change applies within this time)
  * @param enabled         false turns budgets, the ledger and rate limits off: no DynamoDB write before dispatch, the
- *                        usage record still written after (the routing-only path)
+ *                        usage record still written after unless {@link UsageSettings#record()} is false too (the
+ *                        routing-only path)
  */
 public record BudgetSettings(ZoneId timezone, double warnAt, int defaultMaxTokens, long reservationGraceMs, int cacheSeconds,
                              boolean enabled) {

@@ -65,16 +65,18 @@ public final class ConfigLoader {
         ObservabilitySettings observability = top.optional("observability").map(ConfigLoader::observability)
                 .orElse(ObservabilitySettings.DEFAULT);
         ReportSettings reports = top.optional("reports").map(ConfigLoader::reports).orElse(ReportSettings.DEFAULT);
-        UsageSettings usage = UsageSettings.DEFAULT;
-        if (top.optional("usage").isPresent()) {
-            ConfigNode.Fields u = top.required("usage").fields("record");
-            usage = new UsageSettings(u.get("record", ConfigNode::bool, true));
-            if (!usage.record() && budgets.enabled()) {
-                throw u.required("record").error("usage records can be off only when budgets are off (budgets.enabled: false): "
-                        + "the budget ledger is reconciled against them");
-            }
-        }
+        UsageSettings usage = top.optional("usage").map(n -> usage(n, budgets)).orElse(UsageSettings.DEFAULT);
         return new TiergateConfig(organization, tablePrefix, gateway, tiers, routing, budgets, teams, observability, reports, usage);
+    }
+
+    private static UsageSettings usage(ConfigNode n, BudgetSettings budgets) {
+        ConfigNode.Fields f = n.fields("record");
+        boolean record = f.get("record", ConfigNode::bool, true);
+        if (!record && budgets.enabled()) {
+            throw f.required("record").error("usage records can be off only when budgets are off (budgets.enabled: false): "
+                    + "the budget ledger is reconciled against them");
+        }
+        return new UsageSettings(record);
     }
 
     private static ObservabilitySettings observability(ConfigNode n) {
