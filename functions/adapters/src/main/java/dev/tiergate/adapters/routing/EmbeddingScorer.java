@@ -26,8 +26,11 @@ import java.util.concurrent.TimeoutException;
  * process by ONNX Runtime; the model ships inside its Maven artifact, nothing is downloaded). The examples are
  * tiergate's own ({@code routing/examples.jsonl}). The model loads and the examples are embedded in the background,
  * so start-up never waits for them; until then the scorer answers empty and the heuristics route alone.
+ * <p>
+ * {@link #close} waits for a load in progress: ONNX Runtime crashes the JVM (SIGSEGV, an {@code hs_err} file) if the
+ * process exits while it is still building its session, which a quick Ctrl-C after {@code tiergate up} used to do.
  */
-public final class EmbeddingScorer implements ComplexityScorer {
+public final class EmbeddingScorer implements ComplexityScorer, AutoCloseable {
 
     private static final String EXAMPLES = "/routing/examples.jsonl";
     private static final int K = 9;
@@ -39,22 +42,38 @@ public final class EmbeddingScorer implements ComplexityScorer {
     private record Index(EmbeddingModel model, List<Example> examples) {}
 
     private final CompletableFuture<Index> index;
+    private final Thread loader;
+    private final java.util.concurrent.atomic.AtomicBoolean stopping;
 
-    private EmbeddingScorer(CompletableFuture<Index> index) {
+    private EmbeddingScorer(CompletableFuture<Index> index, Thread loader, java.util.concurrent.atomic.AtomicBoolean stopping) {
         this.index = index;
+        this.loader = loader;
+        this.stopping = stopping;
     }
 
     /** Starts loading in a background thread and returns at once. */
     public static EmbeddingScorer loadInBackground() {
         CompletableFuture<Index> f = new CompletableFuture<>();
-        Thread.ofPlatform().daemon().name("routing-embeddings").start(() -> {
+        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread loader = Thread.ofPlatform().daemon().name("routing-embeddings").start(() -> {
             try {
-                f.complete(load());
+                f.complete(load(stopping));
             } catch (Throwable t) {
                 f.completeExceptionally(t);
             }
         });
-        return new EmbeddingScorer(f);
+        return new EmbeddingScorer(f, loader, stopping);
+    }
+
+    /** Stops embedding the examples and waits (up to 30 s) for the native model load to end, so the JVM can exit safely. */
+    @Override
+    public void close() {
+        stopping.set(true);
+        try {
+            loader.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Waits for the model and examples; false if not ready in time. Failures to load propagate. */
@@ -69,7 +88,7 @@ public final class EmbeddingScorer implements ComplexityScorer {
         }
     }
 
-    private static Index load() {
+    private static Index load(java.util.concurrent.atomic.AtomicBoolean stopping) {
         EmbeddingModel model = new AllMiniLmL6V2QuantizedEmbeddingModel();
         ObjectMapper json = new ObjectMapper();
         List<Example> examples = new ArrayList<>();
@@ -78,6 +97,7 @@ public final class EmbeddingScorer implements ComplexityScorer {
             BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
             String line;
             while ((line = r.readLine()) != null) {
+                if (stopping.get()) throw new java.util.concurrent.CancellationException("closed while loading");
                 if (line.isBlank()) continue;
                 JsonNode n = json.readTree(line);
                 int label = switch (n.get("class").asText()) {
@@ -96,8 +116,9 @@ public final class EmbeddingScorer implements ComplexityScorer {
 
     @Override
     public Optional<ClassScores> score(String text) {
-        Index idx = index.getNow(null);
-        if (idx == null || text.isBlank()) return Optional.empty();
+        // Not loaded yet, failed or closed: the heuristics route alone (getNow would throw on the last two).
+        if (index.state() != java.util.concurrent.Future.State.SUCCESS || text.isBlank()) return Optional.empty();
+        Index idx = index.resultNow();
         float[] v = normalized(idx.model().embed(text).content().vector());
         // Top-K by cosine similarity, then a softmax-weighted vote.
         double[] topSim = new double[K];

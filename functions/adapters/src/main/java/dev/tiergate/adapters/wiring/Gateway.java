@@ -251,6 +251,7 @@ public final class Gateway implements AutoCloseable {
     /** Writes the settlements still queued (before the DynamoDB client closes), then stops the rest. */
     @Override
     public void close() {
+        routing.close();
         writeBehind.ifPresent(WriteBehindSettlements::close);
         remoteWrite.ifPresent(dev.tiergate.adapters.metrics.RemoteWritePusher::close);
         upstream.close();

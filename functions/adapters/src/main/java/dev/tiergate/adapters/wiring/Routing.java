@@ -16,7 +16,7 @@ import java.time.Duration;
 import java.util.Optional;
 
 /** Builds the router from the config: heuristics always, the embedding scorer and self-assessment when enabled. */
-public final class Routing {
+public final class Routing implements AutoCloseable {
 
     private final TierRouter router;
     private final Optional<EmbeddingScorer> embedding;
@@ -44,5 +44,11 @@ public final class Routing {
     /** Waits until the embedding scorer is ready (true at once when it is disabled). */
     public boolean awaitReady(Duration timeout) throws InterruptedException {
         return embedding.isEmpty() || embedding.get().awaitReady(timeout);
+    }
+
+    /** Lets a routing model load in progress end (see {@link EmbeddingScorer#close}). */
+    @Override
+    public void close() {
+        embedding.ifPresent(EmbeddingScorer::close);
     }
 }

@@ -45,4 +45,16 @@ class EmbeddingScorerTest {
     void blankTextIsNotScored() {
         assertThat(scorer.score("   ")).isEmpty();
     }
+
+    /** A gateway stopped while the model loads must not exit under ONNX Runtime's feet: close waits for the loader. */
+    @Test
+    void closeWaitsForTheLoadInProgressAndEndsIt() throws Exception {
+        EmbeddingScorer loading = EmbeddingScorer.loadInBackground();
+        loading.close();
+        // Finished, not still running: a close that did not wait would leave awaitReady timing out (false) here.
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> loading.awaitReady(Duration.ZERO))
+                .isInstanceOf(IllegalStateException.class)
+                .hasRootCauseInstanceOf(java.util.concurrent.CancellationException.class);
+        assertThat(loading.score("Which river runs through Vienna?")).isEmpty();
+    }
 }
