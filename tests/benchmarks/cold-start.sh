@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cold start, as issue 8 defines it, over N runs (default 10) each; prints every run and the median.
-#   1. `bin/tiergate up`: launch to the first answered chat request over HTTP (the gateway, DynamoDB Local, the fleet)
+#   1. `bin/tiergate up`: launch to the first answered chat request over HTTP (the gateway, DynamoDB Local, the fleet),
+#      without the launcher's AOT cache, then with it (after one recording run)
 #   2. the Lambda artifact: JVM launch to the first answered chat event (FunctionInvoker + events/apigateway-chat-completion.json),
 #      with Lambda's own JAVA_TOOL_OPTIONS (C1 only), against the stack of run 1.
 # Usage: tests/benchmarks/cold-start.sh [N]    (builds nothing: run `bin/tiergate --help` or `./mvnw package` first)
@@ -17,19 +18,38 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; true' EXIT
-echo "== bin/tiergate up: launch to first answered chat (ms)"
-ups=()
-for i in $(seq 1 "$N"); do
+# One `up` to its first answer, in ms (UP_MS); the stack keeps running (pid) until stop_up. Not in a subshell: pid is ours.
+up_once() {
+  local t0 t1
   t0=$(date +%s%N)
   TIERGATE_ADMIN_KEY=$ADMIN setsid bin/tiergate up --port "$PORT" --time-scale 0 --monitor-seconds 0 > /tmp/tiergate-cold-up.log 2>&1 &
   pid=$!
   until curl -sf -o /dev/null "http://127.0.0.1:$PORT/v1/chat/completions" -H "Authorization: Bearer $ADMIN" \
-        -H 'Content-Type: application/json' -d "$CHAT"; do sleep 0.005; done
+        -H 'Content-Type: application/json' -d "$CHAT"; do
+    kill -0 "$pid" 2>/dev/null || { echo "tiergate up ended before answering:"; tail -5 /tmp/tiergate-cold-up.log; exit 1; }
+    sleep 0.005
+  done
   t1=$(date +%s%N)
-  ms=$(( (t1 - t0) / 1000000 )); ups+=("$ms"); echo "  run $i: $ms"
-  if [ "$i" -lt "$N" ]; then kill "$pid"; wait "$pid" 2>/dev/null || true; fi
-done
-echo "  median $(printf '%s\n' "${ups[@]}" | median) ms"
+  UP_MS=$(( (t1 - t0) / 1000000 ))
+}
+stop_up() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
+up_runs() {
+  local ups=()
+  for i in $(seq 1 "$N"); do
+    up_once; ups+=("$UP_MS"); echo "  run $i: $UP_MS"
+    if [ "$i" -lt "$N" ] || [ "${1:-}" != keep ]; then stop_up; fi
+  done
+  echo "  median $(printf '%s\n' "${ups[@]}" | median) ms"
+}
+echo "== bin/tiergate up without the AOT cache (TIERGATE_AOT=off): launch to first answered chat (ms)"
+TIERGATE_AOT=off up_runs
+# The launcher records the cache on the first `up` after a build and writes it when that one stops (JDK 25+).
+rm -rf functions/local/target/aot
+up_once
+echo "== bin/tiergate up, recording run (writes the AOT cache when it stops): $UP_MS ms"
+stop_up
+echo "== bin/tiergate up with the AOT cache ($(du -h functions/local/target/aot/*.aot | cut -f1)): launch to first answered chat (ms)"
+up_runs keep
 
 # The last stack stays up for the Lambda runs: they need its DynamoDB Local and simulators.
 DDB=$(grep -o 'DynamoDB    http://[0-9.:]*' /tmp/tiergate-cold-up.log | awk '{print $2}')
