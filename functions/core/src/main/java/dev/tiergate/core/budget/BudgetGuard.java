@@ -29,7 +29,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class BudgetGuard {
 
-    private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
     private static final Period[] ROW_PERIODS = {Period.HOUR, Period.DAY, Period.MONTH};
 
     private final TiergateConfig config;
@@ -79,7 +78,7 @@ public final class BudgetGuard {
         long prompt = (long) Math.ceil(promptTokens * 1.15) + 16;
         BigDecimal v = tier.prices().inputPerMillion().multiply(BigDecimal.valueOf(prompt))
                 .add(tier.prices().outputPerMillion().multiply(BigDecimal.valueOf(outputTokens)));
-        return new Usd(v.divide(MILLION));
+        return new Usd(v.movePointLeft(6)); // exact; see TierPricing.cost
     }
 
     public BudgetDecision decide(ApiKey caller, RoutingRequest request, RouteDecision route, String requestId, Instant deadline) {

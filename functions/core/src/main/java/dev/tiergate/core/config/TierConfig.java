@@ -37,6 +37,10 @@ public record TierConfig(int index, String name, String model, int contextWindow
 
     /** Every model name this tier answers to: its own and its variants'. */
     public boolean serves(String modelName) {
-        return model.equals(modelName) || variants.stream().anyMatch(v -> v.model().equals(modelName));
+        if (model.equals(modelName)) return true;
+        for (var v : variants) {
+            if (v.model().equals(modelName)) return true;
+        }
+        return false;
     }
 }

@@ -364,14 +364,16 @@ public final class ChatCompletions {
 
     /** The body the upstream gets: the tier's model, no tiergate fields, and the output bound the budget reserved. */
     private byte[] upstreamBody(ChatRequest chat, String model, int outputTokens) {
-        ObjectNode body = chat.body().deepCopy();
+        // A copy of the top level only (the messages are shared, not copied): only top-level fields change, and the
+        // one nested object that does, stream_options, is copied before it changes.
+        ObjectNode body = json.createObjectNode().setAll(chat.body());
         body.remove(RouteConstraints.BODY_FIELD);
         body.put("model", model);
         if (chat.maxTokens().isEmpty()) body.put("max_tokens", outputTokens);
         if (chat.stream()) {
-            JsonNode so = body.get("stream_options");
-            ObjectNode options = so instanceof ObjectNode o ? o : body.putObject("stream_options");
+            ObjectNode options = chat.body().get("stream_options") instanceof ObjectNode o ? o.deepCopy() : json.createObjectNode();
             options.put("include_usage", true);
+            body.set("stream_options", options);
         }
         try {
             return json.writeValueAsBytes(body);

@@ -7,7 +7,6 @@ import java.math.BigDecimal;
 /** What a request costs on a tier: uncached input, cached input and output tokens, each at its price per million. */
 public final class TierPricing {
 
-    private static final BigDecimal MILLION = BigDecimal.valueOf(1_000_000);
 
     private TierPricing() {}
 
@@ -16,6 +15,7 @@ public final class TierPricing {
         BigDecimal micros = prices.inputPerMillion().multiply(BigDecimal.valueOf(uncached))
                 .add(prices.cachedInputPerMillion().multiply(BigDecimal.valueOf(usage.cachedTokens())))
                 .add(prices.outputPerMillion().multiply(BigDecimal.valueOf(usage.completionTokens())));
-        return new Usd(micros.divide(MILLION));
+        // Per million tokens: an exact shift of the decimal point, not a long division per request; Usd sets the scale.
+        return new Usd(micros.movePointLeft(6));
     }
 }
