@@ -27,8 +27,9 @@ import java.util.concurrent.TimeoutException;
  * tiergate's own ({@code routing/examples.jsonl}). The model loads and the examples are embedded in the background,
  * so start-up never waits for them; until then the scorer answers empty and the heuristics route alone.
  * <p>
- * {@link #close} waits for a load in progress: ONNX Runtime crashes the JVM (SIGSEGV, an {@code hs_err} file) if the
- * process exits while it is still building its session, which a quick Ctrl-C after {@code tiergate up} used to do.
+ * {@link #close} stops a load in progress and waits for it. ONNX Runtime can crash the JVM (SIGSEGV in createSession,
+ * an {@code hs_err} file) when the process stops while it builds its session; waiting here does not prevent that yet,
+ * since the JVM runs other shutdown hooks at the same time (a known gap, see BENCHMARKS.md).
  */
 public final class EmbeddingScorer implements ComplexityScorer, AutoCloseable {
 
