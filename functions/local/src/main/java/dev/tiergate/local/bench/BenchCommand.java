@@ -47,7 +47,7 @@ public final class BenchCommand implements Callable<Integer> {
     Double rate;
     @Option(names = "--requests", defaultValue = "2000", description = "Requests per target (default: ${DEFAULT-VALUE}).")
     long requests;
-    @Option(names = "--warmup", defaultValue = "200", description = "Uncounted requests per target first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "200", description = "Uncounted requests per target first, one at a time (default: ${DEFAULT-VALUE}).")
     int warmup;
     @Option(names = "--stream", description = "Stream the answers and measure time to the first content token.")
     boolean stream;

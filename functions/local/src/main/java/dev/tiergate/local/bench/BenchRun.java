@@ -55,9 +55,8 @@ public final class BenchRun {
      */
     public static List<Result> closedLoop(List<BenchTarget> targets, int clients, long requestsPerTarget, int warmup,
                                           List<IntFunction<String>> bodies, boolean stream) throws InterruptedException {
-        for (int i = 0; i < warmup; i++) for (int t = 0; t < targets.size(); t++) targets.get(t).send(bodies.get(t).apply(i), stream);
-        List<List<BenchTarget.Sample>> per = new ArrayList<>();
-        for (int i = 0; i < targets.size(); i++) per.add(Collections.synchronizedList(new ArrayList<>()));
+        warm(targets, warmup, bodies, stream);
+        List<List<BenchTarget.Sample>> per = buckets(targets.size());
         AtomicLong next = new AtomicLong();
         long total = requestsPerTarget * targets.size();
         long start = System.nanoTime();
@@ -65,40 +64,51 @@ public final class BenchRun {
             for (int c = 0; c < clients; c++) {
                 pool.submit(() -> {
                     long n;
-                    while ((n = next.getAndIncrement()) < total) {
-                        int which = (int) (n % targets.size());
-                        per.get(which).add(targets.get(which).send(bodies.get(which).apply((int) (n / targets.size())), stream));
-                    }
+                    while ((n = next.getAndIncrement()) < total) sendNumbered(n, targets, bodies, stream, per);
                 });
             }
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        List<Result> out = new ArrayList<>();
-        for (int i = 0; i < targets.size(); i++) out.add(new Result(targets.get(i).url().toString(), seconds, List.copyOf(per.get(i))));
-        return out;
+        return results(targets, start, per);
     }
 
     /** Requests start every 1/rate seconds (alternating targets), each on its own virtual thread. */
     public static List<Result> openLoop(List<BenchTarget> targets, double ratePerSecond, long requestsPerTarget, int warmup,
                                         List<IntFunction<String>> bodies, boolean stream) throws InterruptedException {
-        for (int i = 0; i < warmup; i++) for (int t = 0; t < targets.size(); t++) targets.get(t).send(bodies.get(t).apply(i), stream);
-        List<List<BenchTarget.Sample>> per = new ArrayList<>();
-        for (int i = 0; i < targets.size(); i++) per.add(Collections.synchronizedList(new ArrayList<>()));
+        warm(targets, warmup, bodies, stream);
+        List<List<BenchTarget.Sample>> per = buckets(targets.size());
         long total = requestsPerTarget * targets.size();
         long intervalNanos = (long) (1e9 / ratePerSecond);
         long start = System.nanoTime();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (long n = 0; n < total; n++) {
-                long due = start + n * intervalNanos;
-                long wait = due - System.nanoTime();
+                long wait = start + n * intervalNanos - System.nanoTime();
                 if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
                 long k = n;
-                pool.submit(() -> {
-                    int which = (int) (k % targets.size());
-                    per.get(which).add(targets.get(which).send(bodies.get(which).apply((int) (k / targets.size())), stream));
-                });
+                pool.submit(() -> sendNumbered(k, targets, bodies, stream, per));
             }
         }
+        return results(targets, start, per);
+    }
+
+    /** Uncounted requests, one at a time, to each target in turn. */
+    private static void warm(List<BenchTarget> targets, int warmup, List<IntFunction<String>> bodies, boolean stream) {
+        for (int i = 0; i < warmup; i++) for (int t = 0; t < targets.size(); t++) targets.get(t).send(bodies.get(t).apply(i), stream);
+    }
+
+    private static List<List<BenchTarget.Sample>> buckets(int targets) {
+        List<List<BenchTarget.Sample>> per = new ArrayList<>();
+        for (int i = 0; i < targets; i++) per.add(Collections.synchronizedList(new ArrayList<>()));
+        return per;
+    }
+
+    /** Request number n overall: target n mod the number of targets, with that target's body number n / targets. */
+    private static void sendNumbered(long n, List<BenchTarget> targets, List<IntFunction<String>> bodies, boolean stream,
+                                     List<List<BenchTarget.Sample>> per) {
+        int which = (int) (n % targets.size());
+        per.get(which).add(targets.get(which).send(bodies.get(which).apply((int) (n / targets.size())), stream));
+    }
+
+    private static List<Result> results(List<BenchTarget> targets, long start, List<List<BenchTarget.Sample>> per) {
         double seconds = (System.nanoTime() - start) / 1e9;
         List<Result> out = new ArrayList<>();
         for (int i = 0; i < targets.size(); i++) out.add(new Result(targets.get(i).url().toString(), seconds, List.copyOf(per.get(i))));
