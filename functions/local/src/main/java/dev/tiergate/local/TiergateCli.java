@@ -48,13 +48,54 @@ public final class TiergateCli implements Runnable {
         }
     }
 
-    private static void awaitShutdown(Runnable onStop) throws InterruptedException {
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            onStop.run();
-            stopped.countDown();
-        }, "tiergate-shutdown"));
-        stopped.await();
+    /**
+     * Waits for Ctrl-C, SIGTERM or SIGHUP, runs {@code onStop} on this thread and returns the exit status (128 + the
+     * signal's number, as when the JVM stops on a signal). Stopping here, before {@code System.exit} starts the JVM's
+     * shutdown hooks, puts it in order: those hooks all run at once, and ONNX Runtime's own hook frees its environment
+     * under a routing model still loading (a SIGSEGV). A shutdown hook still stops everything when the JVM exits some
+     * other way; a second signal while stopping ends the process without waiting.
+     */
+    static int awaitStop(Runnable onStop) throws InterruptedException {
+        CountDownLatch signalled = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger signal = new java.util.concurrent.atomic.AtomicInteger();
+        for (String name : List.of("INT", "TERM", "HUP")) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), s -> {
+                    // A second Ctrl-C while stopping (which can wait for the routing model's load) ends the process
+                    // at once; writes still queued are in the settlement journal, replayed at the next start.
+                    if (!signal.compareAndSet(0, s.getNumber())) Runtime.getRuntime().halt(128 + s.getNumber());
+                    signalled.countDown();
+                });
+            } catch (IllegalArgumentException taken) {
+                // Reserved (-Xrs) or unknown here: the shutdown hook below still stops the stack.
+            }
+        }
+        Runnable once = onlyOnce(onStop);
+        Runtime.getRuntime().addShutdownHook(new Thread(once, "tiergate-shutdown"));
+        signalled.await();
+        once.run();
+        return 128 + signal.get();
+    }
+
+    /** Runs {@code action} the first time; later callers wait until that run has ended. */
+    private static Runnable onlyOnce(Runnable action) {
+        java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+        CountDownLatch done = new CountDownLatch(1);
+        return () -> {
+            if (started.compareAndSet(false, true)) {
+                try {
+                    action.run();
+                } finally {
+                    done.countDown();
+                }
+            } else {
+                try {
+                    done.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
     }
 
     @Command(name = "up", mixinStandardHelpOptions = true,
@@ -122,8 +163,7 @@ public final class TiergateCli implements Runnable {
                     + "' -H 'Content-Type: application/json' -d '{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"What is a GPU?\"}]}'");
             System.out.println();
             System.out.println("Ctrl-C stops everything.");
-            awaitShutdown(stack::close);
-            return 0;
+            return awaitStop(stack::close);
         }
 
         private static String generateKey() {
@@ -169,7 +209,7 @@ public final class TiergateCli implements Runnable {
             AutoCloseable sweeper = LocalStack.sweepEvery(gateway, java.time.Duration.ofSeconds(Math.max(1, sweepSeconds)));
             dev.tiergate.adapters.http.HttpApiServer server = dev.tiergate.adapters.http.HttpApiServer.start(gateway.api(), new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             System.out.println("tiergate gateway serving " + server.url() + " (DynamoDB " + dynamo + ")");
-            awaitShutdown(() -> {
+            return awaitStop(() -> {
                 server.close();
                 try {
                     sweeper.close();
@@ -179,7 +219,6 @@ public final class TiergateCli implements Runnable {
                 gateway.close();
                 ddb.close();
             });
-            return 0;
         }
     }
 
@@ -208,8 +247,7 @@ public final class TiergateCli implements Runnable {
                 }
             });
             System.out.println("Ctrl-C stops the fleet.");
-            awaitShutdown(fleet::close);
-            return 0;
+            return awaitStop(fleet::close);
         }
     }
 }

@@ -1,0 +1,78 @@
+package dev.tiergate.e2e;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code tiergate up} stopped (SIGTERM, as Ctrl-C or a process manager does) right after its first auto-routed request,
+ * which starts the routing model's load: the JVM used to crash in ONNX Runtime (SIGSEGV in createSession, an
+ * {@code hs_err} file) because ONNX Runtime's own shutdown hook freed its environment under the load. Now the stack
+ * stops in order first. A real child process, as a user runs it.
+ */
+class StopWhileLoadingTest {
+
+    private static final String ADMIN = "tg-admin-stop-test-0123456789";
+
+    @Test
+    void aStopDuringTheRoutingModelsLoadExitsCleanly(@TempDir Path dir) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path log = dir.resolve("up.log");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "dev.tiergate.local.TiergateCli", "up",
+                "--config", StackFixture.EXAMPLE_CONFIG.toAbsolutePath().toString(), "--port", Integer.toString(port),
+                "--time-scale", "0", "--monitor-seconds", "0");
+        pb.environment().put("TIERGATE_ADMIN_KEY", ADMIN);
+        // hs_err files land in the working folder: this one, so a crash is seen.
+        pb.directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        Process up = pb.start();
+        try {
+            HttpClient http = HttpClient.newHttpClient();
+            URI health = URI.create("http://127.0.0.1:" + port + "/health");
+            long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            boolean ready = false;
+            while (!ready && System.nanoTime() < until && up.isAlive()) {
+                try {
+                    ready = http.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+                } catch (java.io.IOException notYet) {
+                    Thread.sleep(50);
+                }
+            }
+            assertThat(ready).as(Files.readString(log)).isTrue();
+            // An auto-routed request is the first to need the routing model: its load starts in the background now.
+            HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+                    .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"What is a GPU?\"}]}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+
+            up.destroy(); // SIGTERM
+            assertThat(up.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            String out = Files.readString(log);
+            assertThat(out).doesNotContain("A fatal error has been detected").doesNotContain("SIGSEGV");
+            try (var files = Files.list(dir)) {
+                assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("hs_err"));
+            }
+            // 128 + SIGTERM, as when the JVM stops on the signal by itself: the stop ran in order and the process ended.
+            assertThat(up.exitValue()).as(out).isEqualTo(143);
+        } finally {
+            up.destroyForcibly().waitFor();
+        }
+    }
+}
