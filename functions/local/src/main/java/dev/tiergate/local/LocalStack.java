@@ -9,6 +9,9 @@ import dev.tiergate.adapters.wiring.Gateway;
 import dev.tiergate.adapters.wiring.Telemetry;
 import dev.tiergate.adapters.metrics.RemoteWriteClient;
 import dev.tiergate.core.config.TiergateConfig;
+import dev.tiergate.core.usage.TokenCounter;
+import com.knuddels.jtokkit.api.Encoding;
+import dev.tiergate.sim.PromptTokenizer;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 import java.net.InetAddress;
@@ -22,6 +25,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * Everything {@code tiergate up} runs, in one process so that stopping it leaves nothing behind: DynamoDB Local with
@@ -61,6 +66,9 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
+    /** How long after the start the routing model begins loading when no request has needed it yet. */
+    static final java.time.Duration ROUTING_MODEL_DELAY = java.time.Duration.ofSeconds(2);
+
     private final List<AutoCloseable> parts;
     private final dev.tiergate.adapters.http.HttpApiServer server;
     private final SimulatedFleet fleet;
@@ -80,9 +88,10 @@ public final class LocalStack implements AutoCloseable {
 
     public static LocalStack start(TiergateConfig config, Options options, String adminKey) throws Exception {
         List<AutoCloseable> parts = new ArrayList<>();
+        // DynamoDB Local (then its tables) and the tokenizer (then the simulated fleet) start on threads of their own
+        // while this one builds the DynamoDB client and then the gateway: start-up is the longest of the three.
+        ExecutorService starts = Executors.newThreadPerTaskExecutor(Thread.ofPlatform().name("tiergate-start-", 0).factory());
         try {
-            // DynamoDB Local (with its tables) and the simulated fleet start on their own threads while this one builds
-            // the gateway: start-up is the longest of the three rather than their sum.
             int dynamoPort = options.dynamoPort() == 0 ? LocalDynamo.freePort() : options.dynamoPort();
             CompletableFuture<LocalDynamo> dynamoStart = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -90,18 +99,15 @@ public final class LocalStack implements AutoCloseable {
                 } catch (Exception e) {
                     throw new CompletionException(e);
                 }
-            });
+            }, starts);
+            // One cl100k_base for the fleet and the gateway: each load is 0.15-0.3 s of CPU on the way to the first answer.
+            CompletableFuture<Encoding> cl100k = CompletableFuture.supplyAsync(TokenCounter::cl100k, starts);
+            InetAddress loopback = InetAddress.getLoopbackAddress();
+            CompletableFuture<SimulatedFleet> fleetStart = cl100k.thenApply(encoding -> SimulatedFleet.start(config,
+                    options.replicasPerTier(), options.simBasePort(), options.timeScale(), loopback, new PromptTokenizer(encoding)));
             DynamoDbClient ddb = DynamoClients.local(URI.create("http://127.0.0.1:" + dynamoPort));
             parts.add(ddb);
             CompletableFuture<Void> tables = dynamoStart.thenRun(() -> TableSetup.createIfMissing(ddb, TableNames.withPrefix(config.tablePrefix())));
-            InetAddress loopback = InetAddress.getLoopbackAddress();
-            CompletableFuture<SimulatedFleet> fleetStart = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return SimulatedFleet.start(config, options.replicasPerTier(), options.simBasePort(), options.timeScale(), loopback);
-                } catch (Exception e) {
-                    throw new CompletionException(e);
-                }
-            });
             LocalDynamo dynamo;
             try {
                 dynamo = started(dynamoStart, parts);
@@ -124,7 +130,8 @@ public final class LocalStack implements AutoCloseable {
             // Settlements are written behind the answer, journaled beside the data: a restart on the same --data folder
             // replays what a killed gateway had not written yet.
             Gateway gateway = Gateway.build(config, ddb, StaticFleetRegistry.of(config, fleet.urls()), Clock.systemUTC(),
-                    Gateway::environment, telemetry, SettlementWriting.WriteBehind.in(reportsDir.resolve("settlements")));
+                    Gateway::environment, telemetry, SettlementWriting.WriteBehind.in(reportsDir.resolve("settlements")),
+                    new Gateway.Startup(new TokenCounter(cl100k.join()), false));
             parts.add(gateway);
             started(tables, parts);
             if (options.monitorSeconds() > 0) parts.add(every("fleet-monitor", gateway.fleetMonitor()::check, options.monitorSeconds()));
@@ -133,10 +140,17 @@ public final class LocalStack implements AutoCloseable {
             parts.add(sweepEvery(gateway, java.time.Duration.ofSeconds(2)));
             dev.tiergate.adapters.http.HttpApiServer server = dev.tiergate.adapters.http.HttpApiServer.start(gateway.api(), new InetSocketAddress(loopback, options.port()));
             parts.add(server);
+            // The routing model loads in the background from the first auto-routed request, or two seconds after the
+            // stack is up, whichever comes first: its ~1.5 s of CPU would otherwise compete with the start and the first
+            // answers on small machines. Until it has loaded the heuristics route alone, as they always did meanwhile.
+            CompletableFuture.runAsync(gateway.routing()::startModelLoad,
+                    CompletableFuture.delayedExecutor(ROUTING_MODEL_DELAY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
             return new LocalStack(parts, server, fleet, dynamo, ddb, gateway);
         } catch (Exception e) {
             closeAll(parts);
             throw e;
+        } finally {
+            starts.shutdown();
         }
     }
 
@@ -152,7 +166,10 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
-    /** Runs a scheduled function's work in the background, as EventBridge does in AWS. */
+    /**
+     * Runs a scheduled function's work in the background, as EventBridge does in AWS; the first run comes up to two
+     * seconds after the start rather than during it (a sweep scans a table).
+     */
     static AutoCloseable every(String name, Runnable work, int seconds) {
         java.util.concurrent.ScheduledExecutorService s = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, name);
@@ -165,7 +182,7 @@ public final class LocalStack implements AutoCloseable {
             } catch (RuntimeException e) {
                 System.getLogger("tiergate." + name).log(System.Logger.Level.WARNING, name + " failed: " + e.getMessage());
             }
-        }, 0, seconds, java.util.concurrent.TimeUnit.SECONDS);
+        }, Math.min(seconds, 2), seconds, java.util.concurrent.TimeUnit.SECONDS);
         return s::shutdownNow;
     }
 

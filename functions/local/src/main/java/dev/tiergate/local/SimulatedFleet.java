@@ -27,8 +27,13 @@ public final class SimulatedFleet implements AutoCloseable {
      * @param basePort first port to use, counting up; 0 lets the system choose free ports
      */
     public static SimulatedFleet start(TiergateConfig config, int replicasPerTier, int basePort, double timeScale, InetAddress host) {
+        return start(config, replicasPerTier, basePort, timeScale, host, new PromptTokenizer());
+    }
+
+    /** As {@link #start(TiergateConfig, int, int, double, InetAddress)}, with a tokenizer the caller shares. */
+    public static SimulatedFleet start(TiergateConfig config, int replicasPerTier, int basePort, double timeScale, InetAddress host,
+                                       PromptTokenizer tokenizer) {
         Map<String, List<SimulatedReplica>> out = new LinkedHashMap<>();
-        PromptTokenizer tokenizer = new PromptTokenizer();
         int port = basePort;
         try {
             for (TierConfig t : config.tiers()) {

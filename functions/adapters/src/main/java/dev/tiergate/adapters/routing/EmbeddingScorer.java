@@ -27,9 +27,10 @@ import java.util.concurrent.TimeoutException;
  * tiergate's own ({@code routing/examples.jsonl}). The model loads and the examples are embedded in the background,
  * so start-up never waits for them; until then the scorer answers empty and the heuristics route alone.
  * <p>
- * {@link #close} stops a load in progress and waits for it. ONNX Runtime can crash the JVM (SIGSEGV in createSession,
- * an {@code hs_err} file) when the process stops while it builds its session; waiting here does not prevent that yet,
- * since the JVM runs other shutdown hooks at the same time (a known gap, see BENCHMARKS.md).
+ * {@link #close} stops a load in progress and waits for it. Call it before the JVM exits: ONNX Runtime releases its
+ * environment from a shutdown hook of its own, and the JVM runs shutdown hooks all at once, so a session still being
+ * built then crashes the process (SIGSEGV in createSession). The CLI therefore stops on the signal itself, not from a
+ * hook ({@code TiergateCli}).
  */
 public final class EmbeddingScorer implements ComplexityScorer, AutoCloseable {
 
@@ -42,34 +43,51 @@ public final class EmbeddingScorer implements ComplexityScorer, AutoCloseable {
 
     private record Index(EmbeddingModel model, List<Example> examples) {}
 
-    private final CompletableFuture<Index> index;
+    private final CompletableFuture<Index> index = new CompletableFuture<>();
+    private final java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
     private final Thread loader;
-    private final java.util.concurrent.atomic.AtomicBoolean stopping;
 
-    private EmbeddingScorer(CompletableFuture<Index> index, Thread loader, java.util.concurrent.atomic.AtomicBoolean stopping) {
-        this.index = index;
-        this.loader = loader;
-        this.stopping = stopping;
+    private EmbeddingScorer() {
+        loader = Thread.ofPlatform().daemon().name("routing-embeddings").unstarted(() -> {
+            try {
+                index.complete(load(stopping));
+            } catch (Throwable t) {
+                index.completeExceptionally(t);
+            }
+        });
     }
 
     /** Starts loading in a background thread and returns at once. */
     public static EmbeddingScorer loadInBackground() {
-        CompletableFuture<Index> f = new CompletableFuture<>();
-        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
-        Thread loader = Thread.ofPlatform().daemon().name("routing-embeddings").start(() -> {
-            try {
-                f.complete(load(stopping));
-            } catch (Throwable t) {
-                f.completeExceptionally(t);
-            }
-        });
-        return new EmbeddingScorer(f, loader, stopping);
+        EmbeddingScorer s = unloaded();
+        s.startLoading();
+        return s;
+    }
+
+    /**
+     * A scorer that loads nothing until {@link #startLoading} or its first {@link #score}: for a process with more
+     * urgent work at start (the local stack answers its first requests sooner when the model's ~1.5 s of CPU and
+     * ~170 MB of garbage come after them).
+     */
+    public static EmbeddingScorer unloaded() {
+        return new EmbeddingScorer();
+    }
+
+    /** Starts the background load; does nothing when it has started already or the scorer is closed. */
+    public synchronized void startLoading() {
+        if (loader.getState() == Thread.State.NEW && !stopping.get()) loader.start();
     }
 
     /** Stops embedding the examples and waits (up to 30 s) for the native model load to end, so the JVM can exit safely. */
     @Override
     public void close() {
-        stopping.set(true);
+        synchronized (this) {
+            stopping.set(true);
+            if (loader.getState() == Thread.State.NEW) {
+                index.cancel(false);
+                return;
+            }
+        }
         try {
             loader.join(30_000);
         } catch (InterruptedException e) {
@@ -77,12 +95,12 @@ public final class EmbeddingScorer implements ComplexityScorer, AutoCloseable {
         }
     }
 
-    /** Waits for the model and examples; false if not ready in time. Failures to load propagate. */
+    /** Waits for the model and examples; false if not ready in time (or never started). Failures to load propagate. */
     public boolean awaitReady(Duration timeout) throws InterruptedException {
         try {
             index.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             return true;
-        } catch (TimeoutException e) {
+        } catch (TimeoutException | java.util.concurrent.CancellationException e) {
             return false;
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IllegalStateException("the routing embedding model failed to load", e.getCause());
@@ -117,8 +135,13 @@ public final class EmbeddingScorer implements ComplexityScorer, AutoCloseable {
 
     @Override
     public Optional<ClassScores> score(String text) {
-        // Not loaded yet, failed or closed: the heuristics route alone (getNow would throw on the last two).
-        if (index.state() != java.util.concurrent.Future.State.SUCCESS || text.isBlank()) return Optional.empty();
+        // Not loaded yet, failed or closed: the heuristics route alone (getNow would throw on the last two). The first
+        // prompt to score starts a load that has not started yet.
+        if (index.state() != java.util.concurrent.Future.State.SUCCESS) {
+            if (loader.getState() == Thread.State.NEW) startLoading();
+            return Optional.empty();
+        }
+        if (text.isBlank()) return Optional.empty();
         Index idx = index.resultNow();
         float[] v = normalized(idx.model().embed(text).content().vector());
         // Top-K by cosine similarity, then a softmax-weighted vote.

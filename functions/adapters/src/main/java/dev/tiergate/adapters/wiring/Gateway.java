@@ -119,6 +119,26 @@ public final class Gateway implements AutoCloseable {
     public static Gateway build(TiergateConfig config, DynamoDbClient dynamo, FleetRegistry fleet, Clock clock,
                                 java.util.function.Function<String, Optional<String>> secrets, Telemetry telemetry,
                                 SettlementWriting settlementWriting) {
+        return build(config, dynamo, fleet, clock, secrets, telemetry, settlementWriting, Startup.standard());
+    }
+
+    /**
+     * What a gateway may share with the rest of its process, and when its routing model loads.
+     *
+     * @param tokens           the token counter (its cl100k_base encoding takes 0.15-0.3 s of CPU to load)
+     * @param loadRoutingModel false leaves the embedding model unloaded until {@code routing().startModelLoad()} or the
+     *                         first auto-routed request
+     */
+    public record Startup(TokenCounter tokens, boolean loadRoutingModel) {
+        /** An own token counter, and the routing model loading in the background at once (Lambda, serve, tests). */
+        public static Startup standard() {
+            return new Startup(new TokenCounter(), true);
+        }
+    }
+
+    public static Gateway build(TiergateConfig config, DynamoDbClient dynamo, FleetRegistry fleet, Clock clock,
+                                java.util.function.Function<String, Optional<String>> secrets, Telemetry telemetry,
+                                SettlementWriting settlementWriting, Startup startup) {
         Map<String, String> upstreamKeys = new java.util.HashMap<>();
         for (dev.tiergate.core.config.TierConfig t : config.tiers()) {
             if (t.apiKeyEnv().isEmpty()) continue;
@@ -136,7 +156,7 @@ public final class Gateway implements AutoCloseable {
         UsageLog usage = new DynamoUsageLog(enhanced, tables.usage());
         HttpUpstream upstream = new HttpUpstream(Duration.ofSeconds(2), upstreamKeys);
         Authenticator auth = new Authenticator(keys, clock, Duration.ofSeconds(config.gateway().keyCacheSeconds()));
-        Routing routing = Routing.build(config, upstream, fleet);
+        Routing routing = Routing.build(config, upstream, fleet, startup.loadRoutingModel());
         DynamoBudgetLedger ledger = new DynamoBudgetLedger(dynamo, tables);
         DynamoBudgetStore budgets = new DynamoBudgetStore(enhanced, tables.budgets(), clock);
         BudgetGuard guard = new BudgetGuard(config, budgets, ledger, routing.router(), clock, telemetry.alerts(), usage);
@@ -154,7 +174,7 @@ public final class Gateway implements AutoCloseable {
         BreakerBoard breakers = new BreakerBoard(config.gateway().breaker(), health);
         Dispatcher dispatcher = new Dispatcher(upstream, new ReplicaSelector(fleet, breakers, config.gateway().prefixAffinity()), breakers, config.gateway(), clock);
         ChatCompletions chat = new ChatCompletions(auth, routing.router(), dispatcher, config,
-                guard, new TokenCounter(), config.gateway(), clock, json, config::teamAllowedTiers,
+                guard, startup.tokens(), config.gateway(), clock, json, config::teamAllowedTiers,
                 new DynamoIdempotencyStore(dynamo, tables.idempotency()),
                 new DynamoResponseCache(dynamo, tables.cache(), clock), settlements,
                 RequestObserver.all(java.util.stream.Stream.concat(java.util.stream.Stream.of(telemetry.metrics()),

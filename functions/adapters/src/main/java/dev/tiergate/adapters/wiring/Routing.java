@@ -26,9 +26,16 @@ public final class Routing implements AutoCloseable {
         this.embedding = embedding;
     }
 
+    /** The embedding model (when enabled) starts loading in the background at once. */
     public static Routing build(TiergateConfig config, Upstream upstream, FleetRegistry fleet) {
+        return build(config, upstream, fleet, true);
+    }
+
+    /** @param loadModelNow false leaves the embedding model unloaded until {@link #startModelLoad} or the first prompt to score */
+    public static Routing build(TiergateConfig config, Upstream upstream, FleetRegistry fleet, boolean loadModelNow) {
         RoutingSettings s = config.routing();
-        Optional<EmbeddingScorer> embedding = s.embedding().enabled() ? Optional.of(EmbeddingScorer.loadInBackground()) : Optional.empty();
+        Optional<EmbeddingScorer> embedding = !s.embedding().enabled() ? Optional.empty()
+                : Optional.of(loadModelNow ? EmbeddingScorer.loadInBackground() : EmbeddingScorer.unloaded());
         Optional<SelfAssessment> self = s.selfAssessment().enabled()
                 ? Optional.of(new LlmSelfAssessment(upstream, fleet, s.selfAssessment().tier(), config.tierNamed(s.selfAssessment().tier()).model()))
                 : Optional.empty();
@@ -39,6 +46,11 @@ public final class Routing implements AutoCloseable {
 
     public TierRouter router() {
         return router;
+    }
+
+    /** Starts loading the embedding model in the background, if it is enabled and not loading yet. */
+    public void startModelLoad() {
+        embedding.ifPresent(EmbeddingScorer::startLoading);
     }
 
     /** Waits until the embedding scorer is ready (true at once when it is disabled). */

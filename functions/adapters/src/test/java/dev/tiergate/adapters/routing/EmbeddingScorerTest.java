@@ -50,11 +50,41 @@ class EmbeddingScorerTest {
     @Test
     void closeWaitsForTheLoadInProgressAndEndsIt() throws Exception {
         EmbeddingScorer loading = EmbeddingScorer.loadInBackground();
+        assertThat(loaders()).isEqualTo(1);
         loading.close();
-        // Finished, not still running: a close that did not wait would leave awaitReady timing out (false) here.
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> loading.awaitReady(Duration.ZERO))
-                .isInstanceOf(IllegalStateException.class)
-                .hasRootCauseInstanceOf(java.util.concurrent.CancellationException.class);
+        // Ended, not still running (the @BeforeAll scorer's loader ended long ago), and it never became ready.
+        assertThat(loaders()).isZero();
+        assertThat(loading.awaitReady(Duration.ZERO)).isFalse();
         assertThat(loading.score("Which river runs through Vienna?")).isEmpty();
+    }
+
+    /** The local stack's scorer: nothing loads until asked, and the first prompt to score asks. */
+    @Test
+    void anUnloadedScorerStartsLoadingOnItsFirstPrompt() throws Exception {
+        EmbeddingScorer lazy = EmbeddingScorer.unloaded();
+        try {
+            assertThat(loaders()).isZero();
+            assertThat(lazy.awaitReady(Duration.ofMillis(200))).isFalse();
+            // Not loaded yet: the heuristics route alone, and the load starts in the background.
+            assertThat(lazy.score("Which river runs through Vienna?")).isEmpty();
+            assertThat(lazy.awaitReady(Duration.ofSeconds(60))).isTrue();
+            assertThat(lazy.score("Which river runs through Vienna?").orElseThrow().best()).isEqualTo(ComplexityClass.SIMPLE);
+        } finally {
+            lazy.close();
+        }
+    }
+
+    @Test
+    void aScorerClosedBeforeItsLoadNeverStartsOne() throws Exception {
+        EmbeddingScorer lazy = EmbeddingScorer.unloaded();
+        lazy.close();
+        lazy.startLoading();
+        assertThat(lazy.score("Which river runs through Vienna?")).isEmpty();
+        assertThat(loaders()).isZero();
+        assertThat(lazy.awaitReady(Duration.ofMillis(100))).isFalse();
+    }
+
+    private static long loaders() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("routing-embeddings") && t.isAlive()).count();
     }
 }
