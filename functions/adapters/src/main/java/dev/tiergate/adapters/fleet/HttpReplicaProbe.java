@@ -20,13 +20,24 @@ import java.time.Duration;
  */
 public final class HttpReplicaProbe implements ReplicaProbe {
 
-    private final HttpClient http;
     private final Duration timeout;
     private final ObjectMapper json = new ObjectMapper();
+    private volatile HttpClient http;
 
     public HttpReplicaProbe(Duration timeout) {
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1).build();
+    }
+
+    /** Made at the first probe: a JDK client starts a selector thread, which a gateway's start need not wait for. */
+    private HttpClient http() {
+        HttpClient h = http;
+        if (h == null) {
+            synchronized (this) {
+                if (http == null) http = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1).build();
+                h = http;
+            }
+        }
+        return h;
     }
 
     @Override
@@ -55,7 +66,7 @@ public final class HttpReplicaProbe implements ReplicaProbe {
     }
 
     private HttpResponse<String> get(URI base, String path) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return http().send(HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static ReplicaStatus down(String tier, URI replica, String reason) {

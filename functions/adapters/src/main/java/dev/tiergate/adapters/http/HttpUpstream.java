@@ -64,6 +64,27 @@ public final class HttpUpstream implements Upstream, AutoCloseable {
     /**
      * @param bearerByHost API keys for upstreams that need one (a hosted model), by {@code host:port}; never logged
      */
+    /**
+     * HttpClient's default TLS (the JDK's trusted CAs, hostname checks), set up at the first https connection: loading
+     * the CA store costs ~0.1 s at start that a fleet on plain HTTP (the simulator, vLLM inside a VPC) never needs.
+     */
+    private static final class LazyTls implements org.apache.hc.client5.http.ssl.TlsSocketStrategy {
+        private volatile org.apache.hc.client5.http.ssl.TlsSocketStrategy tls;
+
+        @Override
+        public javax.net.ssl.SSLSocket upgrade(java.net.Socket socket, String target, int port, Object attachment,
+                                               org.apache.hc.core5.http.protocol.HttpContext context) throws IOException {
+            org.apache.hc.client5.http.ssl.TlsSocketStrategy t = tls;
+            if (t == null) {
+                synchronized (this) {
+                    if (tls == null) tls = org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy.createDefault();
+                    t = tls;
+                }
+            }
+            return t.upgrade(socket, target, port, attachment, context);
+        }
+    }
+
     public HttpUpstream(Duration connectTimeout, Map<String, String> bearerByHost) {
         this.connectTimeout = connectTimeout;
         this.bearerByHost = Map.copyOf(bearerByHost);
@@ -74,6 +95,7 @@ public final class HttpUpstream implements Upstream, AutoCloseable {
                         .setMaxConnPerRoute(512)
                         .setMaxConnTotal(4096)
                         .setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).build())
+                        .setTlsSocketStrategy(new LazyTls())
                         .setDefaultConnectionConfig(ConnectionConfig.custom()
                                 .setConnectTimeout(Timeout.of(connectTimeout))
                                 // uvicorn drops idle keep-alive connections after 5 s: check one idle this long

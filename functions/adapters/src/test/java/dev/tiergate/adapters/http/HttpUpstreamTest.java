@@ -106,6 +106,28 @@ class HttpUpstreamTest {
         }
     }
 
+    /**
+     * TLS is set up lazily (at the first https connection), but it is set up: an https upstream is spoken to in TLS,
+     * never in clear text, and a peer that cannot complete the handshake fails the call.
+     */
+    @Test
+    void anHttpsUpstreamIsSpokenToInTls() throws Exception {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+             HttpUpstream up = new HttpUpstream(Duration.ofSeconds(1), Map.of("127.0.0.1:" + s.getLocalPort(), "sk-secret"))) {
+            java.util.concurrent.CompletableFuture<Integer> firstByte = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (java.net.Socket c = s.accept()) {
+                    return c.getInputStream().read(); // then hang up: no handshake answer
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertThatThrownBy(() -> up.send(URI.create("https://127.0.0.1:" + s.getLocalPort() + "/v1/chat/completions"), WHOLE,
+                    Instant.now().plusSeconds(2))).isInstanceOf(Upstream.UpstreamException.class);
+            // 0x16: a TLS handshake record (a ClientHello), where clear HTTP would have begun with 'P' of POST.
+            assertThat(firstByte.get(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(0x16);
+        }
+    }
+
     @Test
     void aBusyAnswerCarriesItsRetryAfterAndBodyAndTheBearerIsSentToItsHostOnly() throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
