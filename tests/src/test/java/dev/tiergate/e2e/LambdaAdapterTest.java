@@ -47,7 +47,8 @@ class LambdaAdapterTest {
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws InterruptedException {
+        StackFixture.awaitRoutingModelLoads();
         if (fx != null) fx.close();
     }
 

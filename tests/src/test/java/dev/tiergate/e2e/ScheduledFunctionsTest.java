@@ -1,0 +1,47 @@
+package dev.tiergate.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tiergate.lambda.TiergateFunctions;
+import dev.tiergate.local.LocalDynamo;
+import org.junit.jupiter.api.Test;
+import org.springframework.cloud.function.adapter.aws.FunctionInvoker;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The scheduled {@code dailyReport} function through Spring Cloud Function's AWS adapter, with a real EventBridge
+ * scheduled event, on a routing-only deployment: with no usage records to report on it says it skipped, rather than
+ * failing every day (and EventBridge retrying it).
+ */
+class ScheduledFunctionsTest {
+
+    @Test
+    void theDailyReportOfARoutingOnlyDeploymentSaysItSkipped() throws Exception {
+        try (LocalDynamo dynamo = LocalDynamo.start(0, null)) {
+            System.setProperty("MAIN_CLASS", TiergateFunctions.class.getName());
+            System.setProperty("spring.cloud.function.definition", "dailyReport");
+            System.setProperty("TIERGATE_CONFIG_FILE", Path.of("benchmarks", "routing-only.yaml").toAbsolutePath().toString());
+            System.setProperty("TIERGATE_DYNAMODB_ENDPOINT", dynamo.endpoint().toString());
+            System.setProperty("TIERGATE_REPLICAS", "");
+            FunctionInvoker invoker = new FunctionInvoker();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            invoker.handleRequest(new ByteArrayInputStream(Files.readAllBytes(Path.of("..", "events", "eventbridge-scheduled.json"))), out, null);
+            JsonNode answer = StackFixture.JSON.readTree(out.toByteArray());
+            if (answer.isTextual()) answer = StackFixture.JSON.readTree(answer.asText());
+            assertThat(answer.get("skipped").asText()).contains("usage.record: false");
+            // No date in a scheduled event: yesterday (UTC) is the day it would have reported.
+            assertThat(answer.get("date").asText()).isEqualTo(java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusDays(1).toString());
+        } finally {
+            StackFixture.awaitRoutingModelLoads();
+            System.clearProperty("spring.cloud.function.definition");
+            System.clearProperty("TIERGATE_CONFIG_FILE");
+            System.clearProperty("TIERGATE_DYNAMODB_ENDPOINT");
+            System.clearProperty("TIERGATE_REPLICAS");
+        }
+    }
+}
