@@ -84,14 +84,4 @@ final class StackFixture implements AutoCloseable {
     public void close() {
         stack.close();
     }
-
-    /**
-     * Waits for routing-model loads this JVM started outside a stack it can close (the Lambda functions' gateways load
-     * theirs at init): the test JVM must not exit while ONNX Runtime builds a session, or its shutdown hook crashes it.
-     */
-    static void awaitRoutingModelLoads() throws InterruptedException {
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.getName().equals("routing-embeddings")) t.join(60_000);
-        }
-    }
 }

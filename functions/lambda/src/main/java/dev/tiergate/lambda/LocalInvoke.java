@@ -41,9 +41,7 @@ public final class LocalInvoke {
         System.err.println("first answer " + ms + " ms after JVM start");
         // ONNX Runtime crashes the process if it exits while the routing model is still being loaded in the background
         // (a fast first answer can come first), so let that load finish; then end, as Lambda would freeze us.
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.getName().equals("routing-embeddings")) t.join(30_000);
-        }
+        dev.tiergate.adapters.routing.EmbeddingScorer.awaitLoadsInProgress(java.time.Duration.ofSeconds(30));
         System.exit(0);
     }
 }

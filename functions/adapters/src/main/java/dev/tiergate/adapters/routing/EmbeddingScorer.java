@@ -35,6 +35,7 @@ import java.util.concurrent.TimeoutException;
 public final class EmbeddingScorer implements ComplexityScorer, AutoCloseable {
 
     private static final String EXAMPLES = "/routing/examples.jsonl";
+    private static final String LOADER_THREAD = "routing-embeddings";
     private static final int K = 9;
     /** Softmax temperature over cosine similarities: low enough that the nearest examples dominate. */
     private static final double TEMPERATURE = 0.1;
@@ -48,7 +49,7 @@ public final class EmbeddingScorer implements ComplexityScorer, AutoCloseable {
     private final Thread loader;
 
     private EmbeddingScorer() {
-        loader = Thread.ofPlatform().daemon().name("routing-embeddings").unstarted(() -> {
+        loader = Thread.ofPlatform().daemon().name(LOADER_THREAD).unstarted(() -> {
             try {
                 index.complete(load(stopping));
             } catch (Throwable t) {
@@ -92,6 +93,17 @@ public final class EmbeddingScorer implements ComplexityScorer, AutoCloseable {
             loader.join(30_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Waits (up to {@code timeout} each) for every load in progress in this JVM, for a process about to exit that holds
+     * scorers it cannot close (the Lambda functions' gateways live in Spring's context): exiting during a load crashes
+     * it (see the class comment).
+     */
+    public static void awaitLoadsInProgress(Duration timeout) throws InterruptedException {
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals(LOADER_THREAD)) t.join(timeout.toMillis());
         }
     }
 
