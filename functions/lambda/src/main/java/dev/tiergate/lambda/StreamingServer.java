@@ -19,7 +19,6 @@ public final class StreamingServer {
     }
 
     public static void main(String[] args) throws Exception {
-        System.setProperty("sun.net.httpserver.nodelay", "true");
         int port = Integer.parseInt(System.getenv().getOrDefault("AWS_LWA_PORT", System.getenv().getOrDefault("PORT", "8080")));
         Gateway gateway = TiergateFunctions.gateway();
         HttpApiServer server = HttpApiServer.start(gateway.api(), new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
