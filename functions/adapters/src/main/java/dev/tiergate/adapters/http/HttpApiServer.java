@@ -154,7 +154,13 @@ public final class HttpApiServer implements AutoCloseable {
                 if (!platform) onPlatformThreads.decrementAndGet();
                 Thread.Builder threads = platform ? Thread.ofPlatform().daemon(true) : Thread.ofVirtual();
                 open.add(conn);
-                threads.name("tiergate-http").start(() -> serve(conn, platform));
+                try {
+                    threads.name("tiergate-http").start(() -> serve(conn, platform));
+                } catch (RuntimeException | OutOfMemoryError noThread) {
+                    open.remove(conn);
+                    if (platform) onPlatformThreads.decrementAndGet();
+                    throw new IOException("no thread for a new connection: " + noThread, noThread);
+                }
             } catch (IOException | RuntimeException e) {
                 try {
                     socket.close();
@@ -226,7 +232,7 @@ public final class HttpApiServer implements AutoCloseable {
         try {
             String path = decodePath(q < 0 ? target : target.substring(0, q));
             Map<String, String> query = query(q < 0 ? null : target.substring(q + 1));
-            Map<String, String> headers = new HashMap<>();
+            Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
             for (Header h : req.getHeaders()) headers.putIfAbsent(h.getName(), h.getValue() == null ? "" : h.getValue());
             response = handler.handle(new ApiRequest(req.getMethod(), path, query, headers, body));
         } catch (IllegalArgumentException badEscape) {
@@ -243,26 +249,58 @@ public final class HttpApiServer implements AutoCloseable {
             }
         });
         if (!drained) res.setHeader(HttpHeaders.CONNECTION, "close");
+        EventStreamEntity stream = null;
         switch (response) {
             case ApiResponse.Whole w -> {
                 if (w.body().length > 0) res.setEntity(new ByteArrayEntity(w.body(), null));
             }
-            case ApiResponse.EventStream s -> res.setEntity(new EventStreamEntity(s.body()));
+            case ApiResponse.EventStream s -> res.setEntity(stream = new EventStreamEntity(s.body()));
         }
-        trigger.submitResponse(res);
+        try {
+            trigger.submitResponse(res);
+        } finally {
+            if (stream != null) stream.endIfNeverWritten();
+        }
     }
 
     /** A streamed answer: each event is written and flushed (one HTTP chunk) as the gateway produces it. */
     private static final class EventStreamEntity extends AbstractHttpEntity {
         private final ApiResponse.StreamBody body;
+        private boolean written;
 
         EventStreamEntity(ApiResponse.StreamBody body) {
             super((String) null, null, true);
             this.body = body;
         }
 
+        /**
+         * The gateway opened the upstream stream and holds the budget reservation before answering; only its stream body
+         * closes and settles them. When the client left before the status line could be sent, the body still runs, into
+         * a sink that fails at once, so the gateway takes its "client disconnected" path and records what was used.
+         */
+        void endIfNeverWritten() {
+            if (written) return;
+            written = true;
+            try {
+                body.writeTo(new ApiResponse.EventSink() {
+                    @Override
+                    public void data(String data) throws IOException {
+                        throw new IOException("the client left before the answer began");
+                    }
+
+                    @Override
+                    public void comment(String text) throws IOException {
+                        throw new IOException("the client left before the answer began");
+                    }
+                });
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "stream ended without a client: " + e.getMessage());
+            }
+        }
+
         @Override
         public void writeTo(OutputStream out) throws IOException {
+            written = true;
             body.writeTo(new ApiResponse.EventSink() {
                 @Override
                 public void data(String data) throws IOException {

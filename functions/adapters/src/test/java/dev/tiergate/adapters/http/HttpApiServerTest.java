@@ -280,6 +280,51 @@ class HttpApiServerTest {
     }
 
     @Test
+    void anHttp10ClientGetsAStreamEndedByTheClose() throws Exception {
+        start(r -> new ApiResponse.EventStream(200, Map.of("content-type", "text/event-stream"), sink -> {
+            sink.data("{\"n\":1}");
+            sink.data("[DONE]");
+        }));
+        try (Socket s = connect()) {
+            send(s, "POST /v1/chat/completions HTTP/1.0\r\nContent-Length: 2\r\n\r\n{}");
+            String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            // No chunked framing for HTTP/1.0: the events as they are, then the server closes.
+            assertThat(all).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("transfer-encoding")
+                    .endsWith("\r\n\r\ndata: {\"n\":1}\n\ndata: [DONE]\n\n");
+        }
+    }
+
+    @Test
+    void aStreamWhoseClientLeftBeforeItsHeadersStillRunsItsBodyIntoAFailingSink() throws Exception {
+        CountDownLatch bodyRan = new CountDownLatch(1);
+        List<String> sinkErrors = new CopyOnWriteArrayList<>();
+        start(r -> {
+            try {
+                Thread.sleep(300); // the client resets the connection meanwhile
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            // Headers larger than HttpCore's buffer are written (and fail) before the body could start.
+            return new ApiResponse.EventStream(200, Map.of("x-big", "b".repeat(256 * 1024)), sink -> {
+                try {
+                    sink.data("{}");
+                } catch (IOException expected) {
+                    sinkErrors.add(expected.getMessage());
+                } finally {
+                    bodyRan.countDown();
+                }
+            });
+        });
+        try (Socket s = connect()) {
+            send(s, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+            s.setSoLinger(true, 0); // close with a reset
+        }
+        assertThat(bodyRan.await(10, TimeUnit.SECONDS)).as("the stream body ran, so the gateway could settle").isTrue();
+        // The safety net's sink, not the socket's: the socket's would fail with a reset or a broken pipe.
+        assertThat(sinkErrors).containsExactly("the client left before the answer began");
+    }
+
+    @Test
     void connectionsBeyondThePlatformThreadsAreServedOnVirtualThreads() throws Exception {
         start(this::echo);
         List<Socket> held = new ArrayList<>();
