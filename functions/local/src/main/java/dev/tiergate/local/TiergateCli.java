@@ -30,7 +30,7 @@ public final class TiergateCli implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        // Read once, when the first JDK HTTP server starts (simulator or gateway): no Nagle delay on SSE events.
+        // Read once, when the first JDK HTTP server starts (the simulator's; the gateway sets TCP_NODELAY itself).
         System.setProperty("sun.net.httpserver.nodelay", "true");
         System.exit(new CommandLine(new TiergateCli()).execute(args));
     }
