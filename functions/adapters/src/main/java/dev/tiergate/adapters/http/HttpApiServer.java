@@ -228,18 +228,33 @@ public final class HttpApiServer implements AutoCloseable {
         }
         String target = req.getPath() == null ? "/" : req.getPath();
         int q = target.indexOf('?');
-        ApiResponse response;
+        String path;
+        Map<String, String> query;
         try {
-            String path = decodePath(q < 0 ? target : target.substring(0, q));
-            Map<String, String> query = query(q < 0 ? null : target.substring(q + 1));
-            Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-            for (Header h : req.getHeaders()) headers.putIfAbsent(h.getName(), h.getValue() == null ? "" : h.getValue());
-            response = handler.handle(new ApiRequest(req.getMethod(), path, query, headers, body));
+            path = decodePath(q < 0 ? target : target.substring(0, q));
+            query = query(q < 0 ? null : target.substring(q + 1));
         } catch (IllegalArgumentException badEscape) {
+            path = null;
+            query = null;
+        }
+        ApiResponse response;
+        if (path == null) {
             OpenAiError e = OpenAiError.invalidRequest("The request target '" + printable(target)
                     + "' has a malformed %-escape.", null);
             response = new ApiResponse.Whole(e.status(), Map.of("content-type", "application/json"),
                     json.writeValueAsBytes(e.toJson(json)));
+        } else {
+            Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+            for (Header h : req.getHeaders()) headers.putIfAbsent(h.getName(), h.getValue() == null ? "" : h.getValue());
+            try {
+                response = handler.handle(new ApiRequest(req.getMethod(), path, query, headers, body));
+            } catch (RuntimeException bug) {
+                // The gateway answers its own failures (500 with a request id); this is the edge's last resort.
+                LOG.log(System.Logger.Level.ERROR, "the handler failed", bug);
+                OpenAiError e = OpenAiError.internal("tiergate failed to handle the request.");
+                response = new ApiResponse.Whole(e.status(), Map.of("content-type", "application/json"),
+                        json.writeValueAsBytes(e.toJson(json)));
+            }
         }
         ClassicHttpResponse res = new BasicClassicHttpResponse(response.status());
         response.headers().forEach((k, v) -> {

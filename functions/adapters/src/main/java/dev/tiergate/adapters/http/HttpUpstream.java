@@ -62,9 +62,6 @@ public final class HttpUpstream implements Upstream, AutoCloseable {
     });
 
     /**
-     * @param bearerByHost API keys for upstreams that need one (a hosted model), by {@code host:port}; never logged
-     */
-    /**
      * HttpClient's default TLS (the JDK's trusted CAs, hostname checks), set up at the first https connection: loading
      * the CA store costs ~0.1 s at start that a fleet on plain HTTP (the simulator, vLLM inside a VPC) never needs.
      */
@@ -85,6 +82,9 @@ public final class HttpUpstream implements Upstream, AutoCloseable {
         }
     }
 
+    /**
+     * @param bearerByHost API keys for upstreams that need one (a hosted model), by {@code host:port}; never logged
+     */
     public HttpUpstream(Duration connectTimeout, Map<String, String> bearerByHost) {
         this.connectTimeout = connectTimeout;
         this.bearerByHost = Map.copyOf(bearerByHost);

@@ -251,6 +251,22 @@ class HttpApiServerTest {
     }
 
     @Test
+    void aHandlerThatThrowsGetsA500NotABadEscapeAndTheConnectionStaysUsable() throws Exception {
+        start(r -> {
+            if (r.path().equals("/boom")) throw new IllegalArgumentException("a bug, not the client's escape");
+            return echo(r);
+        });
+        try (Socket s = connect()) {
+            send(s, "GET /boom HTTP/1.1\r\nHost: x\r\n\r\n");
+            Reply r = readReply(s.getInputStream());
+            assertThat(r.status()).isEqualTo(500);
+            assertThat(r.body()).contains("\"code\":\"internal_error\"").doesNotContain("escape");
+            send(s, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(readReply(s.getInputStream()).status()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void eachEventOfAStreamReachesTheClientBeforeTheNextIsWritten() throws Exception {
         CountDownLatch firstSeen = new CountDownLatch(1);
         start(r -> new ApiResponse.EventStream(200, Map.of("content-type", "text/event-stream"), sink -> {

@@ -7,7 +7,6 @@ import java.math.BigDecimal;
 /** What a request costs on a tier: uncached input, cached input and output tokens, each at its price per million. */
 public final class TierPricing {
 
-
     private TierPricing() {}
 
     public static Usd cost(Prices prices, TokenUsage usage) {
