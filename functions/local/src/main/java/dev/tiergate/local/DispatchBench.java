@@ -35,7 +35,7 @@ import java.util.concurrent.Future;
  * replicas at zero latency, the gateway over HTTP on loopback).
  */
 @Command(name = "bench-dispatch", mixinStandardHelpOptions = true,
-        description = "Benchmark dispatch: success under 30% injected errors, traffic to a dead replica once its breaker "
+        description = "Benchmark dispatch: success under 30%% injected errors, traffic to a dead replica once its breaker "
                 + "opens, prefix-cache hit rate and load balance of prefix-aware vs round-robin replica choice, and the "
                 + "time-to-first-token the gateway adds to a stream.")
 final class DispatchBench implements Callable<Integer> {

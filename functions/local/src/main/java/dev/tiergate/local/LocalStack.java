@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -87,6 +88,17 @@ public final class LocalStack implements AutoCloseable {
     }
 
     public static LocalStack start(TiergateConfig config, Options options, String adminKey) throws Exception {
+        return start(() -> config, options, adminKey, Optional.empty());
+    }
+
+    /**
+     * Starts the stack; {@code readConfig} runs on this thread while DynamoDB Local starts on another (it needs no
+     * config), and a failure to read it stops what had started.
+     *
+     * @param tokenizer the cl100k_base encoding when the caller has started loading it already; else it loads here
+     */
+    public static LocalStack start(Callable<TiergateConfig> readConfig, Options options, String adminKey,
+                                   Optional<CompletableFuture<Encoding>> tokenizer) throws Exception {
         List<AutoCloseable> parts = new ArrayList<>();
         // DynamoDB Local (then its tables) and the tokenizer (then the simulated fleet) start on threads of their own
         // while this one builds the DynamoDB client and then the gateway: start-up is the longest of the three.
@@ -101,7 +113,14 @@ public final class LocalStack implements AutoCloseable {
                 }
             }, starts);
             // One cl100k_base for the fleet and the gateway: each load is 0.15-0.3 s of CPU on the way to the first answer.
-            CompletableFuture<Encoding> cl100k = CompletableFuture.supplyAsync(TokenCounter::cl100k, starts);
+            CompletableFuture<Encoding> cl100k = tokenizer.orElseGet(() -> CompletableFuture.supplyAsync(TokenCounter::cl100k, starts));
+            TiergateConfig config;
+            try {
+                config = readConfig.call();
+            } catch (Exception e) {
+                dynamoStart.thenAccept(LocalDynamo::close); // still starting: stop it once it has
+                throw e;
+            }
             InetAddress loopback = InetAddress.getLoopbackAddress();
             CompletableFuture<SimulatedFleet> fleetStart = cl100k.thenApply(encoding -> SimulatedFleet.start(config,
                     options.replicasPerTier(), options.simBasePort(), options.timeScale(), loopback, new PromptTokenizer(encoding)));

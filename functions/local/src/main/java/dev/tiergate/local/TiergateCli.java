@@ -1,8 +1,10 @@
 package dev.tiergate.local;
 
+import com.knuddels.jtokkit.api.Encoding;
 import dev.tiergate.core.config.ConfigException;
 import dev.tiergate.core.config.ConfigLoader;
 import dev.tiergate.core.config.TiergateConfig;
+import dev.tiergate.core.usage.TokenCounter;
 import dev.tiergate.sim.SimulatedReplica;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -14,16 +16,18 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 
 /** The {@code tiergate} command line. {@code bin/tiergate} builds what is missing, picks a JDK and runs this. */
 @Command(name = "tiergate", mixinStandardHelpOptions = true, version = "tiergate 0.1.0",
-        description = "An OpenAI-compatible LLM gateway: tiered routing, hard budgets, vLLM fleets on AWS.",
-        subcommands = {TiergateCli.Up.class, TiergateCli.Sim.class, TiergateCli.Serve.class, BudgetBench.class, DispatchBench.class, PlanCommand.class, RoutingCommands.Route.class,
-                RoutingCommands.EvalRouting.class, ReportCommand.class, dev.tiergate.local.bench.BenchCommand.class})
+        description = "An OpenAI-compatible LLM gateway: tiered routing, hard budgets, vLLM fleets on AWS.")
 public final class TiergateCli implements Runnable {
 
     @CommandLine.Spec
@@ -32,7 +36,46 @@ public final class TiergateCli implements Runnable {
     public static void main(String[] args) {
         // Read once, when the first JDK HTTP server starts (the simulator's; the gateway sets TCP_NODELAY itself).
         System.setProperty("sun.net.httpserver.nodelay", "true");
-        System.exit(new CommandLine(new TiergateCli()).execute(args));
+        System.exit(commandLine(args).execute(args));
+    }
+
+    /** Every subcommand by its name, in the order {@code --help} lists them. */
+    private static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
+
+    private static Map<String, Supplier<Object>> subcommands() {
+        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
+        m.put("up", Up::new);
+        m.put("sim", Sim::new);
+        m.put("serve", Serve::new);
+        m.put("bench-budget", BudgetBench::new);
+        m.put("bench-dispatch", DispatchBench::new);
+        m.put("plan", PlanCommand::new);
+        m.put("route", RoutingCommands.Route::new);
+        m.put("eval-routing", RoutingCommands.EvalRouting::new);
+        m.put("report", ReportCommand::new);
+        m.put("bench", dev.tiergate.local.bench.BenchCommand::new);
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * The command line for {@code args}. picocli builds a command's model from its annotations, and on a fresh JVM that
+     * costs ~50 ms for all of them (the JDK makes a proxy class per annotation type at run time, which no AOT cache
+     * keeps): a known subcommand gets only its own model, anything else (no arguments, help, a typo) gets them all.
+     */
+    static CommandLine commandLine(String... args) {
+        CommandLine cl = new CommandLine(new TiergateCli());
+        String first = args.length > 0 ? args[0] : "";
+        if (first.equals("up")) {
+            // `up` needs the cl100k tokenizer (~0.2 s of CPU to load) for its fleet and its gateway: it loads while
+            // picocli reads the rest of the command line and the config, which leave the second core idle.
+            cl.addSubcommand("up", new Up(CompletableFuture.supplyAsync(TokenCounter::cl100k,
+                    task -> Thread.ofPlatform().daemon().name("tiergate-tokenizer").start(task))));
+        } else if (SUBCOMMANDS.containsKey(first)) {
+            cl.addSubcommand(first, SUBCOMMANDS.get(first).get());
+        } else {
+            SUBCOMMANDS.forEach((name, command) -> cl.addSubcommand(name, command.get()));
+        }
+        return cl;
     }
 
     @Override
@@ -44,7 +87,7 @@ public final class TiergateCli implements Runnable {
         try {
             return ConfigLoader.load(file);
         } catch (ConfigException e) {
-            throw new CommandLine.ParameterException(new CommandLine(new TiergateCli()), "bad config: " + e.getMessage());
+            throw new CommandLine.ParameterException(commandLine(), "bad config: " + e.getMessage());
         }
     }
 
@@ -105,6 +148,17 @@ public final class TiergateCli implements Runnable {
                     "Usage and ledger writes happen behind the answer, journaled under --data (replayed at the next start on the "
                             + "same folder); Ctrl-C writes what is queued before stopping."})
     static final class Up implements Callable<Integer> {
+        /** The tokenizer, when the command line started loading it; else the stack loads its own. */
+        private final Optional<CompletableFuture<Encoding>> tokenizer;
+
+        Up() {
+            this.tokenizer = Optional.empty();
+        }
+
+        Up(CompletableFuture<Encoding> loading) {
+            this.tokenizer = Optional.of(loading);
+        }
+
         @Option(names = "--config", defaultValue = "tiergate.yaml", description = "Config file (default: ${DEFAULT-VALUE}).")
         Path config;
         @Option(names = "--port", defaultValue = "8080", description = "Gateway port (default: ${DEFAULT-VALUE}).")
@@ -136,15 +190,16 @@ public final class TiergateCli implements Runnable {
                 throw new IllegalArgumentException("--remote-write must be an http(s) URL, got '" + remoteWrite + "'");
             }
             if (timeScale < 0) throw new IllegalArgumentException("--time-scale must be >= 0");
-            TiergateConfig cfg = loadConfig(config);
             String env = System.getenv("TIERGATE_ADMIN_KEY");
             boolean generated = env == null || env.isBlank();
             String adminKey = generated ? generateKey() : env;
             LocalStack.Options options = new LocalStack.Options(port, replicas, simBasePort, timeScale, data, dynamoPort)
                     .withMonitorSeconds(monitorSeconds);
             if (remoteWrite != null) options = options.withRemoteWrite(remoteWrite);
-            LocalStack stack = LocalStack.start(cfg, options, adminKey);
+            // The config is read while DynamoDB Local starts.
+            LocalStack stack = LocalStack.start(() -> loadConfig(config), options, adminKey, tokenizer);
             long startedMs = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+            markTrained();
             URI url = stack.url();
             System.out.println("tiergate is up in " + startedMs + " ms (JVM start to ready)");
             System.out.println();
@@ -164,6 +219,20 @@ public final class TiergateCli implements Runnable {
             System.out.println();
             System.out.println("Ctrl-C stops everything.");
             return awaitStop(stack::close);
+        }
+
+        /**
+         * Tells bin/tiergate that the AOT cache this run records came from a stack that started (the launcher sets the
+         * property only when recording); a failed start leaves no mark, and its cache is recorded again next time.
+         */
+        private static void markTrained() {
+            String mark = System.getProperty("tiergate.aot.trained");
+            if (mark == null || mark.isBlank()) return;
+            try {
+                java.nio.file.Files.writeString(Path.of(mark), "recorded by an up that started\n");
+            } catch (java.io.IOException e) {
+                System.err.println("tiergate: could not mark the start-up cache as recorded (" + e.getMessage() + "); the next 'up' records it again");
+            }
         }
 
         private static String generateKey() {

@@ -23,7 +23,7 @@ class PlanCommandTest {
         System.setErr(new PrintStream(err, true));
         StringWriter picocliErr = new StringWriter();
         try {
-            int code = new CommandLine(new TiergateCli()).setErr(new PrintWriter(picocliErr)).execute(args);
+            int code = TiergateCli.commandLine(args).setErr(new PrintWriter(picocliErr)).execute(args);
             return new Run(code, out.toString(), err + picocliErr.toString());
         } finally {
             System.setOut(oldOut);

@@ -22,7 +22,7 @@ class RoutingCommandsTest {
         System.setOut(new java.io.PrintStream(out, true));
         StringWriter err = new StringWriter();
         try {
-            int code = new CommandLine(new TiergateCli()).setErr(new PrintWriter(err)).execute(args);
+            int code = TiergateCli.commandLine(args).setErr(new PrintWriter(err)).execute(args);
             assertThat(code).as(err.toString()).isZero();
         } finally {
             System.setOut(old);
@@ -58,8 +58,8 @@ class RoutingCommandsTest {
         Path file = dir.resolve("bad.jsonl");
         Files.writeString(file, "{\"prompt\":\"hi\",\"expected_tier\":\"simple\"}\n{\"prompt\":\"hi\",\"expected_tier\":\"hard\"}\n");
         StringWriter err = new StringWriter();
-        int code = new CommandLine(new TiergateCli()).setErr(new PrintWriter(err))
-                .execute("eval-routing", file.toString(), "--config", CONFIG.toString(), "--heuristics-only");
+        String[] args = {"eval-routing", file.toString(), "--config", CONFIG.toString(), "--heuristics-only"};
+        int code = TiergateCli.commandLine(args).setErr(new PrintWriter(err)).execute(args);
         assertThat(code).isNotZero();
         assertThat(err.toString()).contains("bad.jsonl:2", "expected_tier must be simple, medium or complex");
     }

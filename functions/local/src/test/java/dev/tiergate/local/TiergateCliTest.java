@@ -1,0 +1,52 @@
+package dev.tiergate.local;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The command line as {@code main} builds it: only the named subcommand's model, or all of them. */
+class TiergateCliTest {
+
+    private static final String[] ALL = {"up", "sim", "serve", "bench-budget", "bench-dispatch", "plan", "route",
+            "eval-routing", "report", "bench"};
+
+    @Test
+    void aKnownSubcommandGetsOnlyItsOwnModel() {
+        assertThat(TiergateCli.commandLine("plan", "--help").getSubcommands()).containsOnlyKeys("plan");
+        assertThat(TiergateCli.commandLine("up", "--port", "0").getSubcommands()).containsOnlyKeys("up");
+    }
+
+    @Test
+    void helpAndNoArgumentsListEverySubcommandInOrder() {
+        assertThat(TiergateCli.commandLine().getSubcommands().keySet()).containsExactly(ALL);
+        assertThat(TiergateCli.commandLine("--help").getSubcommands().keySet()).containsExactly(ALL);
+
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream oldErr = System.err;
+        System.setErr(new PrintStream(err, true)); // picocli warns there about descriptions it cannot format
+        String usage;
+        try {
+            usage = TiergateCli.commandLine("--help").getUsageMessage();
+        } finally {
+            System.setErr(oldErr);
+        }
+        assertThat(usage).contains(ALL).contains("success under 30% injected errors");
+        assertThat(err.toString()).doesNotContain("picocli WARN");
+    }
+
+    @Test
+    void aMistypedSubcommandIsAnsweredWithTheOneItResembles() {
+        StringWriter err = new StringWriter();
+        CommandLine cl = TiergateCli.commandLine("upp").setErr(new PrintWriter(err));
+        assertThat(cl.getSubcommands().keySet()).containsExactly(ALL);
+        int code = cl.execute("upp");
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("Unmatched argument at index 0: 'upp'", "Did you mean: tiergate up?");
+    }
+}
