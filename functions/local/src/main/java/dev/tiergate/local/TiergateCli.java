@@ -63,14 +63,16 @@ public final class TiergateCli implements Runnable {
      * keeps): a known subcommand gets only its own model, anything else (no arguments, help, a typo) gets them all.
      */
     static CommandLine commandLine(String... args) {
-        CommandLine cl = new CommandLine(new TiergateCli());
         String first = args.length > 0 ? args[0] : "";
         if (first.equals("up")) {
             // `up` needs the cl100k tokenizer (~0.2 s of CPU to load) for its fleet and its gateway: it loads while
-            // picocli reads the rest of the command line and the config, which leave the second core idle.
-            cl.addSubcommand("up", new Up(CompletableFuture.supplyAsync(TokenCounter::cl100k,
-                    task -> Thread.ofPlatform().daemon().name("tiergate-tokenizer").start(task))));
-        } else if (SUBCOMMANDS.containsKey(first)) {
+            // picocli builds its models and the config is read, which leave the second core idle.
+            Up up = new Up(CompletableFuture.supplyAsync(TokenCounter::cl100k,
+                    task -> Thread.ofPlatform().daemon().name("tiergate-tokenizer").start(task)));
+            return new CommandLine(new TiergateCli()).addSubcommand("up", up);
+        }
+        CommandLine cl = new CommandLine(new TiergateCli());
+        if (SUBCOMMANDS.containsKey(first)) {
             cl.addSubcommand(first, SUBCOMMANDS.get(first).get());
         } else {
             SUBCOMMANDS.forEach((name, command) -> cl.addSubcommand(name, command.get()));
