@@ -89,8 +89,7 @@ public final class BudgetGuard {
             return new BudgetDecision.Allow(new Reservation(requestId, amount, List.of(), deadline), route);
         }
         List<ScopeRef> owners = ScopeRef.of(caller);
-        List<Optional<BudgetPolicy>> policies = new ArrayList<>();
-        for (ScopeRef o : owners) policies.add(policy(o, now));
+        List<Optional<BudgetPolicy>> policies = policies(owners, now);
         RouteDecision current = route;
         ScopeRef because = null;
         while (true) {
@@ -159,6 +158,27 @@ public final class BudgetGuard {
         } catch (OpenAiError.Failure cannotServe) {
             return Optional.empty();
         }
+    }
+
+    /** The owners' definitions, in their order: those not cached (or expired) are read together, in one call. */
+    private List<Optional<BudgetPolicy>> policies(List<ScopeRef> owners, Instant now) {
+        int ttl = config.budgets().cacheSeconds();
+        List<Optional<BudgetPolicy>> out = new ArrayList<>(owners.size());
+        List<ScopeRef> missing = new ArrayList<>();
+        for (ScopeRef o : owners) {
+            Cached c = ttl <= 0 ? null : cache.get(o);
+            boolean fresh = c != null && now.isBefore(c.until());
+            out.add(fresh ? c.policy() : Optional.empty());
+            if (!fresh) missing.add(o);
+        }
+        if (missing.isEmpty()) return out;
+        Map<ScopeRef, BudgetPolicy> read = store.findAll(missing);
+        for (ScopeRef o : missing) {
+            Optional<BudgetPolicy> p = Optional.ofNullable(read.get(o));
+            if (ttl > 0) cache.put(o, new Cached(p, now.plusSeconds(ttl)));
+            out.set(owners.indexOf(o), p);
+        }
+        return out;
     }
 
     private Optional<BudgetPolicy> policy(ScopeRef owner, Instant now) {
