@@ -173,22 +173,18 @@ public final class BudgetGuard {
         }
         if (missing.isEmpty()) return out;
         Map<ScopeRef, BudgetPolicy> read = store.findAll(missing);
-        for (ScopeRef o : missing) {
+        for (int i = 0; i < owners.size(); i++) {
+            ScopeRef o = owners.get(i);
+            if (!missing.contains(o)) continue;
             Optional<BudgetPolicy> p = Optional.ofNullable(read.get(o));
             if (ttl > 0) cache.put(o, new Cached(p, now.plusSeconds(ttl)));
-            out.set(owners.indexOf(o), p);
+            out.set(i, p);
         }
         return out;
     }
 
     private Optional<BudgetPolicy> policy(ScopeRef owner, Instant now) {
-        int ttl = config.budgets().cacheSeconds();
-        if (ttl <= 0) return store.find(owner);
-        Cached c = cache.get(owner);
-        if (c != null && now.isBefore(c.until())) return c.policy();
-        Optional<BudgetPolicy> p = store.find(owner);
-        cache.put(owner, new Cached(p, now.plusSeconds(ttl)));
-        return p;
+        return policies(List.of(owner), now).getFirst();
     }
 
     /** Writes one settlement: the ledger change and the usage record together, or the record alone when nothing is held. */
