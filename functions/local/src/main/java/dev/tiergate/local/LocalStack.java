@@ -7,6 +7,9 @@ import dev.tiergate.adapters.wiring.DynamoClients;
 import dev.tiergate.adapters.settlement.SettlementWriting;
 import dev.tiergate.adapters.wiring.Gateway;
 import dev.tiergate.adapters.wiring.Telemetry;
+import dev.tiergate.adapters.http.HttpApiServer;
+import dev.tiergate.core.gateway.ApiResponse;
+import dev.tiergate.core.protocol.OpenAiError;
 import dev.tiergate.adapters.metrics.RemoteWriteClient;
 import dev.tiergate.core.config.TiergateConfig;
 import dev.tiergate.core.usage.TokenCounter;
@@ -76,13 +79,13 @@ public final class LocalStack implements AutoCloseable {
     static final java.time.Duration ROUTING_MODEL_DELAY = java.time.Duration.ofSeconds(2);
 
     private final List<AutoCloseable> parts;
-    private final dev.tiergate.adapters.http.HttpApiServer server;
+    private final HttpApiServer server;
     private final SimulatedFleet fleet;
     private final LocalDynamo dynamo;
     private final DynamoDbClient dynamoClient;
     private final Gateway gateway;
 
-    private LocalStack(List<AutoCloseable> parts, dev.tiergate.adapters.http.HttpApiServer server, SimulatedFleet fleet, LocalDynamo dynamo,
+    private LocalStack(List<AutoCloseable> parts, HttpApiServer server, SimulatedFleet fleet, LocalDynamo dynamo,
                        DynamoDbClient dynamoClient, Gateway gateway) {
         this.parts = parts;
         this.server = server;
@@ -105,6 +108,8 @@ public final class LocalStack implements AutoCloseable {
     public static LocalStack start(Callable<TiergateConfig> readConfig, Options options, String adminKey,
                                    Optional<CompletableFuture<Encoding>> tokenizer) throws Exception {
         List<AutoCloseable> parts = new ArrayList<>();
+        // The gateway's handler, for the requests the HTTP server holds while the rest starts.
+        CompletableFuture<HttpApiServer.Handler> ready = new CompletableFuture<>();
         // DynamoDB Local (then its tables) and the tokenizer (then the simulated fleet) start on threads of their own
         // while this one builds the DynamoDB client and then the gateway: start-up is the longest of the three.
         ExecutorService starts = Executors.newThreadPerTaskExecutor(Thread.ofPlatform().name("tiergate-start-", 0).factory());
@@ -127,6 +132,19 @@ public final class LocalStack implements AutoCloseable {
                 throw e;
             }
             InetAddress loopback = InetAddress.getLoopbackAddress();
+            // The gateway's port is taken first: a port in use fails the start at once, and a client that connects
+            // while the rest starts waits for its answer instead of being refused (see whenReady).
+            HttpApiServer server;
+            try {
+                server = HttpApiServer.start(whenReady(ready), config.gateway().maxBodyBytes(), new InetSocketAddress(loopback, options.port()));
+            } catch (java.io.IOException e) {
+                dynamoStart.thenAccept(LocalDynamo::close); // still starting: stop it once it has
+                java.net.BindException taken = new java.net.BindException("cannot listen on " + loopback.getHostAddress() + ":"
+                        + options.port() + " (" + e.getMessage() + "); is another tiergate up running? --port picks another");
+                taken.initCause(e);
+                throw taken;
+            }
+            parts.add(server);
             CompletableFuture<SimulatedFleet> fleetStart = cl100k.thenApply(encoding -> SimulatedFleet.start(config,
                     options.replicasPerTier(), options.simBasePort(), options.timeScale(), loopback, new PromptTokenizer(encoding)));
             DynamoDbClient ddb = DynamoClients.local(URI.create("http://127.0.0.1:" + dynamoPort));
@@ -165,8 +183,7 @@ public final class LocalStack implements AutoCloseable {
             gateway.remoteWrite().ifPresent(p -> p.start(configured.map(r -> r.intervalSeconds()).orElse(5)));
             gateway.installBootstrapAdmin(adminKey);
             parts.add(sweepEvery(gateway, java.time.Duration.ofSeconds(2)));
-            dev.tiergate.adapters.http.HttpApiServer server = dev.tiergate.adapters.http.HttpApiServer.start(gateway.api(), new InetSocketAddress(loopback, options.port()));
-            parts.add(server);
+            ready.complete(gateway.api()::handle);
             // The routing model loads in the background from the first auto-routed request, or two seconds after the
             // stack is up, whichever comes first: its ~1.5 s of CPU would otherwise compete with the start and the first
             // answers on small machines. Until it has loaded the heuristics route alone, as they always did meanwhile.
@@ -174,11 +191,32 @@ public final class LocalStack implements AutoCloseable {
                     CompletableFuture.delayedExecutor(ROUTING_MODEL_DELAY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
             return new LocalStack(parts, server, fleet, dynamo, ddb, gateway);
         } catch (Exception e) {
+            ready.completeExceptionally(e); // held requests are answered 503 before the server closes
             closeAll(parts);
             throw e;
         } finally {
             starts.shutdown();
         }
+    }
+
+    /**
+     * The gateway's handler once {@code gateway} completes: a request that arrives during the start is held until then,
+     * and answered 503 if the start fails instead.
+     */
+    static HttpApiServer.Handler whenReady(CompletableFuture<HttpApiServer.Handler> gateway) {
+        return request -> {
+            HttpApiServer.Handler ready;
+            try {
+                ready = gateway.join();
+            } catch (CompletionException | java.util.concurrent.CancellationException notStarted) {
+                Throwable why = notStarted.getCause() != null ? notStarted.getCause() : notStarted;
+                OpenAiError e = new OpenAiError(503, "server_error", "tiergate did not start: " + why.getMessage(),
+                        Optional.empty(), Optional.of("not_started"));
+                return new ApiResponse.Whole(503, Map.of("content-type", "application/json"),
+                        e.toJson(new com.fasterxml.jackson.databind.ObjectMapper()).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            return ready.handle(request);
+        };
     }
 
     /**

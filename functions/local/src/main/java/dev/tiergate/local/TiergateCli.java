@@ -199,7 +199,13 @@ public final class TiergateCli implements Runnable {
                     .withMonitorSeconds(monitorSeconds);
             if (remoteWrite != null) options = options.withRemoteWrite(remoteWrite);
             // The config is read while DynamoDB Local starts.
-            LocalStack stack = LocalStack.start(() -> loadConfig(config), options, adminKey, tokenizer);
+            LocalStack stack;
+            try {
+                stack = LocalStack.start(() -> loadConfig(config), options, adminKey, tokenizer);
+            } catch (java.net.BindException portTaken) {
+                System.err.println("tiergate up: " + portTaken.getMessage());
+                return 1;
+            }
             long startedMs = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
             markTrained();
             URI url = stack.url();
