@@ -5,6 +5,7 @@ import com.amazonaws.services.dynamodbv2.local.server.DynamoDBProxyServer;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
@@ -47,9 +48,38 @@ public final class LocalDynamo implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port);
     }
 
+    /**
+     * A port for DynamoDB Local to listen on, free now and below the kernel's ephemeral range. DynamoDB Local binds
+     * the port itself later, so a port the kernel may hand out meanwhile (to a client's connection, or to a server
+     * asking for port 0, such as the simulated replicas) could be taken by then: once in ~60 starts of {@code up},
+     * whose gateway accepts connections while DynamoDB Local starts, it was.
+     */
     static int freePort() throws IOException {
+        int ephemeralStart = ephemeralRangeStart();
+        int low = Math.max(1024, ephemeralStart - 12_000);
+        for (int attempt = 0; attempt < 64; attempt++) {
+            int candidate = java.util.concurrent.ThreadLocalRandom.current().nextInt(low, ephemeralStart);
+            try (ServerSocket s = new ServerSocket()) {
+                s.setReuseAddress(false);
+                s.bind(new InetSocketAddress((InetAddress) null, candidate), 1); // all interfaces, as DynamoDB Local binds
+                return candidate;
+            } catch (IOException taken) {
+                // try another
+            }
+        }
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+            return s.getLocalPort(); // a crowded range: the kernel's choice, with the race above
+        }
+    }
+
+    /** The first port of Linux's ephemeral range; 32768 (its default, below other systems' ranges) when unknown. */
+    static int ephemeralRangeStart() {
+        try {
+            String[] range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
+            int start = Integer.parseInt(range[0]);
+            return start > 2048 ? start : 32768;
+        } catch (IOException | RuntimeException unknown) {
+            return 32768;
         }
     }
 
