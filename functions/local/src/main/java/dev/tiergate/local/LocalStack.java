@@ -139,10 +139,7 @@ public final class LocalStack implements AutoCloseable {
                 server = HttpApiServer.start(whenReady(ready), config.gateway().maxBodyBytes(), new InetSocketAddress(loopback, options.port()));
             } catch (java.io.IOException e) {
                 dynamoStart.thenAccept(LocalDynamo::close); // still starting: stop it once it has
-                java.net.BindException taken = new java.net.BindException("cannot listen on " + loopback.getHostAddress() + ":"
-                        + options.port() + " (" + e.getMessage() + "); is another tiergate up running? --port picks another");
-                taken.initCause(e);
-                throw taken;
+                throw new PortTaken(loopback.getHostAddress() + ":" + options.port(), e);
             }
             parts.add(server);
             CompletableFuture<SimulatedFleet> fleetStart = cl100k.thenApply(encoding -> SimulatedFleet.start(config,
@@ -196,6 +193,14 @@ public final class LocalStack implements AutoCloseable {
             throw e;
         } finally {
             starts.shutdown();
+        }
+    }
+
+    /** The gateway's port could not be taken; {@code tiergate up} says so in one line. */
+    public static final class PortTaken extends java.net.BindException {
+        PortTaken(String address, java.io.IOException cause) {
+            super("cannot listen on " + address + " (" + cause.getMessage() + "); is another tiergate up running? --port picks another");
+            initCause(cause);
         }
     }
 

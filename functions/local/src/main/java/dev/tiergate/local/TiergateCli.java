@@ -202,7 +202,7 @@ public final class TiergateCli implements Runnable {
             LocalStack stack;
             try {
                 stack = LocalStack.start(() -> loadConfig(config), options, adminKey, tokenizer);
-            } catch (java.net.BindException portTaken) {
+            } catch (LocalStack.PortTaken portTaken) {
                 System.err.println("tiergate up: " + portTaken.getMessage());
                 return 1;
             }

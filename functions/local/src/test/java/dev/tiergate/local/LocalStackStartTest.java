@@ -13,7 +13,6 @@ import dev.tiergate.core.gateway.ApiRequest;
 import dev.tiergate.core.gateway.ApiResponse;
 
 import java.io.IOException;
-import java.net.BindException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -77,7 +76,7 @@ class LocalStackStartTest {
             TiergateConfig config = ConfigLoader.load(Path.of("..", "..", "tiergate.yaml"));
 
             assertThatThrownBy(() -> LocalStack.start(() -> config, options, "tg-admin-start-0123456789", Optional.empty()))
-                    .isInstanceOf(BindException.class)
+                    .isInstanceOf(LocalStack.PortTaken.class)
                     .hasMessageContaining("cannot listen on 127.0.0.1:" + taken.getLocalPort())
                     .hasMessageContaining("--port");
         }
