@@ -33,7 +33,7 @@ class LambdaAdapterTest {
 
     @BeforeAll
     static void start() throws Exception {
-        fx = new StackFixture(0);
+        fx = StackFixture.servingDynamoDb(0);
         key = fx.createKey("lambda-team", "dee");
         String replicas = fx.stack.fleet().urls().entrySet().stream()
                 .map(e -> e.getKey() + "=" + e.getValue().stream().map(URI::toString).collect(Collectors.joining(",")))
@@ -41,7 +41,7 @@ class LambdaAdapterTest {
         System.setProperty("MAIN_CLASS", TiergateFunctions.class.getName());
         System.setProperty("spring.cloud.function.definition", "api");
         System.setProperty("TIERGATE_CONFIG_FILE", StackFixture.EXAMPLE_CONFIG.toString());
-        System.setProperty("TIERGATE_DYNAMODB_ENDPOINT", fx.stack.dynamoEndpoint().toString());
+        System.setProperty("TIERGATE_DYNAMODB_ENDPOINT", fx.stack.dynamoEndpoint().orElseThrow().toString());
         System.setProperty("TIERGATE_REPLICAS", replicas);
         invoker = new FunctionInvoker();
     }

@@ -36,7 +36,19 @@ final class StackFixture implements AutoCloseable {
     }
 
     StackFixture(TiergateConfig config, double timeScale, int replicas) throws Exception {
-        this.stack = LocalStack.start(config, LocalStack.Options.defaults().withPort(0).withTimeScale(timeScale).withReplicas(replicas), ADMIN_KEY);
+        this(config, LocalStack.Options.defaults().withPort(0).withTimeScale(timeScale).withReplicas(replicas));
+    }
+
+    private StackFixture(TiergateConfig config, LocalStack.Options options) throws Exception {
+        this.stack = LocalStack.start(config, options, ADMIN_KEY);
+    }
+
+    /**
+     * The stack with DynamoDB Local also served over HTTP (as {@code up --dynamodb-port 0}), for a client outside the
+     * gateway such as the Lambda handler; the other tests call it in process, as {@code up} does by default.
+     */
+    static StackFixture servingDynamoDb(double timeScale) throws Exception {
+        return new StackFixture(ConfigLoader.load(EXAMPLE_CONFIG), LocalStack.Options.defaults().withPort(0).withTimeScale(timeScale).withDynamoPort(0));
     }
 
     URI url() {

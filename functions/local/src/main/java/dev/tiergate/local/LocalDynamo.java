@@ -11,7 +11,11 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** AWS's DynamoDB Local, in this process, on a loopback port: in memory, or persisted under a folder. */
+/**
+ * AWS's DynamoDB Local, in this process, served over HTTP on a port: in memory, or persisted under a folder. Its server
+ * listens on all interfaces (Jetty's default; its command line takes no host), so {@code tiergate up} serves it only
+ * when asked ({@code --dynamodb-port}) and otherwise calls it in process ({@link EmbeddedDynamo}).
+ */
 public final class LocalDynamo implements AutoCloseable {
 
     private static final String LOG4J_CONTEXT_FACTORY = "log4j2.loggerContextFactory";
@@ -30,11 +34,7 @@ public final class LocalDynamo implements AutoCloseable {
      */
     public static LocalDynamo start(int port, Path dataDir) throws Exception {
         int p = port == 0 ? freePort() : port;
-        // Log4j's simple logger instead of log4j-core: DynamoDB Local is its only user here, and it logs only errors
-        // either way, but core's start (plugin scan, configuration search) was half of DynamoDB Local's ~0.8 s start.
-        if (System.getProperty(LOG4J_CONTEXT_FACTORY) == null) {
-            System.setProperty(LOG4J_CONTEXT_FACTORY, "org.apache.logging.log4j.simple.SimpleLoggerContextFactory");
-        }
+        useSimpleLogger();
         // -disableTelemetry: a local stack reports nothing to AWS (and setting the telemetry up cost ~0.1 s).
         String[] args = dataDir == null
                 ? new String[]{"-inMemory", "-port", Integer.toString(p), "-sharedDb", "-disableTelemetry"}
@@ -42,6 +42,16 @@ public final class LocalDynamo implements AutoCloseable {
         DynamoDBProxyServer s = ServerRunner.createServerFromCommandLineArgs(args);
         s.start();
         return new LocalDynamo(s, p);
+    }
+
+    /**
+     * Log4j's simple logger instead of log4j-core: DynamoDB Local is its only user here, and it logs only errors either
+     * way, but core's start (plugin scan, configuration search) was half of DynamoDB Local's ~0.8 s start.
+     */
+    static void useSimpleLogger() {
+        if (System.getProperty(LOG4J_CONTEXT_FACTORY) == null) {
+            System.setProperty(LOG4J_CONTEXT_FACTORY, "org.apache.logging.log4j.simple.SimpleLoggerContextFactory");
+        }
     }
 
     public URI endpoint() {

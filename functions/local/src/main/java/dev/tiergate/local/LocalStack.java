@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -39,19 +40,36 @@ import java.util.concurrent.Executors;
 
 /**
  * Everything {@code tiergate up} runs, in one process so that stopping it leaves nothing behind: DynamoDB Local with
- * the tables, a simulated fleet for the tiers without an endpoint, and the gateway's HTTP API.
+ * the tables (called in process, or also served over HTTP when a port is asked for), a simulated fleet for the tiers
+ * without an endpoint, and the gateway's HTTP API.
  */
 public final class LocalStack implements AutoCloseable {
 
-    /** What to start; {@link #defaults} gives the documented defaults of {@code tiergate up}. */
-    public record Options(int port, int replicasPerTier, int simBasePort, double timeScale, Path dataDir, int dynamoPort,
+    /**
+     * What to start; {@link #defaults} gives the documented defaults of {@code tiergate up}.
+     *
+     * @param dynamoPort empty: DynamoDB Local is called in process and opens no port; a port (0 picks a free one): it is
+     *                   also served over HTTP there, for the AWS CLI or a Lambda handler under test
+     */
+    public record Options(int port, int replicasPerTier, int simBasePort, double timeScale, Path dataDir, OptionalInt dynamoPort,
                           java.util.Optional<URI> remoteWrite, int monitorSeconds) {
-        public Options(int port, int replicasPerTier, int simBasePort, double timeScale, Path dataDir, int dynamoPort) {
-            this(port, replicasPerTier, simBasePort, timeScale, dataDir, dynamoPort, java.util.Optional.empty(), 0);
+        public Options {
+            if (dynamoPort.isPresent() && (dynamoPort.getAsInt() < 0 || dynamoPort.getAsInt() > 65535)) {
+                throw new IllegalArgumentException("--dynamodb-port must be from 0 to 65535, got " + dynamoPort.getAsInt());
+            }
+        }
+
+        public Options(int port, int replicasPerTier, int simBasePort, double timeScale, Path dataDir) {
+            this(port, replicasPerTier, simBasePort, timeScale, dataDir, OptionalInt.empty(), java.util.Optional.empty(), 0);
         }
 
         public static Options defaults() {
-            return new Options(8080, 1, 0, 1.0, null, 0);
+            return new Options(8080, 1, 0, 1.0, null);
+        }
+
+        /** DynamoDB Local also served over HTTP on this port; 0 picks a free one. */
+        public Options withDynamoPort(int p) {
+            return new Options(port, replicasPerTier, simBasePort, timeScale, dataDir, OptionalInt.of(p), remoteWrite, monitorSeconds);
         }
 
         public Options withRemoteWrite(URI url) {
@@ -81,16 +99,16 @@ public final class LocalStack implements AutoCloseable {
     private final List<AutoCloseable> parts;
     private final HttpApiServer server;
     private final SimulatedFleet fleet;
-    private final LocalDynamo dynamo;
+    private final Optional<URI> dynamoEndpoint;
     private final DynamoDbClient dynamoClient;
     private final Gateway gateway;
 
-    private LocalStack(List<AutoCloseable> parts, HttpApiServer server, SimulatedFleet fleet, LocalDynamo dynamo,
+    private LocalStack(List<AutoCloseable> parts, HttpApiServer server, SimulatedFleet fleet, Optional<URI> dynamoEndpoint,
                        DynamoDbClient dynamoClient, Gateway gateway) {
         this.parts = parts;
         this.server = server;
         this.fleet = fleet;
-        this.dynamo = dynamo;
+        this.dynamoEndpoint = dynamoEndpoint;
         this.dynamoClient = dynamoClient;
         this.gateway = gateway;
     }
@@ -114,10 +132,12 @@ public final class LocalStack implements AutoCloseable {
         // while this one builds the DynamoDB client and then the gateway: start-up is the longest of the three.
         ExecutorService starts = Executors.newThreadPerTaskExecutor(Thread.ofPlatform().name("tiergate-start-", 0).factory());
         try {
-            int dynamoPort = options.dynamoPort() == 0 ? LocalDynamo.freePort() : options.dynamoPort();
-            CompletableFuture<LocalDynamo> dynamoStart = CompletableFuture.supplyAsync(() -> {
+            OptionalInt dynamoPort = options.dynamoPort().isEmpty() ? OptionalInt.empty()
+                    : OptionalInt.of(options.dynamoPort().getAsInt() == 0 ? LocalDynamo.freePort() : options.dynamoPort().getAsInt());
+            CompletableFuture<AutoCloseable> dynamoStart = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return LocalDynamo.start(dynamoPort, options.dataDir());
+                    return dynamoPort.isPresent() ? LocalDynamo.start(dynamoPort.getAsInt(), options.dataDir())
+                            : EmbeddedDynamo.start(Optional.ofNullable(options.dataDir()));
                 } catch (Exception e) {
                     throw new CompletionException(e);
                 }
@@ -128,7 +148,7 @@ public final class LocalStack implements AutoCloseable {
             try {
                 config = readConfig.call();
             } catch (Exception e) {
-                dynamoStart.thenAccept(LocalDynamo::close); // still starting: stop it once it has
+                dynamoStart.thenAccept(LocalStack::closeQuietly); // still starting: stop it once it has
                 throw e;
             }
             InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -138,21 +158,30 @@ public final class LocalStack implements AutoCloseable {
             try {
                 server = HttpApiServer.start(whenReady(ready), config.gateway().maxBodyBytes(), new InetSocketAddress(loopback, options.port()));
             } catch (java.io.IOException e) {
-                dynamoStart.thenAccept(LocalDynamo::close); // still starting: stop it once it has
+                dynamoStart.thenAccept(LocalStack::closeQuietly); // still starting: stop it once it has
                 throw new PortTaken(loopback.getHostAddress() + ":" + options.port(), e);
             }
             parts.add(server);
             CompletableFuture<SimulatedFleet> fleetStart = cl100k.thenApply(encoding -> SimulatedFleet.start(config,
                     options.replicasPerTier(), options.simBasePort(), options.timeScale(), loopback, new PromptTokenizer(encoding)));
-            DynamoDbClient ddb = DynamoClients.local(URI.create("http://127.0.0.1:" + dynamoPort));
-            parts.add(ddb);
-            CompletableFuture<Void> tables = dynamoStart.thenRun(() -> {
+            // The gateway's DynamoDB client: DynamoDB Local's own in process, or an HTTP client, built while it starts.
+            Optional<DynamoDbClient> overHttp = Optional.empty();
+            if (dynamoPort.isPresent()) {
+                overHttp = Optional.of(DynamoClients.local(URI.create("http://127.0.0.1:" + dynamoPort.getAsInt())));
+                parts.add(overHttp.get());
+            }
+            Optional<DynamoDbClient> http = overHttp;
+            CompletableFuture<DynamoDbClient> client = dynamoStart.thenApply(started ->
+                    started instanceof EmbeddedDynamo embedded ? embedded.client() : http.orElseThrow());
+            CompletableFuture<Void> tables = client.thenAccept(ddb -> {
                 Thread.ofVirtual().name("dynamodb-prime").start(() -> primeTransactions(ddb, config.tablePrefix()));
                 TableSetup.createIfMissing(ddb, TableNames.withPrefix(config.tablePrefix()));
             });
-            LocalDynamo dynamo;
+            AutoCloseable dynamo;
+            DynamoDbClient ddb;
             try {
                 dynamo = started(dynamoStart, parts);
+                ddb = client.join();
             } catch (Exception e) {
                 fleetStart.thenAccept(SimulatedFleet::close); // still starting: stop it once it has
                 throw e;
@@ -186,7 +215,8 @@ public final class LocalStack implements AutoCloseable {
             // answers on small machines. Until it has loaded the heuristics route alone, as they always did meanwhile.
             CompletableFuture.runAsync(gateway.routing()::startModelLoad,
                     CompletableFuture.delayedExecutor(ROUTING_MODEL_DELAY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
-            return new LocalStack(parts, server, fleet, dynamo, ddb, gateway);
+            Optional<URI> endpoint = dynamo instanceof LocalDynamo served ? Optional.of(served.endpoint()) : Optional.empty();
+            return new LocalStack(parts, server, fleet, endpoint, ddb, gateway);
         } catch (Exception e) {
             ready.completeExceptionally(e); // held requests are answered 503 before the server closes
             closeAll(parts);
@@ -295,8 +325,9 @@ public final class LocalStack implements AutoCloseable {
         return fleet;
     }
 
-    public URI dynamoEndpoint() {
-        return dynamo.endpoint();
+    /** Where DynamoDB Local is served over HTTP; empty when it runs in process only (the default). */
+    public Optional<URI> dynamoEndpoint() {
+        return dynamoEndpoint;
     }
 
     public DynamoDbClient dynamoClient() {
@@ -318,6 +349,14 @@ public final class LocalStack implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         closeAll(parts);
+    }
+
+    private static void closeQuietly(AutoCloseable part) {
+        try {
+            part.close();
+        } catch (Exception ignored) {
+            // stopping is best effort
+        }
     }
 
     /** Closes in reverse order of starting: the server first, DynamoDB last. */

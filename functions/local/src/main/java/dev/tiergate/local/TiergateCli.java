@@ -174,8 +174,10 @@ public final class TiergateCli implements Runnable {
         double timeScale;
         @Option(names = "--data", description = "Keep DynamoDB's tables in this folder between runs (default: in memory).")
         Path data;
-        @Option(names = "--dynamodb-port", defaultValue = "0", description = "DynamoDB Local's port; 0 picks a free one.")
-        int dynamoPort;
+        @Option(names = "--dynamodb-port", paramLabel = "P",
+                description = "Also serve DynamoDB Local over HTTP on this port (0 picks a free one), e.g. for the AWS CLI. "
+                        + "Default: none; the gateway calls DynamoDB Local in process and no port is opened for it.")
+        Integer dynamoPort;
         @Option(names = "--remote-write", paramLabel = "URL",
                 description = "Push the gateway's and the fleet's metrics by Prometheus remote-write 1.0 to this URL, e.g. "
                         + "http://127.0.0.1:9090/api/v1/write (a Prometheus started with --web.enable-remote-write-receiver).")
@@ -195,8 +197,9 @@ public final class TiergateCli implements Runnable {
             String env = System.getenv("TIERGATE_ADMIN_KEY");
             boolean generated = env == null || env.isBlank();
             String adminKey = generated ? generateKey() : env;
-            LocalStack.Options options = new LocalStack.Options(port, replicas, simBasePort, timeScale, data, dynamoPort)
+            LocalStack.Options options = new LocalStack.Options(port, replicas, simBasePort, timeScale, data)
                     .withMonitorSeconds(monitorSeconds);
+            if (dynamoPort != null) options = options.withDynamoPort(dynamoPort);
             if (remoteWrite != null) options = options.withRemoteWrite(remoteWrite);
             // The config is read while DynamoDB Local starts.
             LocalStack stack;
@@ -212,7 +215,8 @@ public final class TiergateCli implements Runnable {
             System.out.println("tiergate is up in " + startedMs + " ms (JVM start to ready)");
             System.out.println();
             System.out.println("  API         " + url + "/v1");
-            System.out.println("  DynamoDB    " + stack.dynamoEndpoint() + (data == null ? " (in memory)" : " (data in " + data + ")"));
+            System.out.println("  DynamoDB    " + stack.dynamoEndpoint().map(URI::toString).orElse("in process (--dynamodb-port P serves it)")
+                    + (data == null ? ", in memory" : ", data in " + data));
             for (Map.Entry<String, List<URI>> e : stack.gateway().config().tiers().stream()
                     .collect(java.util.stream.Collectors.toMap(t -> t.name(), t -> stack.fleet().urls().getOrDefault(t.name(),
                             t.endpoint().map(List::of).orElse(List.of())), (a, b) -> a, java.util.LinkedHashMap::new)).entrySet()) {

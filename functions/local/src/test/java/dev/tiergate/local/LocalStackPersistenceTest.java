@@ -6,6 +6,7 @@ import dev.tiergate.core.config.TiergateConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -13,28 +14,47 @@ import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@code tiergate up --data DIR}: keys and usage survive a restart of the local stack. */
+/**
+ * {@code tiergate up --data DIR}: keys and usage survive a restart of the local stack, whether DynamoDB Local ran in
+ * process (the default) or served over HTTP ({@code --dynamodb-port}): both keep the same database file.
+ */
 class LocalStackPersistenceTest {
 
     private static final String ADMIN = "tg-admin-persistence-0123456789";
+    private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
-    void aKeyCreatedBeforeARestartStillWorksAfterIt(@TempDir Path data) throws Exception {
+    void aKeyCreatedBeforeARestartStillWorksAfterItInProcessOrServed(@TempDir Path data) throws Exception {
         TiergateConfig config = ConfigLoader.load(Path.of("..", "..", "tiergate.yaml"));
-        LocalStack.Options options = new LocalStack.Options(0, 1, 0, 0, data, 0);
-        HttpClient http = HttpClient.newHttpClient();
-        String secret;
-        try (LocalStack first = LocalStack.start(config, options, ADMIN)) {
-            HttpResponse<String> created = http.send(HttpRequest.newBuilder(first.url().resolve("/admin/keys"))
-                    .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"team\":\"keep\",\"user\":\"kim\"}")).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(created.statusCode()).isEqualTo(201);
-            secret = new ObjectMapper().readTree(created.body()).get("key").asText();
+        LocalStack.Options inProcess = new LocalStack.Options(0, 1, 0, 0, data);
+        LocalStack.Options served = inProcess.withDynamoPort(0);
+        String first;
+        String second;
+        try (LocalStack stack = LocalStack.start(config, inProcess, ADMIN)) {
+            first = createKey(stack.url(), "kim");
         }
-        try (LocalStack second = LocalStack.start(config, options, ADMIN)) {
-            HttpResponse<String> models = http.send(HttpRequest.newBuilder(second.url().resolve("/v1/models"))
-                    .header("Authorization", "Bearer " + secret).GET().build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(models.statusCode()).isEqualTo(200);
+        try (LocalStack stack = LocalStack.start(config, served, ADMIN)) {
+            assertThat(stack.dynamoEndpoint()).isPresent();
+            assertThat(models(stack.url(), first)).as("a key written in process, read over HTTP").isEqualTo(200);
+            second = createKey(stack.url(), "lee");
         }
+        try (LocalStack stack = LocalStack.start(config, inProcess, ADMIN)) {
+            assertThat(models(stack.url(), second)).as("a key written over HTTP, read in process").isEqualTo(200);
+            assertThat(models(stack.url(), first)).isEqualTo(200);
+            assertThat(models(stack.url(), "tg-not-a-key-0123456789abcdef")).isEqualTo(401);
+        }
+    }
+
+    private String createKey(URI url, String user) throws Exception {
+        HttpResponse<String> created = http.send(HttpRequest.newBuilder(url.resolve("/admin/keys"))
+                .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"team\":\"keep\",\"user\":\"" + user + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(created.statusCode()).isEqualTo(201);
+        return new ObjectMapper().readTree(created.body()).get("key").asText();
+    }
+
+    private int models(URI url, String key) throws Exception {
+        return http.send(HttpRequest.newBuilder(url.resolve("/v1/models")).header("Authorization", "Bearer " + key).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode();
     }
 }

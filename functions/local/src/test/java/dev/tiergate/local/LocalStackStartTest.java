@@ -36,7 +36,7 @@ class LocalStackStartTest {
     @Test
     void aConfigThatFailsToReadStopsTheDynamoDbLocalStartedMeanwhile() throws Exception {
         int port = LocalDynamo.freePort();
-        LocalStack.Options options = new LocalStack.Options(0, 1, 0, 0, null, port);
+        LocalStack.Options options = new LocalStack.Options(0, 1, 0, 0, null).withDynamoPort(port);
         IllegalStateException bad = new IllegalStateException("bad config: tiers: missing");
 
         assertThatThrownBy(() -> LocalStack.start(() -> {
@@ -57,7 +57,8 @@ class LocalStackStartTest {
     @Test
     void theStartsTransactionPrimeLeavesNoTableAndNoItemBehind() throws Exception {
         TiergateConfig config = ConfigLoader.load(Path.of("..", "..", "tiergate.yaml"));
-        try (LocalStack stack = LocalStack.start(config, new LocalStack.Options(0, 1, 0, 0, null, 0), "tg-admin-start-0123456789")) {
+        try (LocalStack stack = LocalStack.start(config, new LocalStack.Options(0, 1, 0, 0, null), "tg-admin-start-0123456789")) {
+            assertThat(stack.dynamoEndpoint()).as("in process by default: no HTTP endpoint").isEmpty();
             TableNames names = TableNames.withPrefix(config.tablePrefix());
             // the prime runs beside the table creation; give it time to have been refused
             Thread.sleep(500);
@@ -72,7 +73,7 @@ class LocalStackStartTest {
     void aPortInUseFailsTheStartBeforeTheRestAndStopsDynamoDbLocal() throws Exception {
         int dynamoPort = LocalDynamo.freePort();
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            LocalStack.Options options = new LocalStack.Options(taken.getLocalPort(), 1, 0, 0, null, dynamoPort);
+            LocalStack.Options options = new LocalStack.Options(taken.getLocalPort(), 1, 0, 0, null).withDynamoPort(dynamoPort);
             TiergateConfig config = ConfigLoader.load(Path.of("..", "..", "tiergate.yaml"));
 
             assertThatThrownBy(() -> LocalStack.start(() -> config, options, "tg-admin-start-0123456789", Optional.empty()))
