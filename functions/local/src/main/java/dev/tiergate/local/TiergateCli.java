@@ -36,7 +36,18 @@ public final class TiergateCli implements Runnable {
     public static void main(String[] args) {
         // Read once, when the first JDK HTTP server starts (the simulator's; the gateway sets TCP_NODELAY itself).
         System.setProperty("sun.net.httpserver.nodelay", "true");
+        // No SLF4J backend ships with the CLI, so the AWS SDK's and Jetty's logs go nowhere: say so here instead of
+        // letting SLF4J scan the class path for one and print three warning lines at every start.
+        if (System.getProperty("slf4j.provider") == null) {
+            System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
+            System.setProperty("slf4j.internal.verbosity", "WARN");
+        }
         System.exit(commandLine(args).execute(args));
+    }
+
+    /** A bad option value, reported as picocli reports its own: the message, the command's usage, exit code 2. */
+    static CommandLine.ParameterException usageError(CommandLine.Model.CommandSpec spec, String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 
     /** Every subcommand by its name, in the order {@code --help} lists them. */
@@ -152,6 +163,8 @@ public final class TiergateCli implements Runnable {
     static final class Up implements Callable<Integer> {
         /** The tokenizer, when the command line started loading it; else the stack loads its own. */
         private final Optional<CompletableFuture<Encoding>> tokenizer;
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
 
         Up() {
             this.tokenizer = Optional.empty();
@@ -188,12 +201,16 @@ public final class TiergateCli implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (replicas < 1 || replicas > 64) throw new IllegalArgumentException("--replicas must be from 1 to 64");
-            if (monitorSeconds < 0) throw new IllegalArgumentException("--monitor-seconds must be >= 0");
+            // A bad value is a usage error (the message and the usage, exit code 2), as picocli's own checks are.
+            if (replicas < 1 || replicas > 64) throw usageError(spec, "--replicas must be from 1 to 64, got " + replicas);
+            if (monitorSeconds < 0) throw usageError(spec, "--monitor-seconds must be >= 0, got " + monitorSeconds);
             if (remoteWrite != null && (remoteWrite.getScheme() == null || !remoteWrite.getScheme().startsWith("http"))) {
-                throw new IllegalArgumentException("--remote-write must be an http(s) URL, got '" + remoteWrite + "'");
+                throw usageError(spec, "--remote-write must be an http(s) URL, got '" + remoteWrite + "'");
             }
-            if (timeScale < 0) throw new IllegalArgumentException("--time-scale must be >= 0");
+            if (timeScale < 0) throw usageError(spec, "--time-scale must be >= 0, got " + timeScale);
+            if (dynamoPort != null && (dynamoPort < 0 || dynamoPort > 65535)) {
+                throw usageError(spec, "--dynamodb-port must be from 0 to 65535, got " + dynamoPort);
+            }
             String env = System.getenv("TIERGATE_ADMIN_KEY");
             boolean generated = env == null || env.isBlank();
             String adminKey = generated ? generateKey() : env;
@@ -317,9 +334,12 @@ public final class TiergateCli implements Runnable {
         @Option(names = "--time-scale", defaultValue = "1.0", description = "Multiplies every simulated latency; 0 answers instantly.")
         double timeScale;
 
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
-            if (replicas < 1 || replicas > 64) throw new IllegalArgumentException("--replicas must be from 1 to 64");
+            if (replicas < 1 || replicas > 64) throw usageError(spec, "--replicas must be from 1 to 64, got " + replicas);
             TiergateConfig cfg = loadConfig(config);
             SimulatedFleet fleet = SimulatedFleet.start(cfg, replicas, basePort, timeScale, InetAddress.getLoopbackAddress());
             fleet.replicas().forEach((tier, list) -> {

@@ -41,6 +41,18 @@ class TiergateCliTest {
     }
 
     @Test
+    void aBadOptionValueIsAUsageErrorThatNamesTheOptionNotAStackTrace() {
+        for (String[] bad : new String[][]{{"--dynamodb-port", "70000"}, {"--replicas", "0"}, {"--time-scale", "-1"}}) {
+            StringWriter err = new StringWriter();
+            String[] args = {"up", bad[0], bad[1], "--port", "0"};
+            int code = TiergateCli.commandLine(args).setErr(new PrintWriter(err)).execute(args);
+            assertThat(code).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(err.toString()).startsWith(bad[0] + " must be").contains("got " + bad[1]).contains("Usage: tiergate up")
+                    .doesNotContain("Exception");
+        }
+    }
+
+    @Test
     void aMistypedSubcommandIsAnsweredWithTheOneItResembles() {
         StringWriter err = new StringWriter();
         CommandLine cl = TiergateCli.commandLine("upp").setErr(new PrintWriter(err));
