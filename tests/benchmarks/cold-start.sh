@@ -27,7 +27,7 @@ exec {nap}<> <(:)
 up_once() {
   local t0 t1
   t0=$(date +%s%N)
-  TIERGATE_ADMIN_KEY=$ADMIN setsid bin/tiergate up --port "$PORT" --time-scale 0 --monitor-seconds 0 > /tmp/tiergate-cold-up.log 2>&1 &
+  TIERGATE_ADMIN_KEY=$ADMIN setsid bin/tiergate up --port "$PORT" --time-scale 0 --monitor-seconds 0 "$@" > /tmp/tiergate-cold-up.log 2>&1 &
   pid=$!
   until { : > "/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null; do
     kill -0 "$pid" 2>/dev/null || { echo "tiergate up ended before answering:"; tail -5 /tmp/tiergate-cold-up.log; exit 1; }
@@ -43,7 +43,7 @@ up_runs() {
   local ups=()
   for i in $(seq 1 "$N"); do
     up_once; ups+=("$UP_MS"); echo "  run $i: $UP_MS"
-    if [ "$i" -lt "$N" ] || [ "${1:-}" != keep ]; then stop_up; fi
+    stop_up
   done
   echo "  median $(printf '%s\n' "${ups[@]}" | median) ms"
 }
@@ -55,9 +55,10 @@ up_once
 echo "== bin/tiergate up, recording run (writes the AOT cache when it stops): $UP_MS ms"
 stop_up
 echo "== bin/tiergate up with the AOT cache ($(du -h functions/local/target/aot/*.aot | cut -f1)): launch to first answered chat (ms)"
-up_runs keep
+up_runs
 
-# The last stack stays up for the Lambda runs: they need its DynamoDB Local and simulators.
+# The Lambda runs need a stack's DynamoDB Local over HTTP and its simulators: one more `up`, not timed, serving it.
+up_once --dynamodb-port 0
 DDB=$(grep -o 'DynamoDB    http://[0-9.:]*' /tmp/tiergate-cold-up.log | awk '{print $2}')
 REPLICAS=$(grep -o 'tier [a-z]* *\[[^]]*\]' /tmp/tiergate-cold-up.log | sed 's/tier \([a-z]*\) *\[\(.*\)\]/\1=\2/' | paste -sd';')
 invoke() {
