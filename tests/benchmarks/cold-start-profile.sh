@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Where `up`'s cold start spends its CPU: one start from an AOT cache recorded as the launcher records it, sampled by
-# async-profiler every 1 ms of
-# CPU until the first answered chat; then a summary: samples by thread, and the frames on the most samples.
+# async-profiler every 1 ms of CPU until the first answered chat; then a summary: samples by thread, and the frames on
+# the most samples.
 # JFR is no use here: with it on, the AOT cache loses most classes and the start runs ~4x slower; async-profiler's agent
 # keeps the cache. The profiler costs ~40% of wall time, so read the shares, not the milliseconds.
 #
