@@ -14,13 +14,10 @@ cd "$ROOT"
 N="${1:?usage: cold-start-ab.sh N DIR...}"; shift
 [ $# -ge 1 ] || { echo "usage: cold-start-ab.sh N DIR..." >&2; exit 2; }
 JAVA="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
-ADMIN=tg-admin-bench-0123456789abcdefXYZ
-PORT="${COLD_PORT:-8199}"
-CHAT='{"model":"small","messages":[{"role":"user","content":"hi"}]}'
+source tests/benchmarks/first-answer.sh
 SQLITE="$ROOT/functions/local/target/launch/native/Linux/${HOSTTYPE:-x86_64}"
 BASE=(-Xlog:aot*=error,cds*=error -Dorg.sqlite.lib.path="$SQLITE" --enable-native-access=ALL-UNNAMED -Dsun.net.httpserver.nodelay=true)
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-exec {nap}<> <(:)
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; true' EXIT
 
@@ -33,12 +30,7 @@ start_once() {
     -cp "$(cat "$dir/classpath.txt")" dev.tiergate.local.TiergateCli up --port "$PORT" --time-scale 0 --monitor-seconds 0 \
     > "$dir/up.log" 2>&1 &
   pid=$!
-  until { : > "/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null; do
-    kill -0 "$pid" 2>/dev/null || { echo "$dir: up ended before answering:"; tail -5 "$dir/up.log"; exit 1; }
-    read -t 0.002 -u "$nap" || true
-  done
-  curl -sf -o /dev/null "http://127.0.0.1:$PORT/v1/chat/completions" -H "Authorization: Bearer $ADMIN" \
-    -H 'Content-Type: application/json' -d "$CHAT" || { echo "$dir: the first request failed"; exit 1; }
+  first_answer "$pid" "$dir/up.log" || { echo "(variant $dir)"; exit 1; }
   t1=$(date +%s%N)
   echo $(( (t1 - t0) / 1000000 )) >> "$dir/wall.txt"
   echo $(( $(awk '{print $14 + $15}' "/proc/$pid/stat") * 1000 / $(getconf CLK_TCK) )) >> "$dir/cpu.txt"

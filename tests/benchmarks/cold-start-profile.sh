@@ -16,9 +16,7 @@ OUT="${1:-/tmp/tiergate-cold-start.collapsed}"
 JAVA="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
 AP_VERSION=4.1
 AP_DIR="$ROOT/tests/target/async-profiler-$AP_VERSION"
-ADMIN=tg-admin-bench-0123456789abcdefXYZ
-PORT="${COLD_PORT:-8199}"
-CHAT='{"model":"small","messages":[{"role":"user","content":"hi"}]}'
+source tests/benchmarks/first-answer.sh
 AOT="$ROOT/tests/target/cold-start-profile.aot"
 
 if [ ! -f "$AP_DIR/libasyncProfiler.so" ]; then
@@ -28,7 +26,6 @@ fi
 
 # One `up` with the launcher's JVM options for it (bin/tiergate) plus "$@", to its first answered chat; then it stops.
 SQLITE="$ROOT/functions/local/target/launch/native/Linux/${HOSTTYPE:-x86_64}"
-exec {nap}<> <(:)
 up_once() {
   local t0 pid
   t0=$(date +%s%N)
@@ -39,12 +36,7 @@ up_once() {
     -cp "$(cat functions/local/target/launch-classpath.txt)" dev.tiergate.local.TiergateCli up --port "$PORT" --time-scale 0 \
     --monitor-seconds 0 > /tmp/tiergate-cold-profile.log 2>&1 &
   pid=$!
-  until { : > "/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null; do
-    kill -0 "$pid" 2>/dev/null || { echo "up ended before answering:"; tail -5 /tmp/tiergate-cold-profile.log; exit 1; }
-    read -t 0.002 -u "$nap" || true
-  done
-  curl -sf -o /dev/null "http://127.0.0.1:$PORT/v1/chat/completions" -H "Authorization: Bearer $ADMIN" \
-    -H 'Content-Type: application/json' -d "$CHAT" || { echo "the chat failed:"; tail -5 /tmp/tiergate-cold-profile.log; exit 1; }
+  first_answer "$pid" /tmp/tiergate-cold-profile.log || exit 1
   UP_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true   # the cache, or the profile, is written as the JVM exits
 }

@@ -3,38 +3,26 @@
 #   1. `bin/tiergate up`: launch to the first answered chat request over HTTP (the gateway, DynamoDB Local, the fleet),
 #      without the launcher's AOT cache, then with it (after one recording run)
 #   2. the Lambda artifact: JVM launch to the first answered chat event (FunctionInvoker + events/apigateway-chat-completion.json),
-#      with Lambda's own JAVA_TOOL_OPTIONS (C1 only), against the stack of run 1.
+#      with Lambda's own JAVA_TOOL_OPTIONS (C1 only), against one more `up` that serves its DynamoDB Local over HTTP.
 # Usage: tests/benchmarks/cold-start.sh [N]    (builds nothing: run `bin/tiergate --help` or `./mvnw package` first)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 N="${1:-10}"
-ADMIN=tg-admin-bench-0123456789abcdefXYZ
-PORT="${COLD_PORT:-8199}"
+source tests/benchmarks/first-answer.sh
 JAR="$(ls functions/lambda/target/tiergate-lambda-*-aws.jar)"
 JAVA="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
-CHAT='{"model":"small","messages":[{"role":"user","content":"hi"}]}'
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; true' EXIT
-# A read with a timeout on a pipe nobody writes: a sleep without starting a process.
-exec {nap}<> <(:)
 # One `up` to its first answer, in ms (UP_MS); the stack keeps running (pid) until stop_up. Not in a subshell: pid is ours.
-# The wait for the port uses bash's /dev/tcp and starts no process: polling with curl and sleep every 5 ms took ~70% of
-# one core, which on 2 cores slowed the very start it measured (figures before session 6 include that). The gateway
-# opens its port last, so one request as soon as it accepts is the first answer.
 up_once() {
   local t0 t1
   t0=$(date +%s%N)
   TIERGATE_ADMIN_KEY=$ADMIN setsid bin/tiergate up --port "$PORT" --time-scale 0 --monitor-seconds 0 "$@" > /tmp/tiergate-cold-up.log 2>&1 &
   pid=$!
-  until { : > "/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null; do
-    kill -0 "$pid" 2>/dev/null || { echo "tiergate up ended before answering:"; tail -5 /tmp/tiergate-cold-up.log; exit 1; }
-    read -t 0.002 -u "$nap" || true
-  done
-  curl -sf -o /dev/null "http://127.0.0.1:$PORT/v1/chat/completions" -H "Authorization: Bearer $ADMIN" \
-    -H 'Content-Type: application/json' -d "$CHAT" || { echo "the first request failed:"; tail -5 /tmp/tiergate-cold-up.log; exit 1; }
+  first_answer "$pid" /tmp/tiergate-cold-up.log || exit 1
   t1=$(date +%s%N)
   UP_MS=$(( (t1 - t0) / 1000000 ))
 }
