@@ -47,17 +47,20 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--hosted-output-price", defaultValue = "15.00", description = "Hosted API USD per 1M output tokens (default: ${DEFAULT-VALUE}).")
     double hostedOut;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
-        ModelSpec m = ModelSpec.named(model).orElseThrow(() -> new IllegalArgumentException("unknown model '" + model + "'; known: "
+        ModelSpec m = ModelSpec.named(model).orElseThrow(() -> TiergateCli.usageError(spec, "unknown model '" + model + "'; known: "
                 + ModelSpec.CATALOGUE.stream().map(ModelSpec::name).collect(Collectors.joining(", "))));
-        Quantization q = Quantization.named(quantization).orElseThrow(() -> new IllegalArgumentException(
+        Quantization q = Quantization.named(quantization).orElseThrow(() -> TiergateCli.usageError(spec,
                 "unknown quantization '" + quantization + "'; known: fp16, bf16, fp8, awq, gptq"));
-        if (util <= 0 || util > 1) throw new IllegalArgumentException("--gpu-memory-utilization must be above 0 and at most 1");
-        if (context < 1 || concurrency < 1) throw new IllegalArgumentException("--context and --concurrency must be at least 1");
+        if (util <= 0 || util > 1) throw TiergateCli.usageError(spec, "--gpu-memory-utilization must be above 0 and at most 1");
+        if (context < 1 || concurrency < 1) throw TiergateCli.usageError(spec, "--context and --concurrency must be at least 1");
         Optional<CapacityPlanner.Fit> fit;
         if (instance != null) {
-            InstanceType i = InstanceType.named(instance).orElseThrow(() -> new IllegalArgumentException("unknown instance '" + instance
+            InstanceType i = InstanceType.named(instance).orElseThrow(() -> TiergateCli.usageError(spec, "unknown instance '" + instance
                     + "'; known: " + InstanceType.CATALOGUE.stream().map(InstanceType::name).collect(Collectors.joining(", "))));
             fit = Optional.of(CapacityPlanner.fit(m, q, i, context, concurrency, util));
         } else {

@@ -53,6 +53,18 @@ class TiergateCliTest {
     }
 
     @Test
+    void otherCommandsReportBadValuesTheSameWay() {
+        String[][] cases = {{"plan", "--model", "no-such-model"}, {"plan", "--model", "llama-3.1-8b", "--gpu-memory-utilization", "2"},
+                {"bench", "--url", "http://127.0.0.1:1/v1", "--concurrency", "0"}, {"sim", "--replicas", "65"}};
+        for (String[] args : cases) {
+            StringWriter err = new StringWriter();
+            int code = TiergateCli.commandLine(args).setErr(new PrintWriter(err)).execute(args);
+            assertThat(code).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(err.toString()).as(String.join(" ", args)).contains("Usage: tiergate " + args[0]).doesNotContain("Exception");
+        }
+    }
+
+    @Test
     void aMistypedSubcommandIsAnsweredWithTheOneItResembles() {
         StringWriter err = new StringWriter();
         CommandLine cl = TiergateCli.commandLine("upp").setErr(new PrintWriter(err));

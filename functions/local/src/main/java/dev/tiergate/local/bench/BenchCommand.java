@@ -62,14 +62,22 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--svg", description = "Write a plot of latency against throughput here (with --sweep).")
     Path svg;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    /** A bad option value: picocli prints the message and the usage, and the exit code is 2. */
+    private picocli.CommandLine.ParameterException usageError(String message) {
+        return new picocli.CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
     @Override
     public Integer call() throws Exception {
-        if (concurrency < 1 || concurrency > 4096) throw new IllegalArgumentException("--concurrency must be from 1 to 4096");
-        if (rate != null && (rate <= 0 || rate > 1_000_000)) throw new IllegalArgumentException("--rate must be above 0");
-        if (requests < 1) throw new IllegalArgumentException("--requests must be at least 1");
+        if (concurrency < 1 || concurrency > 4096) throw usageError("--concurrency must be from 1 to 4096");
+        if (rate != null && (rate <= 0 || rate > 1_000_000)) throw usageError("--rate must be above 0");
+        if (requests < 1) throw usageError("--requests must be at least 1");
         List<String> texts = prompts == null ? List.of("What is a GPU?", "Summarise the benefits of batching requests in one sentence.",
                 "Name three prime numbers.") : readPrompts(prompts);
-        if (texts.isEmpty()) throw new IllegalArgumentException(prompts + " has no prompts");
+        if (texts.isEmpty()) throw usageError(prompts + " has no prompts");
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
                 .executor(Executors.newVirtualThreadPerTaskExecutor()).build();
         List<BenchTarget> targets = new ArrayList<>();
