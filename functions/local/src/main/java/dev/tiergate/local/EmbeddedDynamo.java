@@ -9,7 +9,7 @@ import java.nio.file.Path;
 
 /**
  * AWS's DynamoDB Local called in this process, with no HTTP server: the same engine as {@link LocalDynamo}, through
- * DynamoDB Local's embedded SDK v2 client. {@code tiergate up} uses it unless asked for a port: it starts ~0.15 s sooner
+ * DynamoDB Local's embedded SDK v2 client. {@code tiergate up} uses it unless asked for a port: it starts ~0.1 s sooner
  * (no Jetty, no SDK HTTP pipeline, no JSON either way) and opens no port that any machine on the network could reach.
  */
 public final class EmbeddedDynamo implements AutoCloseable {
