@@ -21,7 +21,9 @@ AOT="$ROOT/tests/target/cold-start-profile.aot"
 
 if [ ! -f "$AP_DIR/libasyncProfiler.so" ]; then
   ./mvnw -q -ntp -N dependency:copy -Dartifact=tools.profiler:async-profiler:$AP_VERSION -DoutputDirectory="$AP_DIR" >/dev/null
-  unzip -o -q -j "$AP_DIR/async-profiler-$AP_VERSION.jar" "linux-${HOSTTYPE/x86_64/x64}/libasyncProfiler.so" -d "$AP_DIR"
+  # The JDK's own jar tool, so the script needs no unzip.
+  lib="linux-${HOSTTYPE/x86_64/x64}/libasyncProfiler.so"
+  (cd "$AP_DIR" && "${JAVA%/java}/jar" xf "async-profiler-$AP_VERSION.jar" "$lib" && mv "$lib" . && rmdir "${lib%/*}")
 fi
 
 # One `up` with the launcher's JVM options for it (bin/tiergate) plus "$@", to its first answered chat; then it stops.
