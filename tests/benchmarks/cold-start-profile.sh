@@ -32,7 +32,7 @@ up_once() {
   local t0 pid
   t0=$(date +%s%N)
   TIERGATE_ADMIN_KEY=$ADMIN setsid "$JAVA" "$@" \
-    -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xms640m -Xmn480m -Djdk.reflect.useNativeAccessorOnly=true \
+    -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xms640m -Xmn480m \
     -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining -XX:-AOTReplayTraining -Xlog:aot*=error,cds*=error \
     -Dorg.sqlite.lib.path="$SQLITE" --enable-native-access=ALL-UNNAMED \
     -cp "$(cat functions/local/target/launch-classpath.txt)" dev.tiergate.local.TiergateCli up --port "$PORT" --time-scale 0 \

@@ -240,11 +240,13 @@ public final class TiergateCli implements Runnable {
                 System.out.println("  tier " + String.format("%-7s", e.getKey()) + e.getValue());
             }
             System.out.println("  metrics     " + url + "/metrics (admin key)" + (remoteWrite == null ? "" : ", pushed to " + remoteWrite));
-            System.out.println("  admin key   " + adminKey + (generated ? "   (generated; set TIERGATE_ADMIN_KEY to choose one)" : "   (from TIERGATE_ADMIN_KEY)"));
+            // A key the operator chose is theirs already: never echoed to a terminal that may be recorded or shared.
+            System.out.println("  admin key   " + (generated ? adminKey + "   (generated; set TIERGATE_ADMIN_KEY to choose one)"
+                    : "from TIERGATE_ADMIN_KEY"));
             System.out.println();
             System.out.println("Try it:");
-            System.out.println("  curl -s " + url + "/v1/chat/completions -H 'Authorization: Bearer " + adminKey
-                    + "' -H 'Content-Type: application/json' -d '{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"What is a GPU?\"}]}'");
+            System.out.println("  curl -s " + url + "/v1/chat/completions -H \"Authorization: Bearer " + (generated ? adminKey : "$TIERGATE_ADMIN_KEY")
+                    + "\" -H 'Content-Type: application/json' -d '{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"What is a GPU?\"}]}'");
             System.out.println();
             System.out.println("Ctrl-C stops everything.");
             return awaitStop(stack::close);

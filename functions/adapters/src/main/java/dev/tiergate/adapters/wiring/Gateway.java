@@ -60,6 +60,8 @@ import java.util.Optional;
 public final class Gateway implements AutoCloseable {
 
     public static final String BOOTSTRAP_ADMIN_KEY_ID = "key_bootstrap_admin";
+    /** A key hash no secret has (not 64 hex digits): what the health probe looks up. */
+    private static final String HEALTH_PROBE_HASH = "health-probe";
 
     /** The process environment as a secret source. */
     public static Optional<String> environment(String name) {
@@ -200,7 +202,10 @@ public final class Gateway implements AutoCloseable {
         };
         GatewayApi api = new GatewayApi(chat, new ModelCatalog(config, json, clock), admin,
                 new RouteApi(routing.router(), chat, json), budgetApi, usageApi, new ReportApi(reports, clock, json), page,
-                auth, config.gateway(), json, settlements, recorded);
+                auth, config.gateway(), json, settlements, recorded,
+                // Every request starts with a key look-up: health is that read, under a deadline.
+                new dev.tiergate.core.gateway.Liveness(() -> keys.findByHash(HEALTH_PROBE_HASH), clock,
+                        Duration.ofSeconds(2), Duration.ofSeconds(1)));
         FleetMonitor monitor = new FleetMonitor(config, fleet, new HttpReplicaProbe(Duration.ofSeconds(3)), health,
                 telemetry.fleetGauges(), clock, Duration.ofSeconds(90));
         return new Gateway(api, keys, usage, upstream, config, clock, routing, new ReservationSweeper(ledger, clock), ledger,

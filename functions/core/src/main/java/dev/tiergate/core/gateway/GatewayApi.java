@@ -41,11 +41,13 @@ public final class GatewayApi {
     private final Responses responses;
     private final boolean usageRecorded;
     private final ObjectMapper json;
+    private final Liveness liveness;
 
     public GatewayApi(ChatCompletions chat, ModelCatalog models, AdminApi admin, RouteApi route, BudgetAdminApi budgets,
                       UsageReportApi usage, ReportApi reports, MetricsPage metrics, Authenticator auth,
                       GatewaySettings settings, ObjectMapper json, dev.tiergate.core.ports.SettlementQueue settlements,
-                      boolean usageRecorded) {
+                      boolean usageRecorded, Liveness liveness) {
+        this.liveness = liveness;
         this.settlements = settlements;
         this.usageRecorded = usageRecorded;
         this.reports = reports;
@@ -99,7 +101,12 @@ public final class GatewayApi {
             }
             case "/health" -> {
                 only(r, "GET", path);
-                yield responses.json(200, json.createObjectNode().put("status", "ok"), Map.of(Responses.REQUEST_ID, id));
+                yield switch (liveness.check()) {
+                    case Liveness.Status.Up up -> responses.json(200, json.createObjectNode().put("status", "ok"),
+                            Map.of(Responses.REQUEST_ID, id));
+                    case Liveness.Status.Down down -> responses.json(503, json.createObjectNode().put("status", "unavailable")
+                            .put("reason", down.reason()), Map.of(Responses.REQUEST_ID, id));
+                };
             }
             case "/admin/keys" -> switch (r.method()) {
                 case "POST" -> {
