@@ -103,7 +103,7 @@ final class GenerationEndpoint {
                 JsonNode messages = body.get("messages");
                 if (messages == null || !messages.isArray()) throw VllmError.schema("messages: Field required");
                 if (messages.isEmpty()) throw VllmError.badRequest("messages must not be empty", "messages");
-                int[] ids = tokenizer.encodeChat(messages);
+                int[] ids = tokenizer.encodeChat(messages, body.get("tools"));
                 for (int i = 0; i < n; i++) prompts.add(ids);
             } else {
                 JsonNode prompt = body.get("prompt");
@@ -157,7 +157,9 @@ final class GenerationEndpoint {
         int maxOut = job.maxTokens() == null ? settings.maxModelLen() - job.prompts().get(0).length : job.maxTokens();
         try (Engine.Slot slot = engine.admit(job.prompts().get(0).length * job.prompts().size(), maxOut * job.prompts().size())) {
             metrics.queue.observe(slot.queueSeconds());
-            for (int[] p : job.prompts()) {
+            // The n choices of one prompt share its prefill, and vLLM counts that prompt once in the usage.
+            for (int i = 0; i < job.prompts().size(); i += job.n()) {
+                int[] p = job.prompts().get(i);
                 int hit = cache.lookupAndInsert(p);
                 cachedTokens += hit;
                 promptTokens += p.length;

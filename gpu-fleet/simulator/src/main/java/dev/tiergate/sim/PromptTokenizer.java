@@ -25,17 +25,50 @@ public final class PromptTokenizer {
         this.encoding = cl100k;
     }
 
+    /**
+     * Tokens a vision model's processor puts in the prompt for one image (a 336-pixel image in 14-pixel patches, as
+     * LLaVA-1.5's): a fixed stand-in for what only the model's own processor knows.
+     */
+    public static final int IMAGE_TOKENS = 576;
+    /** The token id the image placeholders take. */
+    private static final int IMAGE_TOKEN_ID = 0;
+
     /** Renders and encodes a chat request's {@code messages}; throws {@link IllegalArgumentException} on a bad shape. */
     public int[] encodeChat(JsonNode messages) {
+        return encodeChat(messages, null);
+    }
+
+    /**
+     * The prompt as the chat template renders it: the tool definitions first (as a system block, the way tool-calling
+     * templates put them), then each message; every image part becomes {@link #IMAGE_TOKENS} placeholder tokens.
+     */
+    public int[] encodeChat(JsonNode messages, JsonNode tools) {
         StringBuilder sb = new StringBuilder();
+        if (tools != null && tools.isArray() && !tools.isEmpty()) {
+            sb.append("<|im_start|>system\n# Tools\n").append(tools).append("<|im_end|>\n");
+        }
+        int images = 0;
         for (JsonNode m : messages) {
             if (!m.isObject()) throw new IllegalArgumentException("each message must be an object");
             JsonNode role = m.get("role");
             if (role == null || !role.isTextual()) throw new IllegalArgumentException("each message needs a string 'role'");
             sb.append("<|im_start|>").append(role.asText()).append('\n').append(contentText(m.get("content"))).append("<|im_end|>\n");
+            images += imageParts(m.get("content"));
         }
         sb.append("<|im_start|>assistant\n");
-        return encode(sb.toString());
+        int[] text = encode(sb.toString());
+        if (images == 0) return text;
+        int[] all = java.util.Arrays.copyOf(text, text.length + images * IMAGE_TOKENS);
+        java.util.Arrays.fill(all, text.length, all.length, IMAGE_TOKEN_ID);
+        return all;
+    }
+
+    private static int imageParts(JsonNode content) {
+        int n = 0;
+        if (content != null && content.isArray()) {
+            for (JsonNode part : content) if ("image_url".equals(part.path("type").asText())) n++;
+        }
+        return n;
     }
 
     public int[] encode(String text) {

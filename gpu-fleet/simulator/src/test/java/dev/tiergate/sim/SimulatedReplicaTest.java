@@ -75,6 +75,31 @@ class SimulatedReplicaTest {
     }
 
     @Test
+    void nChoicesCountThePromptOnceAsVllmDoes() throws Exception {
+        SimulatedReplica r = start(ReplicaSettings.builder("small"));
+        JsonNode one = JSON.readTree(post(r, "/v1/chat/completions", chat("What is a token?", ",\"max_tokens\":8,\"seed\":3")).body());
+        JsonNode four = JSON.readTree(post(r, "/v1/chat/completions", chat("What is a token?", ",\"max_tokens\":8,\"seed\":3,\"n\":4")).body());
+        assertThat(four.get("choices")).hasSize(4);
+        assertThat(four.at("/usage/prompt_tokens").asInt()).isEqualTo(one.at("/usage/prompt_tokens").asInt());
+        assertThat(four.at("/usage/completion_tokens").asInt()).isGreaterThan(one.at("/usage/completion_tokens").asInt());
+    }
+
+    @Test
+    void toolDefinitionsAndImagesArePromptTokens() throws Exception {
+        SimulatedReplica r = start(ReplicaSettings.builder("small"));
+        String plain = "{\"model\":\"small\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"}]}";
+        String tools = "{\"model\":\"small\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"}],"
+                + "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"description\":\"The weather in a city\","
+                + "\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}}}]}";
+        String image = "{\"model\":\"small\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\","
+                + "\"text\":\"Weather?\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,AAAA\"}}]}]}";
+        int p = JSON.readTree(post(r, "/v1/chat/completions", plain).body()).at("/usage/prompt_tokens").asInt();
+        assertThat(JSON.readTree(post(r, "/v1/chat/completions", tools).body()).at("/usage/prompt_tokens").asInt()).isGreaterThan(p + 20);
+        assertThat(JSON.readTree(post(r, "/v1/chat/completions", image).body()).at("/usage/prompt_tokens").asInt())
+                .isEqualTo(p + PromptTokenizer.IMAGE_TOKENS);
+    }
+
+    @Test
     void sameSeedGivesTheSameAnswer() throws Exception {
         SimulatedReplica r = start(ReplicaSettings.builder("small"));
         String a = JSON.readTree(post(r, "/v1/chat/completions", chat("hi", ",\"seed\":7")).body()).at("/choices/0/message/content").asText();

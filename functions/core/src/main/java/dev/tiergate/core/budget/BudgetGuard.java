@@ -63,7 +63,7 @@ public final class BudgetGuard {
         return calendar;
     }
 
-    /** The output tokens a request may produce on a tier, and so what is reserved and asked of the upstream. */
+    /** The output tokens one choice may produce on a tier, and so what is asked of the upstream as {@code max_tokens}. */
     public int outputTokens(RoutingRequest r, TierConfig tier) {
         BudgetSettings b = config.budgets();
         int room = Math.max(1, tier.contextWindow() - r.promptTokens());
@@ -71,21 +71,39 @@ public final class BudgetGuard {
     }
 
     /**
-     * The worst case on a tier: every prompt token uncached, with a margin because the tier's tokenizer may count a
-     * little differently from ours (15% and 16 tokens), and every output token produced.
+     * The most prompt tokens the tier can count for the request. Text is counted with our tokenizer and a margin,
+     * because the tier's may count a little differently (15% and 16 tokens). Image, audio and file parts are counted
+     * by the tier's own processor, which we cannot run; but the tier refuses any prompt longer than its context window
+     * less the output bound it is sent, so that is what a request with media may be charged at most.
      */
-    public static Usd estimate(TierConfig tier, int promptTokens, int outputTokens) {
-        long prompt = (long) Math.ceil(promptTokens * 1.15) + 16;
-        BigDecimal v = tier.prices().inputPerMillion().multiply(BigDecimal.valueOf(prompt))
-                .add(tier.prices().outputPerMillion().multiply(BigDecimal.valueOf(outputTokens)));
+    public static long promptBound(TierConfig tier, RoutingRequest r, int outputTokens) {
+        long text = (long) Math.ceil(r.promptTokens() * 1.15) + 16;
+        if (r.mediaParts() == 0) return text;
+        return Math.max(text, (long) tier.contextWindow() - outputTokens);
+    }
+
+    /** Every token of the worst case: the prompt's bound and every choice's output bound. */
+    public static long tokenBound(TierConfig tier, RoutingRequest r, int outputTokens) {
+        return promptBound(tier, r, outputTokens) + (long) r.choices() * outputTokens;
+    }
+
+    /** The worst case on a tier: every prompt token uncached, and every choice producing its whole output bound. */
+    public static Usd estimate(TierConfig tier, RoutingRequest r, int outputTokens) {
+        BigDecimal v = tier.prices().inputPerMillion().multiply(BigDecimal.valueOf(promptBound(tier, r, outputTokens)))
+                .add(tier.prices().outputPerMillion().multiply(BigDecimal.valueOf((long) r.choices() * outputTokens)));
         return new Usd(v.movePointLeft(6)); // exact; see TierPricing.cost
+    }
+
+    /** {@link #estimate} with this guard's output bound. */
+    public Usd worstCase(TierConfig tier, RoutingRequest r) {
+        return estimate(tier, r, outputTokens(r, tier));
     }
 
     public BudgetDecision decide(ApiKey caller, RoutingRequest request, RouteDecision route, String requestId, Instant deadline) {
         Instant now = clock.instant();
         if (!config.budgets().enabled()) {
             // Budgets off: nothing is held; the usage record is still written when the request ends.
-            Usd amount = estimate(route.tier(), request.promptTokens(), outputTokens(request, route.tier()));
+            Usd amount = worstCase(route.tier(), request);
             return new BudgetDecision.Allow(new Reservation(requestId, amount, List.of(), deadline), route);
         }
         List<ScopeRef> owners = ScopeRef.of(caller);
@@ -93,7 +111,7 @@ public final class BudgetGuard {
         RouteDecision current = route;
         ScopeRef because = null;
         while (true) {
-            Usd amount = estimate(current.tier(), request.promptTokens(), outputTokens(request, current.tier()));
+            Usd amount = worstCase(current.tier(), request);
             Optional<ScopeRef> perRequest = Optional.empty();
             for (int i = 0; i < owners.size(); i++) {
                 Optional<Usd> cap = policies.get(i).flatMap(p -> p.limit(Period.REQUEST));
@@ -118,7 +136,7 @@ public final class BudgetGuard {
                         rows.add(new LedgerRow(owners.get(i), p, calendar.periodKey(p, now), limit, calendar.resetsAt(p, now)));
                     }
                 }
-                int tokens = request.promptTokens() + outputTokens(request, current.tier());
+                int tokens = (int) Math.min(Integer.MAX_VALUE, tokenBound(current.tier(), request, outputTokens(request, current.tier())));
                 Reservation reservation = new Reservation(requestId, amount, rows,
                         deadline.plusMillis(config.budgets().reservationGraceMs()), rateRows(caller, now, tokens));
                 switch (ledger.reserve(reservation)) {

@@ -207,8 +207,7 @@ public final class ChatCompletions {
         if (chat.messageCount() > settings.maxMessages()) {
             throw OpenAiError.invalidRequest("'messages' has " + chat.messageCount() + " messages; the limit is " + settings.maxMessages() + ".", "messages").failure();
         }
-        int n = chat.body().path("n").asInt(1);
-        if (chat.body().has("n") && (!chat.body().get("n").isIntegralNumber() || n < 1 || n > settings.maxN())) {
+        if (chat.choices() > settings.maxN()) {
             throw OpenAiError.invalidRequest("'n' must be a whole number from 1 to " + settings.maxN() + ".", "n").failure();
         }
         RoutingRequest rr = routingRequest(caller, chat, request);
@@ -297,7 +296,7 @@ public final class ChatCompletions {
                 boolean primary = next == 0;
                 if (!primary) {
                     // A pricier fallback needs more money held: top the reservation up, or pass the tier over.
-                    Usd needed = BudgetGuard.estimate(tier, rr.promptTokens(), guard.outputTokens(rr, tier));
+                    Usd needed = guard.worstCase(tier, rr);
                     Optional<Reservation> covered = guard.cover(d.reservation, needed);
                     if (covered.isEmpty()) {
                         next++;
@@ -356,10 +355,12 @@ public final class ChatCompletions {
     /** What the router needs: the latest user turn to classify, the whole prompt's tokens, the caller's limits. */
     RoutingRequest routingRequest(ApiKey caller, ChatRequest chat, ApiRequest request) {
         RouteConstraints constraints = RouteConstraints.from(chat.body(), request);
-        // The chat template adds a few tokens per message around the text itself.
-        int promptTokens = tokens.count(chat.promptText()) + 4 * chat.messageCount();
+        // The chat template adds a few tokens per message around the text itself, and renders the tools' definitions.
+        int promptTokens = tokens.count(chat.promptText()) + 4 * chat.messageCount()
+                + (chat.toolsText().isEmpty() ? 0 : tokens.count(chat.toolsText()) + 16);
         return new RoutingRequest(chat.model(), chat.lastUserText(), promptTokens, chat.maxTokens(), constraints,
-                caller.allowedTiers(), teamAllowed.apply(caller.team()), caller.team(), caller.user(), Optional.empty());
+                caller.allowedTiers(), teamAllowed.apply(caller.team()), caller.team(), caller.user(), Optional.empty(),
+                chat.choices(), chat.mediaParts());
     }
 
     /** The body the upstream gets: the tier's model, no tiergate fields, and the output bound the budget reserved. */

@@ -12,9 +12,13 @@ import java.util.Set;
  *
  * @param promptText   the text of every message, concatenated; what token estimates look at
  * @param lastUserText the latest user turn; what the router classifies
+ * @param choices      {@code n}: how many answers are asked for (1 when absent or null)
+ * @param mediaParts   image, audio and file content parts
+ * @param toolsText    the tool definitions as the upstream's chat template reads them (empty without tools)
  */
 public record ChatRequest(ObjectNode body, String model, int messageCount, String promptText, String lastUserText,
-                          boolean stream, boolean clientWantsUsage, Optional<Integer> maxTokens) {
+                          boolean stream, boolean clientWantsUsage, Optional<Integer> maxTokens, int choices,
+                          int mediaParts, String toolsText) {
 
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool", "function");
     private static final Set<String> PART_TYPES = Set.of("text", "image_url", "input_audio", "file", "refusal");
@@ -32,6 +36,7 @@ public record ChatRequest(ObjectNode body, String model, int messageCount, Strin
         if (!messages.isArray()) throw OpenAiError.invalidRequest("'messages' must be an array of message objects.", "messages").failure();
         if (messages.isEmpty()) throw OpenAiError.invalidRequest("'messages' must contain at least one message.", "messages").failure();
         StringBuilder text = new StringBuilder();
+        int[] media = {0};
         String lastUser = "";
         for (int i = 0; i < messages.size(); i++) {
             JsonNode m = messages.get(i);
@@ -43,7 +48,7 @@ public record ChatRequest(ObjectNode body, String model, int messageCount, Strin
                 throw OpenAiError.invalidRequest(where + ".role '" + role.asText() + "' is not one of " + ROLES + ".", where + ".role").failure();
             }
             int before = text.length();
-            appendContent(m.get("content"), role.asText(), m, where, text);
+            appendContent(m.get("content"), role.asText(), m, where, text, media);
             if (role.asText().equals("user")) lastUser = text.substring(before);
             text.append('\n');
         }
@@ -55,11 +60,33 @@ public record ChatRequest(ObjectNode body, String model, int messageCount, Strin
         }
         boolean wantsUsage = so != null && so.path("include_usage").asBoolean(false);
         Optional<Integer> maxTokens = positiveInt(body, "max_completion_tokens").or(() -> positiveInt(body, "max_tokens"));
+        int choices = positiveInt(body, "n").orElse(1);
+        SamplingParameters.validate(body);
         return new ChatRequest(body, model.asText(), messages.size(), text.toString(), lastUser.isEmpty() ? text.toString() : lastUser,
-                stream, wantsUsage, maxTokens);
+                stream, wantsUsage, maxTokens, choices, media[0], toolsText(body));
     }
 
-    private static void appendContent(JsonNode content, String role, JsonNode message, String where, StringBuilder text) {
+    /**
+     * What the chat template renders of the tool definitions into the prompt: their JSON, which the upstream counts as
+     * prompt tokens. Legacy {@code functions} count the same way.
+     */
+    private static String toolsText(ObjectNode body) {
+        StringBuilder sb = new StringBuilder();
+        for (String field : new String[]{"tools", "functions"}) {
+            JsonNode v = body.get(field);
+            if (v == null || v.isNull()) continue;
+            if (!v.isArray()) throw OpenAiError.invalidRequest("'" + field + "' must be an array.", field).failure();
+            for (int i = 0; i < v.size(); i++) {
+                if (!v.get(i).isObject()) throw OpenAiError.invalidRequest(field + "[" + i + "] must be an object.", field + "[" + i + "]").failure();
+            }
+            sb.append(v).append('\n');
+        }
+        JsonNode choice = body.get("tool_choice");
+        if (choice != null && choice.isObject()) sb.append(choice).append('\n');
+        return sb.toString();
+    }
+
+    private static void appendContent(JsonNode content, String role, JsonNode message, String where, StringBuilder text, int[] media) {
         String field = where + ".content";
         if (content == null || content.isNull()) {
             // An assistant turn that only called tools has no content; every other turn needs some.
@@ -81,10 +108,14 @@ public record ChatRequest(ObjectNode body, String model, int messageCount, Strin
             if (!PART_TYPES.contains(type.asText())) {
                 throw OpenAiError.invalidRequest(pf + ".type '" + type.asText() + "' is not one of " + PART_TYPES + ".", pf + ".type").failure();
             }
-            if (type.asText().equals("text")) {
-                JsonNode t = part.get("text");
-                if (t == null || !t.isTextual()) throw OpenAiError.invalidRequest(pf + ".text must be a string.", pf + ".text").failure();
-                text.append(t.asText());
+            switch (type.asText()) {
+                case "text", "refusal" -> {
+                    String field2 = type.asText();
+                    JsonNode t = part.get(field2);
+                    if (t == null || !t.isTextual()) throw OpenAiError.invalidRequest(pf + "." + field2 + " must be a string.", pf + "." + field2).failure();
+                    text.append(t.asText());
+                }
+                default -> media[0]++;
             }
         }
     }
