@@ -40,7 +40,16 @@ final class StackFixture implements AutoCloseable {
     }
 
     private StackFixture(TiergateConfig config, LocalStack.Options options) throws Exception {
-        this.stack = LocalStack.start(config, options, ADMIN_KEY);
+        this(config, options, ADMIN_KEY);
+    }
+
+    private StackFixture(TiergateConfig config, LocalStack.Options options, String adminKey) throws Exception {
+        this.stack = LocalStack.start(config, options, adminKey);
+    }
+
+    /** The stack keeping DynamoDB Local's tables in {@code data}, as {@code up --data}, with this bootstrap admin key. */
+    static StackFixture onData(TiergateConfig config, java.nio.file.Path data, String adminKey) throws Exception {
+        return new StackFixture(config, new LocalStack.Options(0, 1, 0, 0, data), adminKey);
     }
 
     /**

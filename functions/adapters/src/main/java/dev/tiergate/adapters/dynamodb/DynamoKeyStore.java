@@ -1,6 +1,8 @@
 package dev.tiergate.adapters.dynamodb;
 
 import dev.tiergate.core.auth.ApiKey;
+import dev.tiergate.core.auth.BootstrapKey;
+import dev.tiergate.core.auth.SlowHash;
 import dev.tiergate.core.ports.KeyStore;
 import software.amazon.awssdk.enhanced.dynamodb.DynamoDbEnhancedClient;
 import software.amazon.awssdk.enhanced.dynamodb.DynamoDbTable;
@@ -8,20 +10,27 @@ import software.amazon.awssdk.enhanced.dynamodb.Expression;
 import software.amazon.awssdk.enhanced.dynamodb.Key;
 import software.amazon.awssdk.enhanced.dynamodb.model.GetItemEnhancedRequest;
 import software.amazon.awssdk.enhanced.dynamodb.model.PutItemEnhancedRequest;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import software.amazon.awssdk.enhanced.dynamodb.model.ScanEnhancedRequest;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.Delete;
 import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 
-/** API keys in DynamoDB, by the hash of their secret. Reads are strongly consistent so a new key works at once. */
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * API keys in DynamoDB, by the hash of their secret. Reads are strongly consistent so a new key works at once. Every
+ * change after creation is conditional on the version read, so two admins changing one key at once cannot both win.
+ */
 public final class DynamoKeyStore implements KeyStore {
 
     private final DynamoDbTable<KeyItem> table;
@@ -36,9 +45,12 @@ public final class DynamoKeyStore implements KeyStore {
 
     @Override
     public Optional<ApiKey> findByHash(String secretHash) {
-        KeyItem item = table.getItem(GetItemEnhancedRequest.builder()
-                .key(Key.builder().partitionValue(secretHash).build()).consistentRead(true).build());
-        return Optional.ofNullable(item).map(KeyItem::toKey);
+        return item(secretHash).map(KeyItem::toKey);
+    }
+
+    private Optional<KeyItem> item(String hash) {
+        return Optional.ofNullable(table.getItem(GetItemEnhancedRequest.builder()
+                .key(Key.builder().partitionValue(hash).build()).consistentRead(true).build()));
     }
 
     @Override
@@ -49,18 +61,17 @@ public final class DynamoKeyStore implements KeyStore {
                 .build());
     }
 
-    @Override
-    public void put(ApiKey key) {
-        table.putItem(KeyItem.from(key));
-    }
-
     /** Admin look-ups scan the table: they are rare, and the request path reads by hash only. */
     @Override
     public Optional<ApiKey> findById(String id) {
+        return byId(id).stream().findFirst().map(KeyItem::toKey);
+    }
+
+    private List<KeyItem> byId(String id) {
         return table.scan(ScanEnhancedRequest.builder().consistentRead(true)
                         .filterExpression(Expression.builder().expression("#i = :id").putExpressionName("#i", "id")
                                 .putExpressionValue(":id", AttributeValue.fromS(id)).build()).build())
-                .items().stream().findFirst().map(KeyItem::toKey);
+                .items().stream().toList();
     }
 
     @Override
@@ -75,12 +86,49 @@ public final class DynamoKeyStore implements KeyStore {
     }
 
     @Override
-    public void rotate(ApiKey old, ApiKey rotated) {
-        ddb.transactWriteItems(TransactWriteItemsRequest.builder().transactItems(
-                TransactWriteItem.builder().delete(Delete.builder().tableName(tableName)
-                        .key(Map.of("hash", AttributeValue.fromS(old.secretHash())))
-                        .conditionExpression("attribute_exists(#h)").expressionAttributeNames(Map.of("#h", "hash")).build()).build(),
-                TransactWriteItem.builder().put(Put.builder().tableName(tableName).item(KeyItem.SCHEMA.itemToMap(KeyItem.from(rotated), true))
-                        .conditionExpression("attribute_not_exists(#h)").expressionAttributeNames(Map.of("#h", "hash")).build()).build()).build());
+    public boolean replace(ApiKey asRead, ApiKey changed) {
+        ApiKey next = changed.nextVersion();
+        Map<String, String> names = new HashMap<>(Map.of("#h", "hash", "#v", "version"));
+        Map<String, AttributeValue> values = new HashMap<>(Map.of(":v", AttributeValue.fromN(Long.toString(asRead.version()))));
+        // Rows written before keys had versions have none: they are version 0.
+        String sameVersion = "attribute_exists(#h) AND " + (asRead.version() == 0 ? "(attribute_not_exists(#v) OR #v = :v)" : "#v = :v");
+        try {
+            if (asRead.secretHash().equals(next.secretHash())) {
+                // Same row: only what a change may change, so the bootstrap key's verifier stays.
+                names.put("#r", "revoked");
+                values.put(":r", AttributeValue.fromBool(next.revoked()));
+                values.put(":n", AttributeValue.fromN(Long.toString(next.version())));
+                ddb.updateItem(UpdateItemRequest.builder().tableName(tableName)
+                        .key(Map.of("hash", AttributeValue.fromS(asRead.secretHash())))
+                        .updateExpression("SET #r = :r, #v = :n").conditionExpression(sameVersion)
+                        .expressionAttributeNames(names).expressionAttributeValues(values).build());
+            } else {
+                ddb.transactWriteItems(TransactWriteItemsRequest.builder().transactItems(
+                        TransactWriteItem.builder().delete(Delete.builder().tableName(tableName)
+                                .key(Map.of("hash", AttributeValue.fromS(asRead.secretHash())))
+                                .conditionExpression(sameVersion).expressionAttributeNames(names)
+                                .expressionAttributeValues(values).build()).build(),
+                        TransactWriteItem.builder().put(Put.builder().tableName(tableName).item(KeyItem.SCHEMA.itemToMap(KeyItem.from(next), true))
+                                .conditionExpression("attribute_not_exists(#h)").expressionAttributeNames(Map.of("#h", "hash")).build()).build()).build());
+            }
+            return true;
+        } catch (ConditionalCheckFailedException | TransactionCanceledException lost) {
+            // Another change came first (a condition failed, or DynamoDB cancelled the transaction on a conflict).
+            return false;
+        }
+    }
+
+    @Override
+    public Optional<BootstrapKey> bootstrap() {
+        return item(BootstrapKey.ROW).filter(i -> i.verifier() != null)
+                .map(i -> new BootstrapKey(i.toKey(), new SlowHash(i.verifier())));
+    }
+
+    @Override
+    public void installBootstrap(BootstrapKey key) {
+        table.putItem(KeyItem.from(key.key(), key.verifier().encoded()));
+        for (KeyItem old : byId(BootstrapKey.ID)) {
+            if (!old.hash().equals(BootstrapKey.ROW)) table.deleteItem(Key.builder().partitionValue(old.hash()).build());
+        }
     }
 }

@@ -2,6 +2,7 @@ package dev.tiergate.adapters.dynamodb;
 
 import dev.tiergate.core.auth.ApiKey;
 import dev.tiergate.core.auth.Role;
+import dev.tiergate.core.budget.RateLimits;
 import software.amazon.awssdk.enhanced.dynamodb.TableSchema;
 import software.amazon.awssdk.enhanced.dynamodb.mapper.StaticImmutableTableSchema;
 import software.amazon.awssdk.enhanced.dynamodb.EnhancedType;
@@ -14,7 +15,8 @@ import static software.amazon.awssdk.enhanced.dynamodb.mapper.StaticAttributeTag
 
 /** A row of the keys table: the key's hash is the partition key, so authentication is one GetItem. */
 record KeyItem(String hash, String id, String org, String team, String user, String role, List<String> allowedTiers,
-               String createdAt, String expiresAt, Boolean revoked, Integer rpm, Integer tpm, Integer concurrent) {
+               String createdAt, String expiresAt, Boolean revoked, Integer rpm, Integer tpm, Integer concurrent,
+               List<String> sharedLimits, Long version, String verifier) {
 
     static final TableSchema<KeyItem> SCHEMA = StaticImmutableTableSchema.builder(KeyItem.class, Builder.class)
             .newItemBuilder(Builder::new, Builder::build)
@@ -31,19 +33,46 @@ record KeyItem(String hash, String id, String org, String team, String user, Str
             .addAttribute(Integer.class, a -> a.name("requests_per_minute").getter(KeyItem::rpm).setter(Builder::rpm))
             .addAttribute(Integer.class, a -> a.name("tokens_per_minute").getter(KeyItem::tpm).setter(Builder::tpm))
             .addAttribute(Integer.class, a -> a.name("max_concurrent").getter(KeyItem::concurrent).setter(Builder::concurrent))
+            .addAttribute(EnhancedType.listOf(String.class), a -> a.name("shared_limits").getter(KeyItem::sharedLimits).setter(Builder::sharedLimits))
+            .addAttribute(Long.class, a -> a.name("version").getter(KeyItem::version).setter(Builder::version))
+            .addAttribute(String.class, a -> a.name("verifier").getter(KeyItem::verifier).setter(Builder::verifier))
             .build();
 
     static KeyItem from(ApiKey k) {
+        return from(k, null);
+    }
+
+    /** @param verifier the bootstrap key's slow hash; null for every other key */
+    static KeyItem from(ApiKey k, String verifier) {
         return new KeyItem(k.secretHash(), k.id(), k.org(), k.team(), k.user(), k.role().wire(), k.allowedTiers(),
                 k.createdAt().toString(), k.expiresAt().map(Instant::toString).orElse(null), k.revoked(),
                 k.rateLimits().requestsPerMinute().orElse(null), k.rateLimits().tokensPerMinute().orElse(null),
-                k.rateLimits().maxConcurrent().orElse(null));
+                k.rateLimits().maxConcurrent().orElse(null),
+                k.sharedLimits().isEmpty() ? null : k.sharedLimits().stream().map(KeyItem::shared).toList(), k.version(), verifier);
     }
 
     ApiKey toKey() {
         return new ApiKey(id, hash, org, team, user, Role.fromWire(role), allowedTiers == null ? List.of() : allowedTiers,
                 Instant.parse(createdAt), Optional.ofNullable(expiresAt).map(Instant::parse), Boolean.TRUE.equals(revoked),
-                new dev.tiergate.core.budget.RateLimits(Optional.ofNullable(rpm), Optional.ofNullable(tpm), Optional.ofNullable(concurrent)));
+                new RateLimits(Optional.ofNullable(rpm), Optional.ofNullable(tpm), Optional.ofNullable(concurrent)),
+                sharedLimits == null ? List.of() : sharedLimits.stream().map(KeyItem::shared).toList(),
+                version == null ? 0 : version);
+    }
+
+    /** A shared limit as {@code keyId|rpm|tpm|concurrent}, {@code -} where it has none. */
+    private static String shared(ApiKey.SharedLimit s) {
+        return s.keyId() + "|" + s.limits().requestsPerMinute().map(String::valueOf).orElse("-") + "|"
+                + s.limits().tokensPerMinute().map(String::valueOf).orElse("-") + "|"
+                + s.limits().maxConcurrent().map(String::valueOf).orElse("-");
+    }
+
+    private static ApiKey.SharedLimit shared(String s) {
+        String[] p = s.split("\\|");
+        return new ApiKey.SharedLimit(p[0], new RateLimits(number(p[1]), number(p[2]), number(p[3])));
+    }
+
+    private static Optional<Integer> number(String s) {
+        return s.equals("-") ? Optional.empty() : Optional.of(Integer.parseInt(s));
     }
 
     static final class Builder {
@@ -51,6 +80,13 @@ record KeyItem(String hash, String id, String org, String team, String user, Str
         private List<String> allowedTiers;
         private Boolean revoked;
         private Integer rpm, tpm, concurrent;
+        private List<String> sharedLimits;
+        private Long version;
+        private String verifier;
+
+        void sharedLimits(List<String> v) { sharedLimits = v; }
+        void version(Long v) { version = v; }
+        void verifier(String v) { verifier = v; }
 
         void rpm(Integer v) { rpm = v; }
         void tpm(Integer v) { tpm = v; }
@@ -68,7 +104,8 @@ record KeyItem(String hash, String id, String org, String team, String user, Str
         void revoked(Boolean v) { revoked = v; }
 
         KeyItem build() {
-            return new KeyItem(hash, id, org, team, user, role, allowedTiers, createdAt, expiresAt, revoked, rpm, tpm, concurrent);
+            return new KeyItem(hash, id, org, team, user, role, allowedTiers, createdAt, expiresAt, revoked, rpm, tpm, concurrent,
+                    sharedLimits, version, verifier);
         }
     }
 }

@@ -59,7 +59,7 @@ import java.util.Optional;
  */
 public final class Gateway implements AutoCloseable {
 
-    public static final String BOOTSTRAP_ADMIN_KEY_ID = "key_bootstrap_admin";
+    public static final String BOOTSTRAP_ADMIN_KEY_ID = dev.tiergate.core.auth.BootstrapKey.ID;
     /** A key hash no secret has (not 64 hex digits): what the health probe looks up. */
     private static final String HEALTH_PROBE_HASH = "health-probe";
 
@@ -70,6 +70,7 @@ public final class Gateway implements AutoCloseable {
 
     private final GatewayApi api;
     private final KeyStore keys;
+    private final Authenticator auth;
     private final UsageLog usage;
     private final HttpUpstream upstream;
     private final TiergateConfig config;
@@ -83,11 +84,12 @@ public final class Gateway implements AutoCloseable {
     private final Optional<dev.tiergate.adapters.metrics.RemoteWritePusher> remoteWrite;
     private final Optional<WriteBehindSettlements> writeBehind;
 
-    private Gateway(GatewayApi api, KeyStore keys, UsageLog usage, HttpUpstream upstream, TiergateConfig config, Clock clock,
+    private Gateway(GatewayApi api, KeyStore keys, Authenticator auth, UsageLog usage, HttpUpstream upstream, TiergateConfig config, Clock clock,
                     Routing routing, ReservationSweeper sweeper, DynamoBudgetLedger ledger, DailyReportJob reports,
                     FleetMonitor monitor, GatewayMetrics metrics, Optional<dev.tiergate.adapters.metrics.RemoteWritePusher> remoteWrite,
                     Optional<WriteBehindSettlements> writeBehind) {
         this.writeBehind = writeBehind;
+        this.auth = auth;
         this.remoteWrite = remoteWrite;
         this.reports = reports;
         this.monitor = monitor;
@@ -182,7 +184,7 @@ public final class Gateway implements AutoCloseable {
                 RequestObserver.all(java.util.stream.Stream.concat(java.util.stream.Stream.of(telemetry.metrics()),
                         telemetry.observers().stream()).toList()), telemetry.tracer());
         DynamoAuditLog audit = new DynamoAuditLog(dynamo, tables.audit());
-        AdminApi admin = new AdminApi(config, keys, new KeySecrets(new SecureRandom()), fleet, clock, json, audit);
+        AdminApi admin = new AdminApi(config, keys, new KeySecrets(new SecureRandom()), fleet, clock, json, audit, auth::forget);
         BudgetAdminApi budgetApi = new BudgetAdminApi(budgets, ledger, guard, keys, config.organization(), audit, clock, json,
                 config.budgets().warnAt());
         UsageReportApi usageApi = new UsageReportApi(usage, keys, config.organization(), clock, json);
@@ -208,15 +210,32 @@ public final class Gateway implements AutoCloseable {
                         Duration.ofSeconds(2), Duration.ofSeconds(1)));
         FleetMonitor monitor = new FleetMonitor(config, fleet, new HttpReplicaProbe(Duration.ofSeconds(3)), health,
                 telemetry.fleetGauges(), clock, Duration.ofSeconds(90));
-        return new Gateway(api, keys, usage, upstream, config, clock, routing, new ReservationSweeper(ledger, clock), ledger,
+        return new Gateway(api, keys, auth, usage, upstream, config, clock, routing, new ReservationSweeper(ledger, clock), ledger,
                 reports, monitor, metrics, telemetry.remoteWrite(), writeBehind);
     }
 
-    /** Stores the organisation admin key whose secret the operator holds (never the secret: its hash). */
+    /**
+     * Makes {@code secret} the organisation admin key the operator holds, stored under a slow salted hash. The same
+     * secret as stored keeps its row, revoked or not, so a revocation holds across restarts; another secret replaces
+     * it, and the old one stops working.
+     */
     public void installBootstrapAdmin(String secret) {
         if (secret.length() < 20) throw new IllegalArgumentException("the bootstrap admin key must be at least 20 characters");
-        keys.put(new ApiKey(BOOTSTRAP_ADMIN_KEY_ID, KeySecrets.hash(secret), config.organization(), "admin", "bootstrap",
-                Role.ORG_ADMIN, List.of(), clock.instant(), Optional.empty(), false));
+        if (!secret.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)) {
+            throw new IllegalArgumentException("the bootstrap admin key must be visible ASCII characters, without spaces");
+        }
+        Optional<dev.tiergate.core.auth.BootstrapKey> current = keys.bootstrap();
+        if (current.isPresent() && current.get().verifier().matches(secret)) {
+            auth.rememberBootstrap(secret, current.get().verifier());
+            return;
+        }
+        dev.tiergate.core.auth.SlowHash verifier = dev.tiergate.core.auth.SlowHash.of(secret, new SecureRandom());
+        keys.installBootstrap(new dev.tiergate.core.auth.BootstrapKey(new ApiKey(BOOTSTRAP_ADMIN_KEY_ID,
+                dev.tiergate.core.auth.BootstrapKey.ROW, config.organization(), "admin", "bootstrap", Role.ORG_ADMIN, List.of(),
+                clock.instant(), Optional.empty(), false, dev.tiergate.core.budget.RateLimits.NONE, List.of(),
+                current.map(c -> c.key().version() + 1).orElse(0L)), verifier));
+        auth.forget(BOOTSTRAP_ADMIN_KEY_ID);
+        auth.rememberBootstrap(secret, verifier);
     }
 
     /** Releases reservations of requests that died; run it on a schedule. */

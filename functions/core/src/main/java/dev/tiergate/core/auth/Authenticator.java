@@ -1,57 +1,122 @@
 package dev.tiergate.core.auth;
 
 import dev.tiergate.core.gateway.ApiRequest;
-import dev.tiergate.core.protocol.OpenAiError;
 import dev.tiergate.core.ports.KeyStore;
+import dev.tiergate.core.protocol.OpenAiError;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 
 /**
  * Finds the caller of a request from its bearer key. Look-ups are remembered for a few seconds per instance (by the
- * key's hash, never its secret), so a revocation reaches every instance within that time and a hot key costs no read
- * per request.
+ * key's hash, never its secret), so a revocation reaches every other instance within that time and a hot key costs no
+ * read per request; the instance that revokes a key forgets it at once.
+ *
+ * <p>A secret no generated key has may be the bootstrap admin key, which is stored under a {@link SlowHash}. Checking
+ * one costs ~0.1 s of CPU, so a match is remembered (by the secret's SHA-256 and the stored hash it matched), and
+ * only one check runs at a time: a flood of made-up keys occupies at most one core.
  */
 public final class Authenticator {
 
     private static final int MAX_CACHED = 10_000;
+    /** The longest secret looked up; longer ones are refused unread. */
+    private static final int MAX_SECRET = 512;
 
-    private record Cached(java.util.Optional<ApiKey> key, java.time.Instant until) {}
+    private record Cached(Optional<ApiKey> key, Instant until) {}
 
     private final KeyStore keys;
     private final Clock clock;
-    private final java.time.Duration ttl;
-    private final java.util.Map<String, Cached> cache = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Duration ttl;
+    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+    /** SHA-256 of a secret → the bootstrap {@link SlowHash} it was found to match. */
+    private final Map<String, String> bootstrapMatches = new ConcurrentHashMap<>();
+    private final Semaphore slowChecks = new Semaphore(1);
 
     public Authenticator(KeyStore keys, Clock clock) {
-        this(keys, clock, java.time.Duration.ZERO);
+        this(keys, clock, Duration.ZERO);
     }
 
-    public Authenticator(KeyStore keys, Clock clock, java.time.Duration ttl) {
+    public Authenticator(KeyStore keys, Clock clock, Duration ttl) {
         this.keys = keys;
         this.clock = clock;
         this.ttl = ttl;
     }
 
-    private java.util.Optional<ApiKey> find(String hash) {
-        if (ttl.isZero()) return keys.findByHash(hash);
-        java.time.Instant now = clock.instant();
+    /** The key behind the request's {@code Authorization: Bearer} header; 401 when missing, unknown, revoked or expired. */
+    public ApiKey authenticate(ApiRequest request) {
+        return authenticate(request.header("Authorization"));
+    }
+
+    /** The key behind an {@code Authorization} header value. */
+    public ApiKey authenticate(Optional<String> authorization) {
+        String header = stripOws(authorization.orElse(""));
+        if (header.isEmpty()) throw OpenAiError.missingKey().failure();
+        if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) throw OpenAiError.missingKey().failure();
+        String secret = stripOws(header.substring(7));
+        // Visible ASCII only: a NUL or control byte is not trimmed into some other key, it is no key.
+        if (secret.isEmpty() || secret.length() > MAX_SECRET || !secret.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)) {
+            throw OpenAiError.invalidKey().failure();
+        }
+        ApiKey key = find(secret).orElseThrow(() -> OpenAiError.invalidKey().failure());
+        if (!key.usableAt(clock.instant())) throw OpenAiError.invalidKey().failure();
+        return key;
+    }
+
+    /** Forgets every cached look-up of the key, on this instance: after a revocation or rotation here. */
+    public void forget(String keyId) {
+        cache.entrySet().removeIf(e -> e.getValue().key().map(k -> k.id().equals(keyId)).orElse(false));
+        if (keyId.equals(BootstrapKey.ID)) bootstrapMatches.clear();
+    }
+
+    /** Notes that {@code secret} matches {@code verifier}, known because it was just hashed with it. */
+    public void rememberBootstrap(String secret, SlowHash verifier) {
+        bootstrapMatches.put(KeySecrets.hash(secret), verifier.encoded());
+    }
+
+    private Optional<ApiKey> find(String secret) {
+        String hash = KeySecrets.hash(secret);
+        if (ttl.isZero()) return lookUp(secret, hash);
+        Instant now = clock.instant();
         Cached c = cache.get(hash);
         if (c != null && now.isBefore(c.until())) return c.key();
-        java.util.Optional<ApiKey> k = keys.findByHash(hash);
+        Optional<ApiKey> k = lookUp(secret, hash);
         if (cache.size() >= MAX_CACHED) cache.clear();
         cache.put(hash, new Cached(k, now.plus(ttl)));
         return k;
     }
 
-    /** The key behind the request's {@code Authorization: Bearer} header; 401 when missing, unknown, revoked or expired. */
-    public ApiKey authenticate(ApiRequest request) {
-        String header = request.header("Authorization").orElse("").trim();
-        if (header.isEmpty()) throw OpenAiError.missingKey().failure();
-        if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) throw OpenAiError.missingKey().failure();
-        String secret = header.substring(7).trim();
-        if (secret.isEmpty() || secret.length() > 512) throw OpenAiError.invalidKey().failure();
-        ApiKey key = find(KeySecrets.hash(secret)).orElseThrow(() -> OpenAiError.invalidKey().failure());
-        if (!key.usableAt(clock.instant())) throw OpenAiError.invalidKey().failure();
-        return key;
+    private Optional<ApiKey> lookUp(String secret, String hash) {
+        Optional<ApiKey> k = keys.findByHash(hash);
+        return k.isPresent() ? k : bootstrap(secret, hash);
+    }
+
+    private Optional<ApiKey> bootstrap(String secret, String hash) {
+        Optional<BootstrapKey> b = keys.bootstrap();
+        if (b.isEmpty() || b.get().key().revoked()) return Optional.empty();
+        String verifier = b.get().verifier().encoded();
+        if (verifier.equals(bootstrapMatches.get(hash))) return Optional.of(b.get().key());
+        slowChecks.acquireUninterruptibly();
+        try {
+            if (!b.get().verifier().matches(secret)) return Optional.empty();
+        } finally {
+            slowChecks.release();
+        }
+        if (bootstrapMatches.size() >= 64) bootstrapMatches.clear();
+        bootstrapMatches.put(hash, verifier);
+        return Optional.of(b.get().key());
+    }
+
+    /** Optional white space around a field value (RFC 9110: spaces and tabs, nothing else). */
+    private static String stripOws(String s) {
+        int from = 0;
+        int to = s.length();
+        while (from < to && (s.charAt(from) == ' ' || s.charAt(from) == '\t')) from++;
+        while (to > from && (s.charAt(to - 1) == ' ' || s.charAt(to - 1) == '\t')) to--;
+        return s.substring(from, to);
     }
 }

@@ -321,7 +321,10 @@ public final class BudgetGuard {
     private List<RateRow> rateRows(ApiKey caller, Instant now, int tokens) {
         List<RateRow> out = new ArrayList<>();
         String minute = "minute#" + MINUTE.format(now);
-        if (!caller.rateLimits().isEmpty()) out.add(new RateRow("key#" + caller.id(), minute, caller.rateLimits(), tokens));
+        // The key's own limits, and those of the keys that created it: minting keys adds nothing to a creator's allowance.
+        for (dev.tiergate.core.auth.ApiKey.SharedLimit l : caller.allRateLimits()) {
+            out.add(new RateRow("key#" + l.keyId(), minute, l.limits(), tokens));
+        }
         RateLimits team = config.teamRateLimits(caller.team());
         if (!team.isEmpty()) out.add(new RateRow("team#" + caller.team(), minute, team, tokens));
         return out;

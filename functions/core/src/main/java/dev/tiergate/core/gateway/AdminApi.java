@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tiergate.core.auth.ApiKey;
+import dev.tiergate.core.auth.KeyIssuance;
 import dev.tiergate.core.auth.KeySecrets;
 import dev.tiergate.core.auth.Role;
 import dev.tiergate.core.config.TierConfig;
@@ -43,9 +44,15 @@ public final class AdminApi {
     private final Responses responses;
     private final AuditLog audit;
     private final AdminAccess access;
+    /** Drops a key hash from this instance's authentication cache, so a revocation holds here at once. */
+    private final java.util.function.Consumer<String> forget;
+
+    /** Tries of a conditional key write that lost a race before giving up with 409. */
+    private static final int MAX_KEY_WRITE_ATTEMPTS = 5;
 
     public AdminApi(TiergateConfig config, KeyStore keys, KeySecrets secrets, FleetRegistry fleet, Clock clock, ObjectMapper json,
-                    AuditLog audit) {
+                    AuditLog audit, java.util.function.Consumer<String> forget) {
+        this.forget = forget;
         this.audit = audit;
         this.access = new AdminAccess(keys, config.organization());
         this.config = config;
@@ -58,8 +65,8 @@ public final class AdminApi {
     }
 
     /**
-     * {@code POST /admin/keys}: an organisation admin creates any key; a team admin creates user keys in its own team.
-     * The secret is in this answer only; the store keeps its hash.
+     * {@code POST /admin/keys}: a key within its creator's rights ({@link KeyIssuance} says which). The secret is in
+     * this answer only; the store keeps its hash.
      */
     public ApiResponse createKey(ApiKey caller, byte[] body, String requestId) {
         if (caller.role() == Role.USER) throw OpenAiError.forbidden("Only admin keys may create keys.").failure();
@@ -79,20 +86,18 @@ public final class AdminApi {
                 throw OpenAiError.invalidRequest("'role' must be one of user, team_admin, org_admin.", "role").failure();
             }
         }
-        if (caller.role() == Role.TEAM_ADMIN) {
-            if (!caller.team().equals(team)) throw OpenAiError.forbidden("A team admin may create keys only in team '" + caller.team() + "'.").failure();
-            if (role == Role.ORG_ADMIN) throw OpenAiError.forbidden("A team admin may not create organisation admin keys.").failure();
-        }
-        List<String> allowed = new ArrayList<>();
+        Optional<List<String>> tiers = Optional.empty();
         JsonNode at = req.get("allowed_tiers");
         if (at != null && !at.isNull()) {
             if (!at.isArray()) throw OpenAiError.invalidRequest("'allowed_tiers' must be an array of tier names.", "allowed_tiers").failure();
+            List<String> allowed = new ArrayList<>();
             for (JsonNode t : at) {
                 if (!t.isTextual() || config.tiers().stream().noneMatch(c -> c.name().equals(t.asText()))) {
                     throw OpenAiError.invalidRequest("'allowed_tiers' names unknown tier " + t + ".", "allowed_tiers").failure();
                 }
-                allowed.add(t.asText());
+                if (!allowed.contains(t.asText())) allowed.add(t.asText());
             }
+            tiers = Optional.of(allowed);
         }
         Optional<Instant> expires = Optional.empty();
         JsonNode ex = req.get("expires_at");
@@ -106,9 +111,14 @@ public final class AdminApi {
             if (!expires.get().isAfter(now)) throw OpenAiError.invalidRequest("'expires_at' must be in the future.", "expires_at").failure();
         }
         dev.tiergate.core.budget.RateLimits limits = rateLimits(req.get("rate_limits"));
+        KeyIssuance.Grant grant = switch (KeyIssuance.grant(caller, new KeyIssuance.Asked(team, role, tiers, limits, expires))) {
+            case KeyIssuance.Granted g -> g.grant();
+            case KeyIssuance.Refused refused -> throw new OpenAiError(403, "permission_error", refused.reason(), refused.field(),
+                    Optional.of("forbidden")).failure();
+        };
         String secret = secrets.newSecret();
         ApiKey key = new ApiKey(secrets.newKeyId(), KeySecrets.hash(secret), config.organization(), team, user, role,
-                allowed, now, expires, false, limits);
+                grant.tiers(), now, grant.expiresAt(), false, grant.limits(), grant.sharedLimits(), 0);
         keys.create(key);
         audit.record(new AuditLog.Entry(now, caller.id(), caller.role().wire(), "key.create", key.id(), Optional.empty(), Optional.of(describe(key))));
         ObjectNode out = describe(key);
@@ -141,32 +151,63 @@ public final class AdminApi {
         return responses.json(200, root, Map.of(Responses.REQUEST_ID, requestId));
     }
 
-    /** {@code DELETE /admin/keys/{id}}: revokes at once; every instance reads keys on each request. */
+    /**
+     * {@code DELETE /admin/keys/{id}}: revokes, conditionally on the version read, so that a concurrent rotation cannot
+     * slip past it: when the key changed meanwhile, it is read again and revoked as it now is. Revocation wins.
+     */
     public ApiResponse revoke(ApiKey caller, String id, String requestId) {
-        ApiKey k = access.manageableKey(caller, id);
-        ApiKey revoked = new ApiKey(k.id(), k.secretHash(), k.org(), k.team(), k.user(), k.role(), k.allowedTiers(),
-                k.createdAt(), k.expiresAt(), true, k.rateLimits());
-        keys.put(revoked);
-        audit.record(new AuditLog.Entry(clock.instant(), caller.id(), caller.role().wire(), "key.revoke", k.id(),
-                Optional.of(describe(k)), Optional.of(describe(revoked).put("revoked", true))));
-        ObjectNode out = describe(revoked);
+        for (int attempt = 0; attempt < MAX_KEY_WRITE_ATTEMPTS; attempt++) {
+            ApiKey k = access.manageableKey(caller, id);
+            if (k.revoked()) return revokedAnswer(k, requestId);
+            ApiKey revoked = k.asRevoked();
+            if (!keys.replace(k, revoked)) continue;
+            forget.accept(k.secretHash());
+            audit.record(new AuditLog.Entry(clock.instant(), caller.id(), caller.role().wire(), "key.revoke", k.id(),
+                    Optional.of(describe(k)), Optional.of(describe(revoked).put("revoked", true))));
+            return revokedAnswer(revoked, requestId);
+        }
+        throw conflict(id);
+    }
+
+    private ApiResponse revokedAnswer(ApiKey k, String requestId) {
+        ObjectNode out = describe(k);
         out.put("revoked", true);
         return responses.json(200, out, Map.of(Responses.REQUEST_ID, requestId));
     }
 
-    /** {@code POST /admin/keys/{id}/rotate}: a new secret for the same key id; the old secret stops working. */
+    /**
+     * {@code POST /admin/keys/{id}/rotate}: a new secret for the same key id; the old secret stops working in the same
+     * write. Only a caller that could have created the key may rotate it (the answer holds its secret), and never a
+     * key revoked meanwhile.
+     */
     public ApiResponse rotate(ApiKey caller, String id, String requestId) {
         ApiKey k = access.manageableKey(caller, id);
+        if (k.id().equals(dev.tiergate.core.auth.BootstrapKey.ID)) {
+            throw OpenAiError.invalidRequest("The bootstrap admin key is rotated by changing its secret (TIERGATE_ADMIN_KEY, or "
+                    + "the secret in Secrets Manager) and restarting; the old one stops working then.", "id").failure();
+        }
         if (k.revoked()) throw OpenAiError.invalidRequest("Key '" + id + "' is revoked; create a new one.", "id").failure();
+        KeyIssuance.whyNotCovered(caller, k).ifPresent(why -> {
+            throw OpenAiError.forbidden("This key may not rotate key '" + id + "': " + why).failure();
+        });
         String secret = secrets.newSecret();
-        ApiKey rotated = new ApiKey(k.id(), KeySecrets.hash(secret), k.org(), k.team(), k.user(), k.role(), k.allowedTiers(),
-                clock.instant(), k.expiresAt(), false, k.rateLimits());
-        keys.rotate(k, rotated);
+        ApiKey rotated = k.withSecretHash(KeySecrets.hash(secret), clock.instant());
+        if (!keys.replace(k, rotated)) {
+            ApiKey now = keys.findById(id).orElseThrow(() -> OpenAiError.notFound("No key with id '" + id + "'.").failure());
+            if (now.revoked()) throw OpenAiError.invalidRequest("Key '" + id + "' was revoked; create a new one.", "id").failure();
+            throw conflict(id);
+        }
+        forget.accept(k.secretHash());
         audit.record(new AuditLog.Entry(clock.instant(), caller.id(), caller.role().wire(), "key.rotate", k.id(),
                 Optional.of(describe(k)), Optional.of(describe(rotated))));
         ObjectNode out = describe(rotated);
         out.put("key", secret);
         return responses.json(200, out, Map.of(Responses.REQUEST_ID, requestId));
+    }
+
+    private static OpenAiError.Failure conflict(String id) {
+        return new OpenAiError(409, "invalid_request_error", "Key '" + id + "' was changed by another request at the same time; "
+                + "read it again and retry.", Optional.of("id"), Optional.of("key_changed")).failure();
     }
 
     /** {@code GET /admin/fleet}: each tier with its endpoint or the replicas serving it. */

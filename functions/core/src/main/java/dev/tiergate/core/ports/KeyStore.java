@@ -13,14 +13,24 @@ public interface KeyStore {
     /** Stores a new key; fails if a key with the same hash already exists. */
     void create(ApiKey key);
 
-    /** Stores or replaces a key (the bootstrap admin key, revocation). */
-    void put(ApiKey key);
-
     Optional<ApiKey> findById(String id);
 
     /** Keys of one team, or of every team; admin listings, not the request path. */
     List<ApiKey> list(Optional<String> team);
 
-    /** Replaces a key's secret: the old hash stops working in the same write that the new one starts. */
-    void rotate(ApiKey old, ApiKey rotated);
+    /**
+     * Replaces the key as read by {@code changed} (revoked, or under a new secret: the old hash stops working in the
+     * same write that the new one starts), stored as the next version. False, and nothing written, when the stored key
+     * is no longer the version read: another change came first.
+     */
+    boolean replace(ApiKey asRead, ApiKey changed);
+
+    /** The bootstrap admin key, if one was installed. */
+    Optional<dev.tiergate.core.auth.BootstrapKey> bootstrap();
+
+    /**
+     * Makes {@code key} the one bootstrap admin key: it replaces the one stored, and rows an older release kept for
+     * it (by the SHA-256 of an earlier secret) are deleted, so an old secret stops working.
+     */
+    void installBootstrap(dev.tiergate.core.auth.BootstrapKey key);
 }
