@@ -39,7 +39,6 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -228,18 +227,17 @@ public final class HttpApiServer implements AutoCloseable {
         }
         String target = req.getPath() == null ? "/" : req.getPath();
         int q = target.indexOf('?');
-        String path;
+        // The path goes on still percent-encoded, as API Gateway passes it: the gateway decodes each segment once.
+        String path = q < 0 ? target : target.substring(0, q);
         Map<String, String> query;
         try {
-            path = decodePath(q < 0 ? target : target.substring(0, q));
             query = query(q < 0 ? null : target.substring(q + 1));
         } catch (IllegalArgumentException badEscape) {
-            path = null;
             query = null;
         }
         ApiResponse response;
-        if (path == null) {
-            OpenAiError e = OpenAiError.invalidRequest("The request target '" + printable(target)
+        if (query == null) {
+            OpenAiError e = OpenAiError.invalidRequest("The query string of '" + printable(target)
                     + "' has a malformed %-escape.", null);
             response = new ApiResponse.Whole(e.status(), Map.of("content-type", "application/json"),
                     json.writeValueAsBytes(e.toJson(json)));
@@ -456,15 +454,6 @@ public final class HttpApiServer implements AutoCloseable {
             left -= n;
         }
         return in.read() < 0;
-    }
-
-    private static String decodePath(String raw) {
-        if (raw.indexOf('%') < 0) return raw;
-        try {
-            return new URI(raw).getPath();
-        } catch (URISyntaxException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
     }
 
     private static String printable(String s) {

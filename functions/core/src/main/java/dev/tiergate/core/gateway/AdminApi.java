@@ -26,12 +26,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /** The {@code /admin} routes: creating keys and looking at the fleet. */
 public final class AdminApi {
 
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}");
     private static final Set<String> KEY_FIELDS = Set.of("team", "user", "role", "allowed_tiers", "expires_at", "rate_limits");
     private static final Set<String> RATE_FIELDS = Set.of("requests_per_minute", "tokens_per_minute", "max_concurrent");
 
@@ -280,7 +278,7 @@ public final class AdminApi {
     private static String name(JsonNode req, String field) {
         JsonNode v = req.get(field);
         if (v == null || v.isNull()) throw OpenAiError.invalidRequest("Missing required field '" + field + "'.", field).failure();
-        if (!v.isTextual() || !NAME.matcher(v.asText()).matches()) {
+        if (!v.isTextual() || !Identifiers.NAME.matcher(v.asText()).matches()) {
             throw OpenAiError.invalidRequest("'" + field + "' must be 1 to 64 letters, digits or . _ @ + - (starting with a letter or digit).", field).failure();
         }
         return v.asText();

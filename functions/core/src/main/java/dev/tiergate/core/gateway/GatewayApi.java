@@ -148,39 +148,38 @@ public final class GatewayApi {
         };
     }
 
-    /** Routes with ids in the path: {@code /admin/keys/{id}}, {@code /admin/keys/{id}/rotate}, {@code /admin/budgets/{scope}/{id}}. */
+    /**
+     * Routes with ids in the path: {@code /admin/keys/{id}}, {@code /admin/keys/{id}/rotate}, {@code /admin/budgets/{scope}/{id}}.
+     * Each segment is decoded once and checked by the rules its ids were made by; the caller is authenticated before
+     * anything else is looked at or waited for.
+     */
     private ApiResponse parameterised(ApiRequest r, String path, String id) {
-        String[] p = path.substring(1).split("/");
+        String[] p = path.substring(1).split("/", -1);
         if (p.length == 3 && p[0].equals("admin") && p[1].equals("keys")) {
             only(r, "DELETE", path);
-            return admin.revoke(auth.authenticate(r), decode(p[2]), id);
+            ApiKey caller = auth.authenticate(r);
+            return admin.revoke(caller, Identifiers.keyId(Identifiers.segment(p[2])), id);
         }
         if (p.length == 4 && p[0].equals("admin") && p[1].equals("keys") && p[3].equals("rotate")) {
             only(r, "POST", path);
-            return admin.rotate(auth.authenticate(r), decode(p[2]), id);
+            ApiKey caller = auth.authenticate(r);
+            return admin.rotate(caller, Identifiers.keyId(Identifiers.segment(p[2])), id);
         }
         if (p.length == 4 && p[0].equals("admin") && p[1].equals("budgets")) {
-            return switch (r.method()) {
-                case "PUT" -> {
-                    requireJson(r);
-                    yield budgets.put(auth.authenticate(r), p[2], decode(p[3]), r.body(), id);
-                }
-                case "GET" -> {
-                    settlements.awaitWritten();
-                    yield budgets.get(auth.authenticate(r), p[2], decode(p[3]), id);
-                }
-                default -> throw OpenAiError.methodNotAllowed(r.method(), path).failure();
-            };
+            if (!r.method().equals("PUT") && !r.method().equals("GET")) throw OpenAiError.methodNotAllowed(r.method(), path).failure();
+            ApiKey caller = auth.authenticate(r);
+            String scope = Identifiers.segment(p[2]);
+            String owner = Identifiers.segment(p[3]);
+            if (scope.equals("key")) Identifiers.keyId(owner);
+            else if (dev.tiergate.core.budget.Scope.fromWire(scope).isPresent()) Identifiers.name(owner, scope);
+            if (r.method().equals("PUT")) {
+                requireJson(r);
+                return budgets.put(caller, scope, owner, r.body(), id);
+            }
+            settlements.awaitWritten();
+            return budgets.get(caller, scope, owner, id);
         }
-        throw OpenAiError.notFound("No route for " + r.method() + " " + r.path() + ".").failure();
-    }
-
-    private static String decode(String segment) {
-        try {
-            return java.net.URLDecoder.decode(segment, java.nio.charset.StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException malformed) {
-            throw OpenAiError.invalidRequest("The path segment '" + segment + "' is not valid percent-encoding.", null).failure();
-        }
+        throw OpenAiError.notFound("No route for " + r.method() + " " + Identifiers.printable(r.path()) + ".").failure();
     }
 
     private static void only(ApiRequest r, String method, String path) {
