@@ -236,11 +236,11 @@ class BudgetsEndToEndTest {
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(json(bad).at("/error/param").asText()).isEqualTo("limits_usd.week");
         assertThat(fx.put("/admin/budgets/galaxy/red", StackFixture.ADMIN_KEY, "{\"limits_usd\":{}}").statusCode()).isEqualTo(400);
-        assertThat(fx.get("/admin/budgets/key/key_nope", StackFixture.ADMIN_KEY).statusCode()).isEqualTo(404);
+        assertThat(fx.get("/admin/budgets/key/key_0000000000000000", StackFixture.ADMIN_KEY).statusCode()).isEqualTo(404);
+        assertThat(fx.get("/admin/budgets/key/key_nope", StackFixture.ADMIN_KEY).statusCode()).isEqualTo(400); // not a key id
         assertThat(fx.get("/admin/usage?scope=team&id=red&from=yesterday", ta).statusCode()).isEqualTo(400);
-        // Malformed percent-encoding is bad input too. Sent as raw bytes (Java's URI refuses to build it), the local
-        // server's JDK HTTP layer answers 400 itself; through the gateway API (what API Gateway hands the Lambda
-        // functions, raw path included) it is a 400 in the OpenAI shape.
+        // Malformed percent-encoding is bad input too, sent as raw bytes (Java's URI refuses to build it): a 400 in the
+        // OpenAI shape through the local server and through the gateway API (what API Gateway hands the functions).
         assertThat(raw("GET /admin/budgets/team/%zz HTTP/1.1", ta)).startsWith("HTTP/1.1 400");
         assertThat(raw("GET /admin/usage?scope=team&id=red&from=%zz HTTP/1.1", ta)).startsWith("HTTP/1.1 400");
         dev.tiergate.core.gateway.ApiResponse viaApi = fx.stack.gateway().api().handle(new dev.tiergate.core.gateway.ApiRequest(

@@ -67,6 +67,12 @@ public final class HttpApiServer implements AutoCloseable {
     static final int PLATFORM_THREADS = 256;
     /** An idle keep-alive connection, or a client that stops sending mid-request, is closed after this long. */
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * The most a request may take from the start of the wait for it to its last body byte: the idle time plus 30 s.
+     * The idle timeout alone is per read, so a client trickling a byte every 29 s would hold its thread for ever.
+     */
+    static final Duration REQUEST_DEADLINE = IDLE_TIMEOUT.plusSeconds(30);
+    private static final String DEADLINE = "tiergate.request-deadline";
     /** Longest request line or header line, and most header lines: beyond them the answer is 431. */
     static final int MAX_LINE_BYTES = 16 * 1024;
     static final int MAX_HEADERS = 128;
@@ -94,9 +100,16 @@ public final class HttpApiServer implements AutoCloseable {
     private final AtomicInteger onPlatformThreads = new AtomicInteger();
     private final AtomicInteger connectionCount = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final Duration requestDeadline;
+    /** Closes the sockets of requests that outlive their deadline. */
+    private final java.util.concurrent.ScheduledThreadPoolExecutor deadlines;
 
-    private HttpApiServer(Handler handler, int maxBodyBytes, InetSocketAddress address) throws IOException {
+    private HttpApiServer(Handler handler, int maxBodyBytes, InetSocketAddress address, Duration requestDeadline) throws IOException {
         this.handler = handler;
+        this.requestDeadline = requestDeadline;
+        this.deadlines = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().name("tiergate-http-deadlines").daemon(true).factory());
+        deadlines.setRemoveOnCancelPolicy(true);
         this.maxBodyBytes = maxBodyBytes;
         HttpProcessor processor = HttpProcessorBuilder.create()
                 .add(new ResponseDate())
@@ -120,7 +133,11 @@ public final class HttpApiServer implements AutoCloseable {
      *                     the whole body being buffered
      */
     public static HttpApiServer start(Handler handler, int maxBodyBytes, InetSocketAddress address) throws IOException {
-        HttpApiServer s = new HttpApiServer(handler, maxBodyBytes, address);
+        return start(handler, maxBodyBytes, address, REQUEST_DEADLINE);
+    }
+
+    static HttpApiServer start(Handler handler, int maxBodyBytes, InetSocketAddress address, Duration requestDeadline) throws IOException {
+        HttpApiServer s = new HttpApiServer(handler, maxBodyBytes, address, requestDeadline);
         s.acceptor.start();
         return s;
     }
@@ -174,8 +191,19 @@ public final class HttpApiServer implements AutoCloseable {
     private void serve(LingeringConnection conn, boolean platform) {
         try {
             while (!closed.get() && conn.isOpen()) {
-                service.handleRequest(conn, HttpCoreContext.create());
+                HttpCoreContext context = HttpCoreContext.create();
+                java.util.concurrent.ScheduledFuture<?> deadline = deadlines.schedule(conn::cut, requestDeadline.toMillis(),
+                        java.util.concurrent.TimeUnit.MILLISECONDS);
+                context.setAttribute(DEADLINE, deadline);
+                try {
+                    service.handleRequest(conn, context);
+                } finally {
+                    deadline.cancel(false);
+                }
             }
+        } catch (MalformedHead malformed) {
+            answerAndClose(conn, new OpenAiError(400, "invalid_request_error", malformed.getMessage(), Optional.empty(),
+                    Optional.of("malformed_http")));
         } catch (org.apache.hc.core5.http.MessageConstraintException tooLong) {
             // A line or header count over the limits: HttpCore stops parsing with an I/O error; say why before closing.
             answerAndClose(conn, new OpenAiError(431, "invalid_request_error", "The request's headers are too large: "
@@ -213,6 +241,17 @@ public final class HttpApiServer implements AutoCloseable {
                           org.apache.hc.core5.http.protocol.HttpContext context) throws HttpException, IOException {
         byte[] body;
         boolean drained = true;
+        if (req.containsHeader(HttpHeaders.CONTENT_LENGTH) && req.containsHeader(HttpHeaders.TRANSFER_ENCODING)) {
+            // Two framings for one body: a proxy in front may read the other one, and smuggle a request past it.
+            req.setEntity(null);
+            OpenAiError e = new OpenAiError(400, "invalid_request_error", "The request has both Content-Length and "
+                    + "Transfer-Encoding; send one.", Optional.empty(), Optional.of("malformed_http"));
+            ClassicHttpResponse res = new BasicClassicHttpResponse(400);
+            res.setHeader(HttpHeaders.CONNECTION, "close");
+            res.setEntity(new ByteArrayEntity(json.writeValueAsBytes(e.toJson(json)), ContentType.APPLICATION_JSON));
+            trigger.submitResponse(res);
+            return;
+        }
         if (req.getEntity() == null) {
             body = new byte[0];
         } else {
@@ -225,6 +264,8 @@ public final class HttpApiServer implements AutoCloseable {
                 if (!drained) req.setEntity(null); // HttpCore would otherwise read the rest before answering
             }
         }
+        // The request is read: from here on, only the answer takes time (a stream may take minutes).
+        if (context.getAttribute(DEADLINE) instanceof java.util.concurrent.Future<?> deadline) deadline.cancel(false);
         String target = req.getPath() == null ? "/" : req.getPath();
         int q = target.indexOf('?');
         // The path goes on still percent-encoded, as API Gateway passes it: the gateway decodes each segment once.
@@ -369,10 +410,18 @@ public final class HttpApiServer implements AutoCloseable {
 
         LingeringConnection(Socket socket) throws IOException {
             // The header-count limit is the parser's, which the two-argument constructor would build without it.
-            super("http", HTTP1, null, null, null, null,
-                    new org.apache.hc.core5.http.impl.io.DefaultHttpRequestParserFactory(HTTP1), null);
+            super("http", HTTP1, null, null, null, null, config -> new NoFoldingParser(), null);
             this.socket = socket;
             bind(socket);
+        }
+
+        /** Ends a request that outlived its deadline: the blocked read fails and the connection's thread is free. */
+        void cut() {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closed already
+            }
         }
 
         @Override
@@ -396,6 +445,67 @@ public final class HttpApiServer implements AutoCloseable {
                 close(CloseMode.IMMEDIATE);
             }
         }
+    }
+
+    /**
+     * A request head HttpCore would read leniently: a header line that continues the one before (obs-fold), which it
+     * unfolds, or a control byte, which it turns into a space (so {@code Bearer KEY<NUL>} became a valid key). Both
+     * are refused, as RFC 9112 allows, so that no proxy in front can read the head differently.
+     */
+    static final class MalformedHead extends IOException {
+        MalformedHead(String why) {
+            super(why);
+        }
+    }
+
+    /** HttpCore's request parser, reading through {@link StrictHeadLines}. */
+    private static final class NoFoldingParser implements org.apache.hc.core5.http.io.HttpMessageParser<ClassicHttpRequest> {
+        private final org.apache.hc.core5.http.impl.io.DefaultHttpRequestParser parser =
+                new org.apache.hc.core5.http.impl.io.DefaultHttpRequestParser(HTTP1);
+
+        @Override
+        public ClassicHttpRequest parse(org.apache.hc.core5.http.io.SessionInputBuffer buffer, InputStream in)
+                throws IOException, HttpException {
+            return parser.parse(new StrictHeadLines(buffer), in);
+        }
+    }
+
+    /** The connection's input buffer for one request head, failing on folded lines and control bytes. */
+    private static final class StrictHeadLines implements org.apache.hc.core5.http.io.SessionInputBuffer {
+        private final org.apache.hc.core5.http.io.SessionInputBuffer buffer;
+        private boolean requestLineRead;
+
+        StrictHeadLines(org.apache.hc.core5.http.io.SessionInputBuffer buffer) {
+            this.buffer = buffer;
+        }
+
+        @Override
+        public int readLine(org.apache.hc.core5.util.CharArrayBuffer line, InputStream in) throws IOException {
+            int start = line.length();
+            int n = buffer.readLine(line, in);
+            if (line.length() > start) {
+                char first = line.charAt(start);
+                if (requestLineRead && (first == ' ' || first == '\t')) {
+                    throw new MalformedHead("The request's headers use line folding (obs-fold): send each header on one line.");
+                }
+                for (int i = start; i < line.length(); i++) {
+                    char c = line.charAt(i);
+                    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                        throw new MalformedHead("The request's head has a control byte (0x" + Integer.toHexString(c) + ").");
+                    }
+                }
+                requestLineRead = true;
+            }
+            return n;
+        }
+
+        @Override public int length() { return buffer.length(); }
+        @Override public int capacity() { return buffer.capacity(); }
+        @Override public int available() { return buffer.available(); }
+        @Override public int read(byte[] b, int off, int len, InputStream in) throws IOException { return buffer.read(b, off, len, in); }
+        @Override public int read(byte[] b, InputStream in) throws IOException { return buffer.read(b, in); }
+        @Override public int read(InputStream in) throws IOException { return buffer.read(in); }
+        @Override public org.apache.hc.core5.http.io.HttpTransportMetrics getMetrics() { return buffer.getMetrics(); }
     }
 
     /** HttpCore's own answers to requests it cannot parse (400, 501, 505), in the OpenAI error shape. */
@@ -484,6 +594,7 @@ public final class HttpApiServer implements AutoCloseable {
             // stopping
         }
         for (LingeringConnection c : open) c.close(CloseMode.IMMEDIATE);
+        deadlines.shutdownNow();
         try {
             acceptor.join(Duration.ofSeconds(2));
         } catch (InterruptedException e) {

@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.time.Duration;
 import java.net.SocketException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -251,6 +252,71 @@ class HttpApiServerTest {
             assertThat(readReply(s.getInputStream()).status()).isEqualTo(200);
         }
         assertThat(seen).extracting(ApiRequest::path).containsExactly("/admin/budgets/user/ana%2Btest");
+    }
+
+    @Test
+    void foldedHeaderLinesAreRefusedNotUnfolded() throws Exception {
+        start(this::echo);
+        try (Socket s = connect()) {
+            send(s, "GET /health HTTP/1.1\r\nHost: x\r\nX-Probe: a\r\n b\r\n\r\n");
+            Reply r = readReply(s.getInputStream());
+            assertThat(r.status()).isEqualTo(400);
+            assertThat(r.body()).contains("\"code\":\"malformed_http\"", "obs-fold");
+            assertThat(closedByServer(s.getInputStream())).isTrue();
+        }
+        try (Socket s = connect()) {
+            send(s, "GET /health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\u0000\r\n\r\n");
+            Reply r = readReply(s.getInputStream());
+            assertThat(r.status()).isEqualTo(400);
+            assertThat(r.body()).contains("\"code\":\"malformed_http\"", "control byte (0x0)");
+            assertThat(closedByServer(s.getInputStream())).isTrue();
+        }
+        assertThat(seen).isEmpty();
+    }
+
+    @Test
+    void aBodyWithBothContentLengthAndChunkedIsRefusedAndTheConnectionClosed() throws Exception {
+        start(this::echo);
+        try (Socket s = connect()) {
+            send(s, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "5\r\nhello\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+            Reply r = readReply(s.getInputStream());
+            assertThat(r.status()).isEqualTo(400);
+            assertThat(r.body()).contains("\"code\":\"malformed_http\"", "Content-Length and Transfer-Encoding");
+            assertThat(closedByServer(s.getInputStream())).isTrue();
+        }
+        assertThat(seen).isEmpty();
+    }
+
+    @Test
+    void aClientTricklingItsHeadersIsCutAtTheRequestDeadline() throws Exception {
+        server = HttpApiServer.start(this::echo, LIMIT, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), Duration.ofSeconds(1));
+        try (Socket s = connect()) {
+            long t0 = System.nanoTime();
+            send(s, "GET /health HTTP/1.1\r\nHost: x\r\n");
+            boolean cut = false;
+            // A header byte every 100 ms: each read is far inside the idle timeout, the whole far beyond the deadline.
+            for (int i = 0; i < 50 && !cut; i++) {
+                try {
+                    send(s, "X");
+                    Thread.sleep(100);
+                } catch (IOException reset) {
+                    cut = true;
+                }
+            }
+            if (!cut) cut = closedByServer(s.getInputStream());
+            assertThat(cut).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(4));
+        }
+        // Each request on a keep-alive connection has a deadline of its own: three, 0.6 s apart, outlast one deadline.
+        try (Socket s = connect()) {
+            for (int i = 0; i < 3; i++) {
+                send(s, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertThat(readReply(s.getInputStream()).status()).isEqualTo(200);
+                Thread.sleep(600);
+            }
+        }
+        assertThat(seen).hasSize(3);
     }
 
     @Test

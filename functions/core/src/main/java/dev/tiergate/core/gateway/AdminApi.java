@@ -15,7 +15,6 @@ import dev.tiergate.core.ports.AuditLog;
 import dev.tiergate.core.ports.KeyStore;
 import dev.tiergate.core.protocol.OpenAiError;
 
-import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;
@@ -265,12 +264,7 @@ public final class AdminApi {
     }
 
     private JsonNode object(byte[] body) {
-        JsonNode n;
-        try {
-            n = body.length == 0 ? null : json.readTree(body);
-        } catch (IOException e) {
-            throw OpenAiError.invalidJson(e.getMessage()).failure();
-        }
+        JsonNode n = dev.tiergate.core.protocol.JsonBody.parse(body).orElse(null);
         if (n == null || !n.isObject()) throw OpenAiError.invalidRequest("The request body must be a JSON object.", null).failure();
         return n;
     }

@@ -16,7 +16,6 @@ import dev.tiergate.core.money.Usd;
 import dev.tiergate.core.ports.AuditLog;
 import dev.tiergate.core.protocol.OpenAiError;
 
-import java.io.IOException;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Instant;
@@ -64,12 +63,7 @@ public final class BudgetAdminApi {
     public ApiResponse put(ApiKey caller, String scope, String id, byte[] body, String requestId) {
         ScopeRef owner = owner(scope, id);
         access.manageBudget(caller, owner);
-        JsonNode req;
-        try {
-            req = body.length == 0 ? null : json.readTree(body);
-        } catch (IOException e) {
-            throw OpenAiError.invalidJson(e.getMessage()).failure();
-        }
+        JsonNode req = dev.tiergate.core.protocol.JsonBody.parse(body).orElse(null);
         if (req == null || !req.isObject()) throw OpenAiError.invalidRequest("The request body must be a JSON object.", null).failure();
         for (Iterator<String> it = req.fieldNames(); it.hasNext(); ) {
             String f = it.next();

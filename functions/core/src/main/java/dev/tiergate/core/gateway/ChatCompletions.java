@@ -340,16 +340,8 @@ public final class ChatCompletions {
     }
 
     private JsonNode parse(byte[] body) {
-        if (body.length == 0) throw OpenAiError.invalidRequest("The request body is empty; send a JSON object.", null).failure();
-        try {
-            JsonNode node = json.readTree(body);
-            if (node == null) throw OpenAiError.invalidJson("no JSON value").failure();
-            return node;
-        } catch (JsonProcessingException e) {
-            throw OpenAiError.invalidJson(e.getOriginalMessage()).failure();
-        } catch (IOException e) {
-            throw OpenAiError.invalidJson(e.getMessage()).failure();
-        }
+        return dev.tiergate.core.protocol.JsonBody.parse(body).orElseThrow(
+                () -> OpenAiError.invalidRequest("The request body is empty; send a JSON object.", null).failure());
     }
 
     /** What the router needs: the latest user turn to classify, the whole prompt's tokens, the caller's limits. */

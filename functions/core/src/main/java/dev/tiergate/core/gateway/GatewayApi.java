@@ -186,10 +186,15 @@ public final class GatewayApi {
         if (!r.method().equals(method)) throw OpenAiError.methodNotAllowed(r.method(), path).failure();
     }
 
-    /** A body sent as something other than JSON is refused; no Content-Type at all is read as JSON. */
+    /**
+     * A body sent as something other than JSON is refused; no Content-Type at all is read as JSON. The media type is
+     * compared whole ({@code application/jsonx} is not JSON), parameters such as {@code charset} aside.
+     */
     private static void requireJson(ApiRequest r) {
         r.header("Content-Type").ifPresent(ct -> {
-            if (!ct.toLowerCase().startsWith("application/json")) throw OpenAiError.unsupportedMediaType().failure();
+            int semi = ct.indexOf(';');
+            String type = (semi < 0 ? ct : ct.substring(0, semi)).strip();
+            if (!type.equalsIgnoreCase("application/json")) throw OpenAiError.unsupportedMediaType().failure();
         });
     }
 

@@ -64,7 +64,7 @@ final class Identifiers {
     }
 
     private static OpenAiError.Failure malformed(String raw) {
-        return OpenAiError.invalidRequest("The path segment '" + printable(raw) + "' is not valid percent-encoded UTF-8.", null).failure();
+        return OpenAiError.invalidRequest("The path segment '" + printable(raw) + "' is not valid percent-encoding of UTF-8.", null).failure();
     }
 
     static String printable(String s) {

@@ -8,7 +8,6 @@ import dev.tiergate.core.auth.Role;
 import dev.tiergate.core.protocol.OpenAiError;
 import dev.tiergate.core.report.DailyReportJob;
 
-import java.io.IOException;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -46,12 +45,7 @@ public final class ReportApi {
     }
 
     private LocalDate date(byte[] body) {
-        JsonNode n;
-        try {
-            n = json.readTree(body);
-        } catch (IOException e) {
-            throw OpenAiError.invalidRequest("The body is not valid JSON: expected {\"date\": \"YYYY-MM-DD\"}.", null).failure();
-        }
+        JsonNode n = dev.tiergate.core.protocol.JsonBody.parse(body).orElse(null);
         if (n == null || !n.isObject()) throw OpenAiError.invalidRequest("Expected a JSON object: {\"date\": \"YYYY-MM-DD\"}.", null).failure();
         JsonNode d = n.get("date");
         if (d == null || !d.isTextual()) throw OpenAiError.invalidRequest("'date' is required, as a string \"YYYY-MM-DD\".", "date").failure();

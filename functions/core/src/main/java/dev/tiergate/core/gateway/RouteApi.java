@@ -10,7 +10,6 @@ import dev.tiergate.core.protocol.OpenAiError;
 import dev.tiergate.core.routing.RouteDecision;
 import dev.tiergate.core.routing.TierRouter;
 
-import java.io.IOException;
 import java.util.Map;
 
 /**
@@ -32,12 +31,7 @@ public final class RouteApi {
     }
 
     public ApiResponse route(ApiKey caller, ApiRequest request, String requestId) {
-        JsonNode body;
-        try {
-            body = request.body().length == 0 ? null : json.readTree(request.body());
-        } catch (IOException e) {
-            throw OpenAiError.invalidJson(e.getMessage()).failure();
-        }
+        JsonNode body = dev.tiergate.core.protocol.JsonBody.parse(request.body()).orElse(null);
         if (!(body instanceof ObjectNode in)) throw OpenAiError.invalidRequest("The request body must be a JSON object with 'prompt' or 'messages'.", null).failure();
         ObjectNode asChat = in.deepCopy();
         if (in.has("prompt")) {

@@ -67,7 +67,8 @@ public final class DailyReportJob {
             if (b.utilisation() < 0.8) continue;
             sb.append(b.utilisation() >= 1.0 ? "BUDGET EXCEEDED: " : "Budget warning: ").append(b.scope()).append(' ').append(b.period())
                     .append(String.format(Locale.ROOT, " at %.0f%%", b.utilisation() * 100)).append(" (")
-                    .append(ReportRenderer.cents(b.spent())).append(" of ").append(ReportRenderer.cents(b.limit())).append(")\n");
+                    // Exact: a rounded "$0.0000 of $0.0000" says nothing about a budget of a fraction of a cent.
+                    .append(b.spent()).append(" of ").append(b.limit()).append(")\n");
         }
         sb.append("Full report: ").append(html).append('\n');
         return sb.toString();
