@@ -6,6 +6,7 @@ import dev.tiergate.adapters.wiring.DynamoClients;
 import dev.tiergate.core.config.TiergateConfig;
 import dev.tiergate.local.LocalDynamo;
 import dev.tiergate.local.SimulatedFleet;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.tiergate.sim.Faults;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -138,4 +139,63 @@ class GatewayKillTest {
         }
     }
 
+
+    @Test
+    void aStreamCutByAKilledGatewayIsChargedForWhatItJournaled(@TempDir Path dir) throws Exception {
+        // A 100-token stream at 20 ms a token takes ~2 s; its tokens so far are journaled every 0.5 s. Deadline 8 s + 1 s.
+        String yaml = BudgetConfig.yaml(8000, 1000).replace("key_cache_seconds: 0}", "key_cache_seconds: 0, stream_journal_ms: 500}")
+                .replaceFirst("simulator: \\{output_tokens", "simulator: {inter_token_us: 20000, output_tokens");
+        Path configFile = dir.resolve("tiergate.yaml");
+        Files.writeString(configFile, yaml);
+        TiergateConfig config = dev.tiergate.core.config.ConfigLoader.parse(yaml, "kill-stream.yaml");
+        try (LocalDynamo dynamo = LocalDynamo.start(0, null);
+             DynamoDbClient ddb = DynamoClients.local(dynamo.endpoint());
+             SimulatedFleet fleet = SimulatedFleet.start(config, 1, 0, 1.0, InetAddress.getLoopbackAddress())) {
+            TableSetup.createIfMissing(ddb, TableNames.withPrefix("tiergate"));
+            String replicas = fleet.urls().entrySet().stream()
+                    .map(e -> e.getKey() + "=" + e.getValue().getFirst()).collect(Collectors.joining(";"));
+            int port1 = freePort();
+            Process first = gateway(configFile, port1, dynamo.endpoint(), replicas, dir.resolve("gw1.log"));
+            String key;
+            try {
+                HttpResponse<String> created = send(port1, "POST", "/admin/keys", ADMIN, "{\"team\":\"cut\",\"user\":\"cy\"}");
+                key = StackFixture.JSON.readTree(created.body()).get("key").asText();
+                assertThat(send(port1, "PUT", "/admin/budgets/team/cut", ADMIN, "{\"limits_usd\":{\"day\":1}}").statusCode()).isEqualTo(200);
+                String body = "{\"model\":\"small\",\"max_tokens\":100,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story.\"}]}";
+                HttpResponse<java.io.InputStream> stream = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port1 + "/v1/chat/completions"))
+                        .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
+                assertThat(stream.statusCode()).isEqualTo(200);
+                assertThat(stream.body().read(new byte[64])).isPositive(); // tokens are reaching the client
+                long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (System.nanoTime() < until && ddb.scan(b -> b.tableName("tiergate-reservations")).items().stream()
+                        .noneMatch(i -> i.containsKey("journaled"))) Thread.sleep(20);
+                assertThat(ddb.scan(b -> b.tableName("tiergate-reservations")).items()).singleElement()
+                        .satisfies(i -> assertThat(i).containsKey("journaled"));
+            } finally {
+                first.destroyForcibly().waitFor();
+            }
+
+            int port2 = freePort();
+            Process second = gateway(configFile, port2, dynamo.endpoint(), replicas, dir.resolve("gw2.log"));
+            try {
+                long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (ddb.scan(b -> b.tableName("tiergate-reservations")).count() > 0 && System.nanoTime() < until) Thread.sleep(200);
+                assertThat(ddb.scan(b -> b.tableName("tiergate-reservations")).count()).isZero();
+                var records = ddb.scan(b -> b.tableName("tiergate-usage")).items();
+                assertThat(records).singleElement().satisfies(r -> {
+                    assertThat(r.get("outcome").s()).isEqualTo("interrupted");
+                    assertThat(Long.parseLong(r.get("completion_tokens").n())).isPositive();
+                });
+                BigDecimal charged = new BigDecimal(records.getFirst().get("cost_usd").n());
+                assertThat(charged).isPositive();
+                JsonNode day = StackFixture.JSON.readTree(send(port2, "GET", "/admin/budgets/team/cut", ADMIN, "").body()).at("/periods/day");
+                assertThat(new BigDecimal(day.get("spent_usd").asText())).isEqualByComparingTo(charged);
+                assertThat(new BigDecimal(day.get("reserved_usd").asText())).isEqualByComparingTo("0");
+                assertThat(Files.readString(dir.resolve("gw2.log"))).contains("charged the journaled");
+            } finally {
+                second.destroyForcibly().waitFor();
+            }
+        }
+    }
 }

@@ -367,6 +367,33 @@ public final class DynamoBudgetLedger implements BudgetLedger {
         }
     }
 
+    /**
+     * Ends an expired reservation as a settlement of what it journaled: the usage record and the charge in one write,
+     * the rest of the hold given back. The request's process is gone; had it settled first, the condition fails.
+     */
+    private boolean chargeStale(Reservation r, UsageRecord journaled) {
+        BigDecimal a = r.amount().amount();
+        BigDecimal actual = journaled.cost().amount();
+        List<TransactWriteItem> items = new ArrayList<>();
+        items.add(TransactWriteItem.builder().delete(Delete.builder().tableName(tables.reservations())
+                .key(Map.of("request_id", s(r.requestId())))
+                .conditionExpression("attribute_exists(request_id) AND deadline_ms < :now")
+                .expressionAttributeValues(Map.of(":now", n(Instant.now().toEpochMilli()))).build()).build());
+        for (LedgerRow row : r.rows()) {
+            items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
+                    .updateExpression("ADD committed :d, reserved :neg, spent :s")
+                    .expressionAttributeValues(Map.of(":d", n(actual.subtract(a)), ":neg", n(a.negate()), ":s", n(actual))).build()).build());
+        }
+        rateRowsDone(r, items, 0, false);
+        items.add(usagePut(journaled));
+        try {
+            transact(items, () -> "charge journaled " + r.requestId());
+            return true;
+        } catch (TransactionCanceledException e) {
+            return false;
+        }
+    }
+
     private TransactWriteItem usagePut(UsageRecord usage) {
         return TransactWriteItem.builder().put(Put.builder().tableName(tables.usage())
                 .item(UsageItem.SCHEMA.itemToMap(UsageItem.from(usage), true))
@@ -392,7 +419,21 @@ public final class DynamoBudgetLedger implements BudgetLedger {
     }
 
     @Override
+    public void journal(Reservation r, UsageRecord soFar) {
+        try {
+            ddb.updateItem(UpdateItemRequest.builder().tableName(tables.reservations())
+                    .key(Map.of("request_id", s(r.requestId())))
+                    .updateExpression("SET journaled = :u").conditionExpression("attribute_exists(request_id)")
+                    .expressionAttributeValues(Map.of(":u", AttributeValue.fromM(UsageItem.SCHEMA.itemToMap(UsageItem.from(soFar), true))))
+                    .build());
+        } catch (ConditionalCheckFailedException settled) {
+            // settled (or swept) meanwhile: nothing left to journal
+        }
+    }
+
+    @Override
     public boolean releaseStale(Reservation r) {
+        if (r.journaled().isPresent()) return chargeStale(r, r.journaled().get());
         BigDecimal a = r.amount().amount();
         List<TransactWriteItem> items = new ArrayList<>();
         items.add(TransactWriteItem.builder().delete(Delete.builder().tableName(tables.reservations())
@@ -510,7 +551,9 @@ public final class DynamoBudgetLedger implements BudgetLedger {
                 rates.add(new RateRow(m.get("owner").s(), m.get("minute").s(), limits, Integer.parseInt(m.get("tokens").n())));
             }
         }
+        Optional<UsageRecord> journaled = item.containsKey("journaled")
+                ? Optional.of(UsageItem.SCHEMA.mapToItem(item.get("journaled").m()).toRecord()) : Optional.empty();
         return new Reservation(item.get("request_id").s(), new Usd(new BigDecimal(item.get("amount").n())), rows,
-                Instant.ofEpochMilli(Long.parseLong(item.get("deadline_ms").n())), rates);
+                Instant.ofEpochMilli(Long.parseLong(item.get("deadline_ms").n())), rates, journaled);
     }
 }

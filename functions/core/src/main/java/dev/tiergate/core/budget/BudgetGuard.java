@@ -247,6 +247,11 @@ public final class BudgetGuard {
         }
     }
 
+    /** Journals a streaming request's usage so far with its hold (see {@link BudgetLedger#journal}). */
+    public void journal(Reservation reservation, UsageRecord soFar) {
+        if (config.budgets().enabled()) ledger.journal(reservation, soFar);
+    }
+
     /**
      * Makes a reservation cover a pricier tier (a fallback): the difference is held in one more atomic write, or
      * nothing is when a limit would be passed.

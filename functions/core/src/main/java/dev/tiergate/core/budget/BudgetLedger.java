@@ -58,10 +58,20 @@ public interface BudgetLedger {
         }
     }
 
-    /** Reservations whose deadline has passed: requests that died without settling. */
+    /**
+     * Keeps what a streaming request has produced so far with its hold ({@code soFar} is its usage record as if it
+     * ended now), so that if its process dies the sweeper charges those tokens instead of giving the hold back.
+     * Nothing is written once the request is settled.
+     */
+    void journal(Reservation reservation, UsageRecord soFar);
+
+    /** Reservations whose deadline has passed: requests that died without settling, with what they journaled. */
     List<Reservation> expired(Instant now, int max);
 
-    /** Releases an expired reservation if it is still held; false if it was settled or released meanwhile. */
+    /**
+     * Ends an expired reservation if it is still held: charges what it journaled and writes that usage record, or
+     * gives the hold back when it journaled nothing. False if it was settled or released meanwhile.
+     */
     boolean releaseStale(Reservation reservation);
 
     /** The scope's rows for the periods containing {@code at}. */

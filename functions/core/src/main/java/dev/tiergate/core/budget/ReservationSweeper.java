@@ -25,8 +25,14 @@ public final class ReservationSweeper {
         for (Reservation r : ledger.expired(clock.instant(), 1000)) {
             if (ledger.releaseStale(r)) {
                 released++;
-                LOG.log(System.Logger.Level.WARNING, "released the reservation of request {0} (${1}), which passed its deadline {2} unsettled",
-                        r.requestId(), r.amount().plain(), r.deadline());
+                if (r.journaled().isPresent()) {
+                    LOG.log(System.Logger.Level.WARNING, "charged the journaled ${0} ({1} tokens) of request {2}, which passed its deadline {3} "
+                            + "unsettled, and released the rest of its ${4}", r.journaled().get().cost().plain(),
+                            r.journaled().get().tokens().totalTokens(), r.requestId(), r.deadline(), r.amount().plain());
+                } else {
+                    LOG.log(System.Logger.Level.WARNING, "released the reservation of request {0} (${1}), which passed its deadline {2} unsettled",
+                            r.requestId(), r.amount().plain(), r.deadline());
+                }
             }
         }
         return released;

@@ -106,7 +106,7 @@ public final class ConfigLoader {
         GatewaySettings d = GatewaySettings.DEFAULT;
         ConfigNode.Fields f = n.fields("max_body_bytes", "request_timeout_ms", "first_byte_timeout_ms", "max_attempts",
                 "backoff_base_ms", "backoff_max_ms", "max_messages", "max_n", "degraded_message", "circuit_breaker", "cache_ttl_seconds",
-                "replica_selection", "key_cache_seconds");
+                "replica_selection", "key_cache_seconds", "stream_journal_ms");
         int maxBody = f.get("max_body_bytes", c -> (int) c.integer(1024, 64L * 1024 * 1024), d.maxBodyBytes());
         long timeout = f.get("request_timeout_ms", c -> c.integer(100, 28_000), d.requestTimeoutMs());
         long firstByte = f.get("first_byte_timeout_ms", c -> c.integer(50, 28_000), Math.min(d.firstByteTimeoutMs(), timeout));
@@ -136,7 +136,9 @@ public final class ConfigLoader {
             default -> throw c.error("expected prefix_affinity or round_robin, got '" + c.string() + "'");
         }, true);
         int keyCache = (int) f.get("key_cache_seconds", c -> c.integer(0, 60), (long) d.keyCacheSeconds()).longValue();
-        return new GatewaySettings(maxBody, timeout, firstByte, attempts, base, max, messages, maxN, degraded, b, cacheTtl, affinity, keyCache);
+        long journal = f.get("stream_journal_ms", c -> c.integer(200, 600_000), d.streamJournalMs());
+        return new GatewaySettings(maxBody, timeout, firstByte, attempts, base, max, messages, maxN, degraded, b, cacheTtl, affinity,
+                keyCache, journal);
     }
 
     private static List<TierConfig> tiers(ConfigNode n) {

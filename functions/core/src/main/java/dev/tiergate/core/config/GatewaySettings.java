@@ -20,14 +20,16 @@ import java.util.Optional;
  * @param prefixAffinity     pick replicas by prompt prefix bounded by load (true), or in turn (false)
  * @param keyCacheSeconds    how long an instance remembers a key look-up; a revocation reaches every instance within
  *                           this time (0 reads DynamoDB on every request)
+ * @param streamJournalMs    how often a stream's tokens so far are written beside its hold, so that a gateway that
+ *                           dies mid-stream has them charged by the sweeper; at most this long of a stream goes unpaid
  */
 public record GatewaySettings(int maxBodyBytes, long requestTimeoutMs, long firstByteTimeoutMs, int maxAttempts,
                               long backoffBaseMs, long backoffMaxMs, int maxMessages, int maxN,
                               Optional<String> degradedMessage, BreakerSettings breaker, long cacheTtlSeconds,
-                              boolean prefixAffinity, int keyCacheSeconds) {
+                              boolean prefixAffinity, int keyCacheSeconds, long streamJournalMs) {
 
     public static final GatewaySettings DEFAULT = new GatewaySettings(1_048_576, 25_000, 10_000, 3, 50, 1_000, 2048, 8,
-            Optional.empty(), BreakerSettings.DEFAULT, 0, true, 2);
+            Optional.empty(), BreakerSettings.DEFAULT, 0, true, 2, 5_000);
 
     /**
      * @param failureRatePercent  the share of failed calls in the window that opens the breaker

@@ -590,6 +590,7 @@ public final class ChatCompletions {
         String finishReason = null;
         Attempted.Opened current = opened;
         long openedAt = System.nanoTime();
+        Instant journaledAt = clock.instant();
         try {
             while (true) {
                 String line;
@@ -668,6 +669,10 @@ public final class ChatCompletions {
                     outcome = "client_disconnected";
                     break;
                 }
+                if (tokenBearing && !clock.instant().isBefore(journaledAt.plusMillis(settings.streamJournalMs()))) {
+                    journaledAt = clock.instant();
+                    journal(d, produced);
+                }
             }
         } finally {
             current.stream().close();
@@ -739,14 +744,37 @@ public final class ChatCompletions {
      * Hands the request's usage record, with its settlement (tokens were produced) or release (none were), to the
      * settlement queue: one ledger write, now or behind the answer; a request is recorded once whatever path it takes.
      */
+    private UsageRecord usageRecord(Dispatch d, TokenUsage used, int status, String outcome, String source) {
+        ApiKey k = d.caller();
+        return new UsageRecord(d.requestId(), d.start(), k.id(), k.org(), k.team(), k.user(), d.tier().name(),
+                d.model(), used, TierPricing.cost(d.tier().prices(), used), Duration.between(d.start(), clock.instant()).toMillis(),
+                status, outcome, d.chat().stream(), source, d.fallbackFrom().orElse(""));
+    }
+
+    /**
+     * Writes the stream's usage so far beside its hold, off the stream's thread, so that if this process dies the
+     * sweeper charges those tokens instead of giving the hold back.
+     */
+    private void journal(Dispatch d, CharSequence produced) {
+        Reservation held = d.reservation;
+        UsageRecord soFar = usageRecord(d, new TokenUsage(tokens.count(d.chat().promptText()), tokens.count(produced.toString()), 0),
+                200, "interrupted", "estimated");
+        Thread.ofVirtual().name("stream-journal-" + d.requestId()).start(() -> {
+            try {
+                guard.journal(held, soFar);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not journal the stream of {0}: {1}", d.requestId(), e.getMessage());
+            }
+        });
+    }
+
     private Usd record(Dispatch d, TokenUsage used, int status, String outcome, String source) {
         Usd cost = TierPricing.cost(d.tier().prices(), used);
         if (d.recorded) return cost;
         d.recorded = true;
-        long latency = Duration.between(d.start(), clock.instant()).toMillis();
+        UsageRecord usage = usageRecord(d, used, status, outcome, source);
+        long latency = usage.latencyMs();
         ApiKey k = d.caller();
-        UsageRecord usage = new UsageRecord(d.requestId(), d.start(), k.id(), k.org(), k.team(), k.user(), d.tier().name(),
-                d.model(), used, cost, latency, status, outcome, d.chat().stream(), source, d.fallbackFrom().orElse(""));
         try (Tracer.Span span = tracer.span("settle")) {
             settlements.submit(Settlement.of(d.reservation, usage));
         }
