@@ -157,6 +157,26 @@ class KeySecurityEndToEndTest {
         }
     }
 
+    @Test
+    void theInstanceThatRevokesOrRotatesAKeyStopsHonouringItAtOnceDespiteItsKeyCache() throws Exception {
+        TiergateConfig cached = ConfigLoader.parse(YAML.replace("key_cache_seconds: 0", "key_cache_seconds: 60"), "keys-cached.yaml");
+        try (StackFixture fx = StackFixture.onData(cached, null, StackFixture.ADMIN_KEY)) {
+            JsonNode revoked = create(fx, StackFixture.ADMIN_KEY, "{\"team\":\"cache\",\"user\":\"r\"}", 201);
+            JsonNode rotated = create(fx, StackFixture.ADMIN_KEY, "{\"team\":\"cache\",\"user\":\"o\"}", 201);
+            // Both looked up once, so this instance holds them in its key cache for a minute.
+            assertThat(fx.post("/v1/chat/completions", revoked.get("key").asText(), CHAT).statusCode()).isEqualTo(200);
+            assertThat(fx.post("/v1/chat/completions", rotated.get("key").asText(), CHAT).statusCode()).isEqualTo(200);
+            HttpResponse<String> delete = fx.http.send(java.net.http.HttpRequest.newBuilder(fx.url().resolve("/admin/keys/" + revoked.get("id").asText()))
+                    .header("Authorization", "Bearer " + StackFixture.ADMIN_KEY).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(delete.statusCode()).isEqualTo(200);
+            HttpResponse<String> rotate = fx.post("/admin/keys/" + rotated.get("id").asText() + "/rotate", StackFixture.ADMIN_KEY, "");
+            assertThat(rotate.statusCode()).isEqualTo(200);
+            assertThat(fx.post("/v1/chat/completions", revoked.get("key").asText(), CHAT).statusCode()).isEqualTo(401);
+            assertThat(fx.post("/v1/chat/completions", rotated.get("key").asText(), CHAT).statusCode()).isEqualTo(401);
+            assertThat(fx.post("/v1/chat/completions", json(rotate).get("key").asText(), CHAT).statusCode()).isEqualTo(200);
+        }
+    }
+
     private interface Call {
         HttpResponse<String> run() throws Exception;
     }

@@ -41,7 +41,7 @@ public final class AdminApi {
     private final Responses responses;
     private final AuditLog audit;
     private final AdminAccess access;
-    /** Drops a key hash from this instance's authentication cache, so a revocation holds here at once. */
+    /** Drops a key (by id) from this instance's authentication cache, so a revocation holds here at once. */
     private final java.util.function.Consumer<String> forget;
 
     /** Tries of a conditional key write that lost a race before giving up with 409. */
@@ -158,7 +158,7 @@ public final class AdminApi {
             if (k.revoked()) return revokedAnswer(k, requestId);
             ApiKey revoked = k.asRevoked();
             if (!keys.replace(k, revoked)) continue;
-            forget.accept(k.secretHash());
+            forget.accept(k.id());
             audit.record(new AuditLog.Entry(clock.instant(), caller.id(), caller.role().wire(), "key.revoke", k.id(),
                     Optional.of(describe(k)), Optional.of(describe(revoked).put("revoked", true))));
             return revokedAnswer(revoked, requestId);
@@ -194,7 +194,7 @@ public final class AdminApi {
             if (now.revoked()) throw OpenAiError.invalidRequest("Key '" + id + "' was revoked; create a new one.", "id").failure();
             throw conflict(id);
         }
-        forget.accept(k.secretHash());
+        forget.accept(k.id());
         audit.record(new AuditLog.Entry(clock.instant(), caller.id(), caller.role().wire(), "key.rotate", k.id(),
                 Optional.of(describe(k)), Optional.of(describe(rotated))));
         ObjectNode out = describe(rotated);
