@@ -140,9 +140,9 @@ public final class TierRouter {
         return out;
     }
 
-    /** The most the request can cost on the tier: all prompt tokens uncached, all max_tokens produced. */
+    /** The most the request can cost on the tier: all prompt tokens uncached, all max_tokens produced by every choice. */
     public static BigDecimal worstCost(RoutingRequest r, TierConfig t) {
-        int out = r.maxTokens().orElse(ASSUMED_OUTPUT_TOKENS);
+        long out = (long) r.choices() * r.maxTokens().orElse(ASSUMED_OUTPUT_TOKENS);
         return t.prices().inputPerMillion().multiply(BigDecimal.valueOf(r.promptTokens()))
                 .add(t.prices().outputPerMillion().multiply(BigDecimal.valueOf(out))).divide(MILLION);
     }
