@@ -6,14 +6,12 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,23 +39,15 @@ class ConnectionFloodTest {
 
     @Test
     void threeHundredConnectionsAreAllServedAndHealthStaysTrue(@TempDir Path dir) throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        int port = ChildTiergate.freePort();
         Path log = dir.resolve("up.log");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-XX:ActiveProcessorCount=2", "-Djdk.reflect.useNativeAccessorOnly=true",
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "dev.tiergate.local.TiergateCli", "up", "--config", StackFixture.EXAMPLE_CONFIG.toString(),
-                "--port", Integer.toString(port), "--time-scale", "0.25", "--monitor-seconds", "0");
-        pb.environment().put("TIERGATE_ADMIN_KEY", ADMIN);
-        pb.redirectErrorStream(true).redirectOutput(log.toFile());
-        Process up = pb.start();
+        Process up = ChildTiergate.start(List.of("-XX:ActiveProcessorCount=2", "-Djdk.reflect.useNativeAccessorOnly=true"),
+                List.of("up", "--config", StackFixture.EXAMPLE_CONFIG.toAbsolutePath().toString(), "--port", Integer.toString(port),
+                        "--time-scale", "0.25", "--monitor-seconds", "0"), ADMIN, log);
         List<Socket> idle = new ArrayList<>();
         try {
             URI base = URI.create("http://127.0.0.1:" + port);
-            awaitHealthy(up, base, log);
+            ChildTiergate.awaitHealthy(up, port, log, Duration.ofSeconds(90));
             HttpResponse<String> created = http.send(HttpRequest.newBuilder(base.resolve("/admin/keys"))
                     .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"team\":\"search\",\"user\":\"flood\"}")).build(),
@@ -106,21 +96,5 @@ class ConnectionFloodTest {
             up.destroy();
             if (!up.waitFor(20, TimeUnit.SECONDS)) up.destroyForcibly();
         }
-    }
-
-    private void awaitHealthy(Process up, URI base, Path log) throws Exception {
-        long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (System.nanoTime() < until) {
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/health")).timeout(Duration.ofSeconds(5)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) return;
-            } catch (java.io.IOException notYet) {
-                // not listening yet
-            }
-            if (!up.isAlive()) throw new IllegalStateException("up exited: " + Files.readString(log));
-            Thread.sleep(100);
-        }
-        throw new IllegalStateException("up did not become healthy: " + Files.readString(log));
     }
 }

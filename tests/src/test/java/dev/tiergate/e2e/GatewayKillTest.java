@@ -23,6 +23,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
@@ -39,34 +40,13 @@ class GatewayKillTest {
     private static final String ADMIN = "tg-admin-kill-test-0123456789";
     private final HttpClient http = HttpClient.newHttpClient();
 
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     private Process gateway(Path config, int port, URI dynamo, String replicas, Path log) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "dev.tiergate.local.TiergateCli", "serve", "--config", config.toString(), "--port", Integer.toString(port),
+        Process p = ChildTiergate.start(List.of(), List.of("serve", "--config", config.toString(), "--port", Integer.toString(port),
                 "--dynamodb-endpoint", dynamo.toString(), "--replicas", replicas, "--sweep-seconds", "1",
                 // Both gateways share one journal folder, as a restarted service would.
-                "--journal", log.resolveSibling("settlement-journal").toString());
-        pb.environment().put("TIERGATE_ADMIN_KEY", ADMIN);
-        pb.redirectErrorStream(true).redirectOutput(log.toFile());
-        Process p = pb.start();
-        URI health = URI.create("http://127.0.0.1:" + port + "/health");
-        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < until) {
-            try {
-                if (http.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200) return p;
-            } catch (java.io.IOException notYet) {
-                Thread.sleep(100);
-            }
-            if (!p.isAlive()) throw new IllegalStateException("gateway exited: " + Files.readString(log));
-        }
-        p.destroyForcibly();
-        throw new IllegalStateException("gateway did not start: " + Files.readString(log));
+                "--journal", log.resolveSibling("settlement-journal").toString()), ADMIN, log);
+        ChildTiergate.awaitHealthy(p, port, log, Duration.ofSeconds(60));
+        return p;
     }
 
     private HttpResponse<String> send(int port, String method, String path, String key, String body) throws Exception {
@@ -90,7 +70,7 @@ class GatewayKillTest {
                     .map(e -> e.getKey() + "=" + e.getValue().getFirst()).collect(Collectors.joining(";"));
             fleet.replicas().get("small").getFirst().setFaults(Faults.NONE.with(Map.of("hang_rate", 1)));
 
-            int port1 = freePort();
+            int port1 = ChildTiergate.freePort();
             Process first = gateway(configFile, port1, dynamo.endpoint(), replicas, dir.resolve("gw1.log"));
             String key;
             try {
@@ -114,7 +94,7 @@ class GatewayKillTest {
             }
 
             fleet.replicas().get("small").getFirst().setFaults(Faults.NONE);
-            int port2 = freePort();
+            int port2 = ChildTiergate.freePort();
             Process second = gateway(configFile, port2, dynamo.endpoint(), replicas, dir.resolve("gw2.log"));
             try {
                 // Until the dead request's deadline passes, its hold keeps the budget full.
@@ -154,7 +134,7 @@ class GatewayKillTest {
             TableSetup.createIfMissing(ddb, TableNames.withPrefix("tiergate"));
             String replicas = fleet.urls().entrySet().stream()
                     .map(e -> e.getKey() + "=" + e.getValue().getFirst()).collect(Collectors.joining(";"));
-            int port1 = freePort();
+            int port1 = ChildTiergate.freePort();
             Process first = gateway(configFile, port1, dynamo.endpoint(), replicas, dir.resolve("gw1.log"));
             String key;
             try {
@@ -176,7 +156,7 @@ class GatewayKillTest {
                 first.destroyForcibly().waitFor();
             }
 
-            int port2 = freePort();
+            int port2 = ChildTiergate.freePort();
             Process second = gateway(configFile, port2, dynamo.endpoint(), replicas, dir.resolve("gw2.log"));
             try {
                 long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();

@@ -3,8 +3,6 @@ package dev.tiergate.e2e;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,33 +31,14 @@ class StopWhileLoadingTest {
 
     @Test
     void aStopDuringTheRoutingModelsLoadExitsCleanly(@TempDir Path dir) throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        int port = ChildTiergate.freePort();
         Path log = dir.resolve("up.log");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "dev.tiergate.local.TiergateCli", "up",
-                "--config", StackFixture.EXAMPLE_CONFIG.toAbsolutePath().toString(), "--port", Integer.toString(port),
-                "--time-scale", "0", "--monitor-seconds", "0");
-        pb.environment().put("TIERGATE_ADMIN_KEY", ADMIN);
-        // hs_err files land in the working folder: this one, so a crash is seen.
-        pb.directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-        Process up = pb.start();
+        Process up = ChildTiergate.start(List.of("-XX:TieredStopAtLevel=1"), List.of("up", "--config",
+                StackFixture.EXAMPLE_CONFIG.toAbsolutePath().toString(), "--port", Integer.toString(port), "--time-scale", "0",
+                "--monitor-seconds", "0"), ADMIN, log);
         try {
             HttpClient http = HttpClient.newHttpClient();
-            URI health = URI.create("http://127.0.0.1:" + port + "/health");
-            long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            boolean ready = false;
-            while (!ready && System.nanoTime() < until && up.isAlive()) {
-                try {
-                    ready = http.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
-                } catch (java.io.IOException notYet) {
-                    Thread.sleep(50);
-                }
-            }
-            assertThat(ready).as(Files.readString(log)).isTrue();
+            ChildTiergate.awaitHealthy(up, port, log, Duration.ofSeconds(60));
             // An auto-routed request is the first to need the routing model: its load starts in the background now.
             HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
                     .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")

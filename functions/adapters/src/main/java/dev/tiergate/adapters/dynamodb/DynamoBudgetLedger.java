@@ -332,15 +332,10 @@ public final class DynamoBudgetLedger implements BudgetLedger {
 
     /** Replaces the held amount by {@code actual} on every row, drops the reservation and writes the usage record. */
     private void finish(Reservation r, UsageRecord usage, BigDecimal actual, String what) {
-        BigDecimal a = r.amount().amount();
         List<TransactWriteItem> items = new ArrayList<>();
         items.add(TransactWriteItem.builder().delete(Delete.builder().tableName(tables.reservations())
                 .key(Map.of("request_id", s(r.requestId()))).conditionExpression("attribute_exists(request_id)").build()).build());
-        for (LedgerRow row : r.rows()) {
-            items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
-                    .updateExpression("ADD committed :d, reserved :neg, spent :s")
-                    .expressionAttributeValues(Map.of(":d", n(actual.subtract(a)), ":neg", n(a.negate()), ":s", n(actual))).build()).build());
-        }
+        chargeRows(r, actual, items);
         rateRowsDone(r, items, usage.tokens().totalTokens(), true);
         items.add(usagePut(usage));
         try {
@@ -372,18 +367,13 @@ public final class DynamoBudgetLedger implements BudgetLedger {
      * the rest of the hold given back. The request's process is gone; had it settled first, the condition fails.
      */
     private boolean chargeStale(Reservation r, UsageRecord journaled) {
-        BigDecimal a = r.amount().amount();
         BigDecimal actual = journaled.cost().amount();
         List<TransactWriteItem> items = new ArrayList<>();
         items.add(TransactWriteItem.builder().delete(Delete.builder().tableName(tables.reservations())
                 .key(Map.of("request_id", s(r.requestId())))
                 .conditionExpression("attribute_exists(request_id) AND deadline_ms < :now")
                 .expressionAttributeValues(Map.of(":now", n(Instant.now().toEpochMilli()))).build()).build());
-        for (LedgerRow row : r.rows()) {
-            items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
-                    .updateExpression("ADD committed :d, reserved :neg, spent :s")
-                    .expressionAttributeValues(Map.of(":d", n(actual.subtract(a)), ":neg", n(a.negate()), ":s", n(actual))).build()).build());
-        }
+        chargeRows(r, actual, items);
         rateRowsDone(r, items, 0, false);
         items.add(usagePut(journaled));
         try {
@@ -391,6 +381,16 @@ public final class DynamoBudgetLedger implements BudgetLedger {
             return true;
         } catch (TransactionCanceledException e) {
             return false;
+        }
+    }
+
+    /** On every row of the reservation: the hold replaced by {@code actual}, which is added to what was spent. */
+    private void chargeRows(Reservation r, BigDecimal actual, List<TransactWriteItem> items) {
+        BigDecimal a = r.amount().amount();
+        for (LedgerRow row : r.rows()) {
+            items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
+                    .updateExpression("ADD committed :d, reserved :neg, spent :s")
+                    .expressionAttributeValues(Map.of(":d", n(actual.subtract(a)), ":neg", n(a.negate()), ":s", n(actual))).build()).build());
         }
     }
 
