@@ -49,8 +49,13 @@ up_runs
 up_once --dynamodb-port 0
 DDB=$(grep -o 'DynamoDB    http://[0-9.:]*' /tmp/tiergate-cold-up.log | awk '{print $2}')
 REPLICAS=$(grep -o 'tier [a-z]* *\[[^]]*\]' /tmp/tiergate-cold-up.log | sed 's/tier \([a-z]*\) *\[\(.*\)\]/\1=\2/' | paste -sd';')
+# A team's key, as applications call the API with: the function is not given the bootstrap admin key, which only
+# instances given it honour on API routes.
+KEY=$(curl -s "http://127.0.0.1:$PORT/admin/keys" -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
+      -d '{"team":"bench","user":"cold"}' | sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
+[ -n "$KEY" ] || { echo "could not create a key for the Lambda runs"; kill "$pid"; exit 1; }
 invoke() {
-  TIERGATE_CONFIG_FILE="$ROOT/tiergate.yaml" TIERGATE_DYNAMODB_ENDPOINT="$DDB" TIERGATE_REPLICAS="$REPLICAS" TIERGATE_KEY=$ADMIN \
+  TIERGATE_CONFIG_FILE="$ROOT/tiergate.yaml" TIERGATE_DYNAMODB_ENDPOINT="$DDB" TIERGATE_REPLICAS="$REPLICAS" TIERGATE_KEY=$KEY \
     AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
     "$JAVA" -XX:+TieredCompilation -XX:TieredStopAtLevel=1 "$@" -cp "$JAR" dev.tiergate.lambda.LocalInvoke events/apigateway-chat-completion.json 2>&1
 }

@@ -230,6 +230,8 @@ class FaultsEndToEndTest {
         assertThat(StackFixture.JSON.readTree(second.body()).at("/error/message").asText()).contains("max concurrent");
         assertThat(second.headers().firstValue("retry-after")).contains("1");
         assertThat(first.get().statusCode()).isEqualTo(200); // served by the medium fallback
+        // The request counts as in flight until its settlement, written just behind its answer, frees the slot.
+        fx.stack.gateway().awaitSettlementsWritten();
         assertThat(fx.post("/v1/chat/completions", one, body).statusCode()).isEqualTo(200);
     }
 

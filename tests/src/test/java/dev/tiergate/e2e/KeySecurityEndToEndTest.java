@@ -92,6 +92,8 @@ class KeySecurityEndToEndTest {
         String second = "tg-bootstrap-second-0123456789";
         try (StackFixture fx = StackFixture.onData(config(), dir, first)) {
             assertThat(fx.get("/admin/keys", first).statusCode()).isEqualTo(200);
+            fx.stack.gateway().awaitBootstrapStored();
+            assertThat(fx.get("/admin/keys", first).statusCode()).isEqualTo(200);
             // What an older release stored: the bootstrap key's row by the plain SHA-256 of an older secret.
             fx.stack.dynamoClient().putItem(b -> b.tableName("tiergate-keys").item(Map.of(
                     "hash", AttributeValue.fromS(dev.tiergate.core.auth.KeySecrets.hash("tg-legacy-bootstrap-0123456789")),
@@ -99,11 +101,14 @@ class KeySecurityEndToEndTest {
                     "team", AttributeValue.fromS("admin"), "user", AttributeValue.fromS("bootstrap"),
                     "role", AttributeValue.fromS("org_admin"), "created_at", AttributeValue.fromS("2026-01-01T00:00:00Z"),
                     "revoked", AttributeValue.fromBool(false))));
-            assertThat(fx.get("/admin/keys", "tg-legacy-bootstrap-0123456789").statusCode()).isEqualTo(200);
+            assertThat(fx.get("/admin/keys", "tg-legacy-bootstrap-0123456789").statusCode()).isEqualTo(401);
         }
         try (StackFixture fx = StackFixture.onData(config(), dir, second)) {
             assertThat(fx.get("/admin/keys", first).statusCode()).isEqualTo(401);
             assertThat(fx.get("/admin/keys", "tg-legacy-bootstrap-0123456789").statusCode()).isEqualTo(401);
+            assertThat(fx.get("/admin/keys", second).statusCode()).isEqualTo(200);
+            fx.stack.gateway().awaitBootstrapStored();
+            assertThat(fx.get("/admin/keys", first).statusCode()).isEqualTo(401);
             assertThat(fx.get("/admin/keys", second).statusCode()).isEqualTo(200);
             long rows = fx.stack.dynamoClient().scan(b -> b.tableName("tiergate-keys")).items().stream()
                     .filter(i -> i.get("id").s().equals("key_bootstrap_admin")).count();

@@ -29,9 +29,11 @@ class SharedReplicaHealthTest {
 
     private static final String ADMIN = "tg-admin-shared-health-0123456789";
 
-    private static ApiResponse chat(Gateway g, int i) {
+    private String key;
+
+    private ApiResponse chat(Gateway g, int i) {
         return g.api().handle(new ApiRequest("POST", "/v1/chat/completions", Map.of(),
-                Map.of("Authorization", "Bearer " + ADMIN, "Content-Type", "application/json"),
+                Map.of("Authorization", "Bearer " + key, "Content-Type", "application/json"),
                 ("{\"model\":\"small\",\"messages\":[{\"role\":\"user\",\"content\":\"question " + i + "\"}]}").getBytes(StandardCharsets.UTF_8)));
     }
 
@@ -46,6 +48,11 @@ class SharedReplicaHealthTest {
              Gateway b = Gateway.build(config, ddb, StaticFleetRegistry.of(config, fleet.urls()), Clock.systemUTC(), n -> Optional.empty())) {
             TableSetup.createIfMissing(ddb, TableNames.withPrefix(config.tablePrefix()));
             a.installBootstrapAdmin(ADMIN);
+            // A team's key: B was not given the bootstrap admin key, which it would honour on admin routes only.
+            ApiResponse created = a.api().handle(new ApiRequest("POST", "/admin/keys", Map.of(),
+                    Map.of("Authorization", "Bearer " + ADMIN, "Content-Type", "application/json"),
+                    "{\"team\":\"health\",\"user\":\"h\"}".getBytes(StandardCharsets.UTF_8)));
+            key = StackFixture.JSON.readTree(((ApiResponse.Whole) created).body()).get("key").asText();
             SimulatedReplica dead = fleet.replicas().get("small").getFirst();
             dead.setFaults(Faults.NONE.with(Map.of("reset_rate", 1)));
 

@@ -125,10 +125,23 @@ public final class DynamoKeyStore implements KeyStore {
     }
 
     @Override
-    public void installBootstrap(BootstrapKey key) {
-        table.putItem(KeyItem.from(key.key(), key.verifier().encoded()));
+    public boolean installBootstrap(BootstrapKey key, java.util.OptionalLong replacing) {
+        Expression.Builder condition = Expression.builder();
+        if (replacing.isEmpty()) {
+            condition.putExpressionName("#h", "hash").expression("attribute_not_exists(#h)");
+        } else {
+            condition.putExpressionName("#v", "version").putExpressionValue(":v", AttributeValue.fromN(Long.toString(replacing.getAsLong())))
+                    .expression(replacing.getAsLong() == 0 ? "attribute_not_exists(#v) OR #v = :v" : "#v = :v");
+        }
+        try {
+            table.putItem(PutItemEnhancedRequest.builder(KeyItem.class).item(KeyItem.from(key.key(), key.verifier().encoded()))
+                    .conditionExpression(condition.build()).build());
+        } catch (ConditionalCheckFailedException changed) {
+            return false;
+        }
         for (KeyItem old : byId(BootstrapKey.ID)) {
             if (!old.hash().equals(BootstrapKey.ROW)) table.deleteItem(Key.builder().partitionValue(old.hash()).build());
         }
+        return true;
     }
 }

@@ -52,6 +52,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The one place that builds a gateway's object graph, for every runtime: the Lambda functions and the local server
@@ -60,6 +61,7 @@ import java.util.Optional;
 public final class Gateway implements AutoCloseable {
 
     public static final String BOOTSTRAP_ADMIN_KEY_ID = dev.tiergate.core.auth.BootstrapKey.ID;
+    private static final System.Logger LOG = System.getLogger(Gateway.class.getName());
     /** A key hash no secret has (not 64 hex digits): what the health probe looks up. */
     private static final String HEALTH_PROBE_HASH = "health-probe";
 
@@ -71,6 +73,7 @@ public final class Gateway implements AutoCloseable {
     private final GatewayApi api;
     private final KeyStore keys;
     private final Authenticator auth;
+    private volatile CompletableFuture<Void> bootstrapStored = CompletableFuture.completedFuture(null);
     private final UsageLog usage;
     private final HttpUpstream upstream;
     private final TiergateConfig config;
@@ -218,6 +221,11 @@ public final class Gateway implements AutoCloseable {
      * Makes {@code secret} the organisation admin key the operator holds, stored under a slow salted hash. The same
      * secret as stored keeps its row, revoked or not, so a revocation holds across restarts; another secret replaces
      * it, and the old one stops working.
+     *
+     * <p>The slow hash costs ~1.3 s of CPU where the JIT stops at C1 (up, Lambda), so unless the stored key is revoked
+     * it is computed and stored in the background, and meanwhile this instance honours {@code secret}, and no other,
+     * as the bootstrap key from memory. A revoked key is checked first: only the slow hash can tell whether
+     * {@code secret} is the revoked one, which must stay refused.
      */
     public void installBootstrapAdmin(String secret) {
         if (secret.length() < 20) throw new IllegalArgumentException("the bootstrap admin key must be at least 20 characters");
@@ -225,17 +233,43 @@ public final class Gateway implements AutoCloseable {
             throw new IllegalArgumentException("the bootstrap admin key must be visible ASCII characters, without spaces");
         }
         Optional<dev.tiergate.core.auth.BootstrapKey> current = keys.bootstrap();
-        if (current.isPresent() && current.get().verifier().matches(secret)) {
-            auth.rememberBootstrap(secret, current.get().verifier());
+        if (current.isPresent() && current.get().key().revoked()) {
+            if (!current.get().verifier().matches(secret)) storeBootstrap(secret, current);
             return;
         }
+        auth.honourBootstrapLocally(secret, bootstrapKey(current));
+        bootstrapStored = CompletableFuture.runAsync(() -> {
+            try {
+                if (current.isPresent() && current.get().verifier().matches(secret)) auth.rememberBootstrap(secret, current.get().verifier());
+                else storeBootstrap(secret, current);
+                auth.stopHonouringBootstrapLocally();
+            } catch (RuntimeException e) {
+                // This instance keeps honouring the key it was given; the others cannot until it is stored.
+                LOG.log(System.Logger.Level.WARNING, "could not store the bootstrap admin key: " + e.getMessage());
+            }
+        }, work -> Thread.ofPlatform().daemon(true).name("tiergate-bootstrap-key").start(work));
+    }
+
+    private ApiKey bootstrapKey(Optional<dev.tiergate.core.auth.BootstrapKey> replacing) {
+        return new ApiKey(BOOTSTRAP_ADMIN_KEY_ID, dev.tiergate.core.auth.BootstrapKey.ROW, config.organization(), "admin", "bootstrap",
+                Role.ORG_ADMIN, List.of(), clock.instant(), Optional.empty(), false, dev.tiergate.core.budget.RateLimits.NONE, List.of(),
+                replacing.map(c -> c.key().version() + 1).orElse(0L));
+    }
+
+    private void storeBootstrap(String secret, Optional<dev.tiergate.core.auth.BootstrapKey> replacing) {
         dev.tiergate.core.auth.SlowHash verifier = dev.tiergate.core.auth.SlowHash.of(secret, new SecureRandom());
-        keys.installBootstrap(new dev.tiergate.core.auth.BootstrapKey(new ApiKey(BOOTSTRAP_ADMIN_KEY_ID,
-                dev.tiergate.core.auth.BootstrapKey.ROW, config.organization(), "admin", "bootstrap", Role.ORG_ADMIN, List.of(),
-                clock.instant(), Optional.empty(), false, dev.tiergate.core.budget.RateLimits.NONE, List.of(),
-                current.map(c -> c.key().version() + 1).orElse(0L)), verifier));
-        auth.forget(BOOTSTRAP_ADMIN_KEY_ID);
-        auth.rememberBootstrap(secret, verifier);
+        java.util.OptionalLong version = replacing.map(c -> java.util.OptionalLong.of(c.key().version())).orElse(java.util.OptionalLong.empty());
+        if (keys.installBootstrap(new dev.tiergate.core.auth.BootstrapKey(bootstrapKey(replacing), verifier), version)) {
+            auth.rememberBootstrap(secret, verifier);
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "the bootstrap admin key changed while this one was being stored (revoked, or "
+                    + "stored by another instance first); the stored one stands");
+        }
+    }
+
+    /** Returns once the bootstrap key given to {@link #installBootstrapAdmin} is stored (at once if it was already). */
+    public void awaitBootstrapStored() {
+        bootstrapStored.join();
     }
 
     /** Releases reservations of requests that died; run it on a schedule. */
@@ -295,6 +329,11 @@ public final class Gateway implements AutoCloseable {
     /** Writes the settlements still queued (before the DynamoDB client closes), then stops the rest. */
     @Override
     public void close() {
+        try {
+            bootstrapStored.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception notStored) {
+            LOG.log(System.Logger.Level.WARNING, "stopping before the bootstrap admin key was stored: " + notStored);
+        }
         routing.close();
         writeBehind.ifPresent(WriteBehindSettlements::close);
         remoteWrite.ifPresent(dev.tiergate.adapters.metrics.RemoteWritePusher::close);

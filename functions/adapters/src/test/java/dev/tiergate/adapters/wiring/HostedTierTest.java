@@ -61,15 +61,21 @@ class HostedTierTest {
             TiergateConfig cfg = ConfigLoader.parse(config(hosted.baseUrl().toString()), "t.yaml");
             TableSetup.createIfMissing(ddb, TableNames.withPrefix(cfg.tablePrefix()));
             String admin = "tg-admin-hosted-test-0123456789";
+            String user;
 
             try (Gateway withKey = Gateway.build(cfg, ddb, StaticFleetRegistry.of(cfg, Map.of()), Clock.systemUTC(),
                     name -> name.equals("FRONTIER_API_KEY") ? Optional.of("sk-frontier-123") : Optional.empty())) {
                 withKey.installBootstrapAdmin(admin);
                 assertThat(chat(withKey, admin).status()).isEqualTo(200);
+                ApiResponse created = withKey.api().handle(new ApiRequest("POST", "/admin/keys", Map.of(),
+                        Map.of("Authorization", "Bearer " + admin, "Content-Type", "application/json"),
+                        "{\"team\":\"t\",\"user\":\"u\"}".getBytes(StandardCharsets.UTF_8)));
+                user = new com.fasterxml.jackson.databind.ObjectMapper().readTree(((ApiResponse.Whole) created).body()).get("key").asText();
             }
             try (Gateway wrongKey = Gateway.build(cfg, ddb, StaticFleetRegistry.of(cfg, Map.of()), Clock.systemUTC(),
                     name -> Optional.of("sk-wrong"))) {
-                ApiResponse r = chat(wrongKey, admin);
+                // A team's key: this gateway was not given the bootstrap key, which it honours on admin routes only.
+                ApiResponse r = chat(wrongKey, user);
                 assertThat(r.status()).isEqualTo(502);
                 assertThat(new String(((ApiResponse.Whole) r).body(), StandardCharsets.UTF_8)).contains("HTTP 401").doesNotContain("sk-wrong");
             }

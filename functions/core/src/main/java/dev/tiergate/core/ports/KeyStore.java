@@ -29,8 +29,10 @@ public interface KeyStore {
     Optional<dev.tiergate.core.auth.BootstrapKey> bootstrap();
 
     /**
-     * Makes {@code key} the one bootstrap admin key: it replaces the one stored, and rows an older release kept for
-     * it (by the SHA-256 of an earlier secret) are deleted, so an old secret stops working.
+     * Makes {@code key} the one bootstrap admin key, replacing the stored one if it is still the version read
+     * ({@code replacing}; empty: there was none), and deletes rows an older release kept for it (by the SHA-256 of an
+     * earlier secret), so an old secret stops working. False, and nothing written, when the stored key changed
+     * meanwhile (it was revoked, or another instance installed a key first).
      */
-    void installBootstrap(dev.tiergate.core.auth.BootstrapKey key);
+    boolean installBootstrap(dev.tiergate.core.auth.BootstrapKey key, java.util.OptionalLong replacing);
 }
