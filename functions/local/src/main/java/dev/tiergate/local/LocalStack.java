@@ -16,11 +16,6 @@ import dev.tiergate.core.usage.TokenCounter;
 import com.knuddels.jtokkit.api.Encoding;
 import dev.tiergate.sim.PromptTokenizer;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.Put;
-import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
-import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
-import software.amazon.awssdk.services.dynamodb.model.Update;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -114,17 +109,14 @@ public final class LocalStack implements AutoCloseable {
     }
 
     public static LocalStack start(TiergateConfig config, Options options, String adminKey) throws Exception {
-        return start(() -> config, options, adminKey, Optional.empty());
+        return start(() -> config, options, adminKey);
     }
 
     /**
      * Starts the stack; {@code readConfig} runs on this thread while DynamoDB Local starts on another (it needs no
      * config), and a failure to read it stops what had started.
-     *
-     * @param tokenizer the cl100k_base encoding when the caller has started loading it already; else it loads here
      */
-    public static LocalStack start(Callable<TiergateConfig> readConfig, Options options, String adminKey,
-                                   Optional<CompletableFuture<Encoding>> tokenizer) throws Exception {
+    public static LocalStack start(Callable<TiergateConfig> readConfig, Options options, String adminKey) throws Exception {
         List<AutoCloseable> parts = new ArrayList<>();
         // The gateway's handler, for the requests the HTTP server holds while the rest starts.
         CompletableFuture<HttpApiServer.Handler> ready = new CompletableFuture<>();
@@ -143,7 +135,7 @@ public final class LocalStack implements AutoCloseable {
                 }
             }, starts);
             // One cl100k_base for the fleet and the gateway: each load is 0.15-0.3 s of CPU on the way to the first answer.
-            CompletableFuture<Encoding> cl100k = tokenizer.orElseGet(() -> CompletableFuture.supplyAsync(TokenCounter::cl100k, starts));
+            CompletableFuture<Encoding> cl100k = CompletableFuture.supplyAsync(TokenCounter::cl100k, starts);
             TiergateConfig config;
             try {
                 config = readConfig.call();
@@ -173,10 +165,7 @@ public final class LocalStack implements AutoCloseable {
             Optional<DynamoDbClient> http = overHttp;
             CompletableFuture<DynamoDbClient> client = dynamoStart.thenApply(started ->
                     started instanceof EmbeddedDynamo embedded ? embedded.client() : http.orElseThrow());
-            CompletableFuture<Void> tables = client.thenAccept(ddb -> {
-                Thread.ofVirtual().name("dynamodb-prime").start(() -> primeTransactions(ddb, config.tablePrefix()));
-                TableSetup.createIfMissing(ddb, TableNames.withPrefix(config.tablePrefix()));
-            });
+            CompletableFuture<Void> tables = client.thenAccept(ddb -> TableSetup.createIfMissing(ddb, TableNames.withPrefix(config.tablePrefix())));
             AutoCloseable dynamo;
             DynamoDbClient ddb;
             try {
@@ -254,31 +243,6 @@ public final class LocalStack implements AutoCloseable {
         };
     }
 
-    /**
-     * Warms the transaction path of the client and of DynamoDB Local while the tables are created: the first request's
-     * reservation is a TransactWriteItems, whose first run costs ~60 ms of cold code (the SDK's marshallers, DynamoDB
-     * Local's parsing) on the way to the first answer. This one names a table that does not exist, so it is refused
-     * and writes nothing. Measured interleaved: the first answer ~35-55 ms sooner (BENCHMARKS.md).
-     */
-    private static void primeTransactions(DynamoDbClient ddb, String tablePrefix) {
-        String absent = tablePrefix + "-prime-absent";
-        try {
-            ddb.transactWriteItems(b -> b.transactItems(
-                    TransactWriteItem.builder().put(Put.builder().tableName(absent)
-                            .item(Map.of("request_id", AttributeValue.fromS("prime"), "amount", AttributeValue.fromN("0")))
-                            .conditionExpression("attribute_not_exists(request_id)").build()).build(),
-                    TransactWriteItem.builder().update(Update.builder().tableName(absent)
-                            .key(Map.of("owner", AttributeValue.fromS("prime"), "period", AttributeValue.fromS("prime")))
-                            .updateExpression("ADD committed :a SET expires_at = if_not_exists(expires_at, :e)")
-                            .conditionExpression("attribute_not_exists(committed) OR committed <= :m")
-                            .expressionAttributeValues(Map.of(":a", AttributeValue.fromN("0"), ":e", AttributeValue.fromN("0"),
-                                    ":m", AttributeValue.fromN("0"))).build()).build()));
-        } catch (ResourceNotFoundException expected) {
-            // refused, as it should be: the table does not exist
-        } catch (RuntimeException e) {
-            // priming is best effort; the first request meets any real problem itself
-        }
-    }
 
     /** The started part, registered for closing; the first start failure is rethrown as it was. */
     private static <T> T started(CompletableFuture<T> start, List<AutoCloseable> parts) throws Exception {

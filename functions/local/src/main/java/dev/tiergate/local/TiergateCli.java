@@ -1,10 +1,8 @@
 package dev.tiergate.local;
 
-import com.knuddels.jtokkit.api.Encoding;
 import dev.tiergate.core.config.ConfigException;
 import dev.tiergate.core.config.ConfigLoader;
 import dev.tiergate.core.config.TiergateConfig;
-import dev.tiergate.core.usage.TokenCounter;
 import dev.tiergate.sim.SimulatedReplica;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -19,15 +17,15 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.function.Supplier;
 
 /** The {@code tiergate} command line. {@code bin/tiergate} builds what is missing, picks a JDK and runs this. */
 @Command(name = "tiergate", mixinStandardHelpOptions = true, version = "tiergate 0.1.0",
-        description = "An OpenAI-compatible LLM gateway: tiered routing, hard budgets, vLLM fleets on AWS.")
+        description = "An OpenAI-compatible LLM gateway: tiered routing, hard budgets, vLLM fleets on AWS.",
+        subcommands = {TiergateCli.Up.class, TiergateCli.Sim.class, TiergateCli.Serve.class, BudgetBench.class, DispatchBench.class,
+                PlanCommand.class, RoutingCommands.Route.class, RoutingCommands.EvalRouting.class, ReportCommand.class,
+                dev.tiergate.local.bench.BenchCommand.class})
 public final class TiergateCli implements Runnable {
 
     @CommandLine.Spec
@@ -50,45 +48,9 @@ public final class TiergateCli implements Runnable {
         return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 
-    /** Every subcommand by its name, in the order {@code --help} lists them. */
-    private static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
-
-    private static Map<String, Supplier<Object>> subcommands() {
-        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
-        m.put("up", Up::new);
-        m.put("sim", Sim::new);
-        m.put("serve", Serve::new);
-        m.put("bench-budget", BudgetBench::new);
-        m.put("bench-dispatch", DispatchBench::new);
-        m.put("plan", PlanCommand::new);
-        m.put("route", RoutingCommands.Route::new);
-        m.put("eval-routing", RoutingCommands.EvalRouting::new);
-        m.put("report", ReportCommand::new);
-        m.put("bench", dev.tiergate.local.bench.BenchCommand::new);
-        return java.util.Collections.unmodifiableMap(m);
-    }
-
-    /**
-     * The command line for {@code args}. picocli builds a command's model from its annotations, and on a fresh JVM that
-     * costs ~50 ms for all of them (the JDK makes a proxy class per annotation type at run time, which no AOT cache
-     * keeps): a known subcommand gets only its own model, anything else (no arguments, help, a typo) gets them all.
-     */
+    /** The command line; {@code up} loads its tokenizer itself, on a thread of its own while it starts. */
     static CommandLine commandLine(String... args) {
-        String first = args.length > 0 ? args[0] : "";
-        if (first.equals("up")) {
-            // `up` needs the cl100k tokenizer (~0.2 s of CPU to load) for its fleet and its gateway: it loads while
-            // picocli builds its models and the config is read, which leave the second core idle.
-            Up up = new Up(CompletableFuture.supplyAsync(TokenCounter::cl100k,
-                    task -> Thread.ofPlatform().daemon().name("tiergate-tokenizer").start(task)));
-            return new CommandLine(new TiergateCli()).addSubcommand("up", up);
-        }
-        CommandLine cl = new CommandLine(new TiergateCli());
-        if (SUBCOMMANDS.containsKey(first)) {
-            cl.addSubcommand(first, SUBCOMMANDS.get(first).get());
-        } else {
-            SUBCOMMANDS.forEach((name, command) -> cl.addSubcommand(name, command.get()));
-        }
-        return cl;
+        return new CommandLine(new TiergateCli());
     }
 
     @Override
@@ -161,18 +123,8 @@ public final class TiergateCli implements Runnable {
                     "Usage and ledger writes happen behind the answer, journaled under --data (replayed at the next start on the "
                             + "same folder); Ctrl-C writes what is queued before stopping."})
     static final class Up implements Callable<Integer> {
-        /** The tokenizer, when the command line started loading it; else the stack loads its own. */
-        private final Optional<CompletableFuture<Encoding>> tokenizer;
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
-
-        Up() {
-            this.tokenizer = Optional.empty();
-        }
-
-        Up(CompletableFuture<Encoding> loading) {
-            this.tokenizer = Optional.of(loading);
-        }
 
         @Option(names = "--config", defaultValue = "tiergate.yaml", description = "Config file (default: ${DEFAULT-VALUE}).")
         Path config;
@@ -221,7 +173,7 @@ public final class TiergateCli implements Runnable {
             // The config is read while DynamoDB Local starts.
             LocalStack stack;
             try {
-                stack = LocalStack.start(() -> loadConfig(config), options, adminKey, tokenizer);
+                stack = LocalStack.start(() -> loadConfig(config), options, adminKey);
             } catch (LocalStack.PortTaken portTaken) {
                 System.err.println("tiergate up: " + portTaken.getMessage());
                 return 1;
