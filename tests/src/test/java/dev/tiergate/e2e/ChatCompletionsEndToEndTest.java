@@ -79,8 +79,8 @@ class ChatCompletionsEndToEndTest {
         assertThat(r.user()).isEqualTo("ana");
         assertThat(r.tier()).isEqualTo("small");
         assertThat(r.status()).isEqualTo(200);
-        assertThat(r.outcome()).isEqualTo("ok");
-        assertThat(r.usageSource()).isEqualTo("upstream");
+        assertThat(r.outcome()).isEqualTo(dev.tiergate.core.usage.Outcome.OK);
+        assertThat(r.usageSource()).isEqualTo(dev.tiergate.core.usage.UsageSource.UPSTREAM);
         // small: $0.05 in / $0.10 out per million, so cost is exact and equals the header to the last digit.
         BigDecimal expected = new BigDecimal("0.05").multiply(BigDecimal.valueOf(prompt))
                 .add(new BigDecimal("0.10").multiply(BigDecimal.valueOf(completion))).divide(BigDecimal.valueOf(1_000_000));
@@ -129,8 +129,8 @@ class ChatCompletionsEndToEndTest {
             assertThat(records).hasSize(1);
             UsageRecord r = records.get(0);
             assertThat(r.stream()).isTrue();
-            assertThat(r.outcome()).isEqualTo("ok");
-            assertThat(r.usageSource()).isEqualTo("upstream");
+            assertThat(r.outcome()).isEqualTo(dev.tiergate.core.usage.Outcome.OK);
+            assertThat(r.usageSource()).isEqualTo(dev.tiergate.core.usage.UsageSource.UPSTREAM);
             assertThat(usageChunk).isNotNull();
             assertThat(r.tokens().completionTokens()).isEqualTo(usageChunk.usage().get().completionTokens());
             assertThat(r.tokens().promptTokens()).isEqualTo(usageChunk.usage().get().promptTokens());
@@ -150,7 +150,7 @@ class ChatCompletionsEndToEndTest {
         List<UsageRecord> records = fx.usage("quiet-team");
         assertThat(records).hasSize(1);
         assertThat(records.get(0).tokens().completionTokens()).isPositive();
-        assertThat(records.get(0).usageSource()).isEqualTo("upstream");
+        assertThat(records.get(0).usageSource()).isEqualTo(dev.tiergate.core.usage.UsageSource.UPSTREAM);
     }
 
     @Test

@@ -153,7 +153,7 @@ class FaultsEndToEndTest {
         assertThat(r.body()).doesNotContain("\"error\"").endsWith("data: [DONE]\n\n");
         assertThat(r.body()).contains("\"model\":\"f-medium\"");
         UsageRecord rec = lastRecord();
-        assertThat(rec.outcome()).isEqualTo("ok");
+        assertThat(rec.outcome()).isEqualTo(dev.tiergate.core.usage.Outcome.OK);
         assertThat(rec.tier()).isEqualTo("medium");
         ledgerEqualsUsage();
     }
@@ -165,8 +165,8 @@ class FaultsEndToEndTest {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).contains("\"delta\"", "data: {\"error\":").endsWith("data: [DONE]\n\n");
         UsageRecord rec = lastRecord();
-        assertThat(rec.outcome()).isEqualTo("stream_broken");
-        assertThat(rec.usageSource()).isEqualTo("estimated");
+        assertThat(rec.outcome()).isEqualTo(dev.tiergate.core.usage.Outcome.STREAM_BROKEN);
+        assertThat(rec.usageSource()).isEqualTo(dev.tiergate.core.usage.UsageSource.ESTIMATED);
         assertThat(rec.tokens().completionTokens()).isBetween(1, 29);
         assertThat(rec.cost().isZero()).isFalse();
         ledgerEqualsUsage();
@@ -177,7 +177,7 @@ class FaultsEndToEndTest {
         replicas("small").forEach(r -> fault(r, Map.of("malformed_rate", 1)));
         HttpResponse<String> s = chat(true);
         assertThat(s.body()).contains("malformed stream event");
-        assertThat(lastRecord().outcome()).isEqualTo("stream_broken");
+        assertThat(lastRecord().outcome()).isEqualTo(dev.tiergate.core.usage.Outcome.STREAM_BROKEN);
         HttpResponse<String> w = chat(false);
         assertThat(w.statusCode()).as(w.body()).isEqualTo(200);
         assertThat(w.headers().firstValue("x-tiergate-tier")).contains("medium");
@@ -193,7 +193,7 @@ class FaultsEndToEndTest {
         assertThat(r.headers().firstValue("x-tiergate-cost-usd")).contains("0");
         assertThat(StackFixture.JSON.readTree(r.body()).at("/choices/0/message/content").asText()).contains("degraded");
         UsageRecord rec = lastRecord();
-        assertThat(rec.outcome()).isEqualTo("degraded");
+        assertThat(rec.outcome()).isEqualTo(dev.tiergate.core.usage.Outcome.DEGRADED);
         assertThat(rec.cost().isZero()).isTrue();
         ledgerEqualsUsage();
     }

@@ -39,8 +39,8 @@ class RemoteWritePrometheusTest {
     }
 
     private static RequestOutcome outcome(String tier, long latencyMs, int prompt, int completion, String cost) {
-        return new RequestOutcome("r", Instant.now(), "key_1", "ml", tier, tier + "-model", 200, "ok", false, latencyMs,
-                latencyMs, new TokenUsage(prompt, completion, 0), Usd.of(cost), false, Optional.empty(), "allow",
+        return new RequestOutcome("r", Instant.now(), "key_1", "ml", tier, tier + "-model", 200, dev.tiergate.core.usage.Outcome.OK, false, latencyMs,
+                latencyMs, new TokenUsage(prompt, completion, 0), Usd.of(cost), false, Optional.empty(), dev.tiergate.core.budget.BudgetAction.ALLOW,
                 OptionalDouble.of(0.3), Optional.empty());
     }
 

@@ -46,7 +46,7 @@ class ResponseCacheEndToEndTest {
         // The cache is filled behind each miss: the hit is one of the misses' answers, byte for byte.
         assertThat(again.body()).isIn(misses);
         List<UsageRecord> records = fx.usage("blue");
-        assertThat(records.getLast().outcome()).isEqualTo("cache_hit");
+        assertThat(records.getLast().outcome()).isEqualTo(dev.tiergate.core.usage.Outcome.CACHE_HIT);
         assertThat(records.getLast().cost().isZero()).isTrue();
         BigDecimal sum = records.stream().map(r -> r.cost().amount()).reduce(BigDecimal.ZERO, BigDecimal::add);
         JsonNode day = StackFixture.JSON.readTree(fx.get("/admin/budgets/team/blue", StackFixture.ADMIN_KEY).body()).at("/periods/day");
@@ -97,7 +97,7 @@ class ResponseCacheEndToEndTest {
             assertThat(r.headers().firstValue("x-tiergate-fallback-from")).contains("small");
             assertThat(r.headers().firstValue("x-tiergate-cache")).contains("hit");
             assertThat(r.body()).isEqualTo(cached.body());
-            assertThat(fx.usage("brief").getLast().outcome()).isEqualTo("cache_fallback");
+            assertThat(fx.usage("brief").getLast().outcome()).isEqualTo(dev.tiergate.core.usage.Outcome.CACHE_FALLBACK);
             assertThat(fx.usage("brief").getLast().cost().isZero()).isTrue();
         } finally {
             fx.stack.fleet().replicas().get("small").forEach(r -> r.setFaults(dev.tiergate.sim.Faults.NONE));

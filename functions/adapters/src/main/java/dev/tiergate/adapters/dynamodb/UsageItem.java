@@ -66,14 +66,15 @@ record UsageItem(String pk, String sk, String orgDay, String requestId, String t
         return new UsageItem(partition(r.team(), day), r.timestamp() + "#" + r.requestId(), orgDay(r.org(), day), r.requestId(),
                 r.timestamp().toString(), r.keyId(), r.org(), r.team(), r.user(), r.tier(), r.model(),
                 r.tokens().promptTokens(), r.tokens().completionTokens(), r.tokens().cachedTokens(),
-                r.cost().amount().stripTrailingZeros(), r.latencyMs(), r.status(), r.outcome(), r.stream(), r.usageSource(),
+                r.cost().amount().stripTrailingZeros(), r.latencyMs(), r.status(), r.outcome().wire(), r.stream(), r.usageSource().wire(),
                 r.fallbackFrom().isEmpty() ? null : r.fallbackFrom());
     }
 
     UsageRecord toRecord() {
         return new UsageRecord(requestId, Instant.parse(timestamp), keyId, org, team, user, tier, model,
                 new TokenUsage(promptTokens, completionTokens, cachedTokens), new Usd(costUsd), latencyMs, status,
-                outcome, Boolean.TRUE.equals(stream), usageSource, fallbackFrom == null ? "" : fallbackFrom);
+                dev.tiergate.core.usage.Outcome.fromWire(outcome), Boolean.TRUE.equals(stream),
+                dev.tiergate.core.usage.UsageSource.fromWire(usageSource), fallbackFrom == null ? "" : fallbackFrom);
     }
 
     static final class Builder {

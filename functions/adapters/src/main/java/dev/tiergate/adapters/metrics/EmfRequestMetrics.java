@@ -29,11 +29,11 @@ public final class EmfRequestMetrics implements RequestObserver {
             m.addDimension(DimensionSet.of("tier", o.tier(), "model", o.model()));
             m.addMetric("Requests", 1, MetricUnit.COUNT);
             m.addMetric("Errors", o.error() ? 1 : 0, MetricUnit.COUNT);
-            m.addMetric("BudgetRejected", o.budgetAction().equals("reject") ? 1 : 0, MetricUnit.COUNT);
-            m.addMetric("BudgetDowngraded", o.budgetAction().equals("downgrade") ? 1 : 0, MetricUnit.COUNT);
+            m.addMetric("BudgetRejected", o.budgetAction() == dev.tiergate.core.budget.BudgetAction.REJECT ? 1 : 0, MetricUnit.COUNT);
+            m.addMetric("BudgetDowngraded", o.budgetAction() == dev.tiergate.core.budget.BudgetAction.DOWNGRADE ? 1 : 0, MetricUnit.COUNT);
             m.addMetric("CacheHit", o.cacheHit() ? 1 : 0, MetricUnit.COUNT);
             m.addMetric("Fallback", o.fallbackFrom().isPresent() ? 1 : 0, MetricUnit.COUNT);
-            if (!o.outcome().equals("budget_rejected")) {
+            if (o.outcome() != dev.tiergate.core.usage.Outcome.BUDGET_REJECTED) {
                 m.addMetric("Latency", o.latencyMs(), MetricUnit.MILLISECONDS);
                 m.addMetric("TimeToFirstToken", o.ttftMs(), MetricUnit.MILLISECONDS);
                 m.addMetric("PromptTokens", o.tokens().promptTokens(), MetricUnit.COUNT);
@@ -45,9 +45,9 @@ public final class EmfRequestMetrics implements RequestObserver {
             m.addMetadata("requestId", o.requestId());
             m.addMetadata("keyId", o.keyId());
             m.addMetadata("team", o.team());
-            m.addMetadata("outcome", o.outcome());
+            m.addMetadata("outcome", o.outcome().wire());
             m.addMetadata("status", o.status());
-            m.addMetadata("budgetAction", o.budgetAction());
+            m.addMetadata("budgetAction", o.budgetAction().wire());
             o.fallbackFrom().ifPresent(f -> m.addMetadata("fallbackFrom", f));
         });
     }

@@ -77,11 +77,11 @@ public final class GatewayMetrics implements RequestObserver, dev.tiergate.core.
     @Override
     public void observe(RequestOutcome o) {
         String tier = o.tier();
-        requests.labelValues(tier, o.model(), o.outcome(), Integer.toString(o.status())).inc();
-        budgetActions.labelValues(o.budgetAction()).inc();
+        requests.labelValues(tier, o.model(), o.outcome().wire(), Integer.toString(o.status())).inc();
+        budgetActions.labelValues(o.budgetAction().wire()).inc();
         if (o.cacheHit()) cacheHits.labelValues(tier).inc();
         o.fallbackFrom().ifPresent(from -> fallbacks.labelValues(from, tier).inc());
-        if (o.outcome().equals("budget_rejected")) return;
+        if (o.outcome() == dev.tiergate.core.usage.Outcome.BUDGET_REJECTED) return;
         tokens.labelValues(tier, "prompt").inc(o.tokens().promptTokens());
         tokens.labelValues(tier, "completion").inc(o.tokens().completionTokens());
         tokens.labelValues(tier, "cached").inc(o.tokens().cachedTokens());

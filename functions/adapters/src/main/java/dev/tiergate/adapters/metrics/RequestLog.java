@@ -36,14 +36,14 @@ public final class RequestLog implements RequestObserver {
         n.put("timestamp", o.timestamp().toString());
         n.put("level", o.error() ? "WARN" : "INFO");
         n.put("service", service);
-        n.put("message", "request " + o.outcome());
+        n.put("message", "request " + o.outcome().wire());
         n.put("request_id", o.requestId());
         n.put("key_id", o.keyId());
         n.put("team", o.team());
         n.put("tier", o.tier());
         n.put("model", o.model());
         n.put("status", o.status());
-        n.put("outcome", o.outcome());
+        n.put("outcome", o.outcome().wire());
         n.put("stream", o.stream());
         n.put("latency_ms", o.latencyMs());
         n.put("ttft_ms", o.ttftMs());
@@ -52,7 +52,7 @@ public final class RequestLog implements RequestObserver {
         n.put("cached_tokens", o.tokens().cachedTokens());
         n.put("cost_usd", o.cost().plain());
         n.put("cache_hit", o.cacheHit());
-        n.put("budget_action", o.budgetAction());
+        n.put("budget_action", o.budgetAction().wire());
         o.fallbackFrom().ifPresent(f -> n.put("fallback_from", f));
         o.routingScore().ifPresent(s -> n.put("routing_score", s));
         o.content().ifPresent(c -> {

@@ -60,8 +60,8 @@ final class SettlementCodec {
                 .put("org", u.org()).put("team", u.team()).put("user", u.user()).put("tier", u.tier()).put("model", u.model())
                 .put("prompt_tokens", u.tokens().promptTokens()).put("completion_tokens", u.tokens().completionTokens())
                 .put("cached_tokens", u.tokens().cachedTokens()).put("cost", u.cost().amount().toPlainString())
-                .put("latency_ms", u.latencyMs()).put("status", u.status()).put("outcome", u.outcome())
-                .put("stream", u.stream()).put("usage_source", u.usageSource()).put("fallback_from", u.fallbackFrom());
+                .put("latency_ms", u.latencyMs()).put("status", u.status()).put("outcome", u.outcome().wire())
+                .put("stream", u.stream()).put("usage_source", u.usageSource().wire()).put("fallback_from", u.fallbackFrom());
         return o;
     }
 
@@ -69,8 +69,9 @@ final class SettlementCodec {
         return new UsageRecord(text(o, "request_id"), Instant.parse(text(o, "timestamp")), text(o, "key_id"), text(o, "org"),
                 text(o, "team"), text(o, "user"), text(o, "tier"), text(o, "model"),
                 new TokenUsage(req(o, "prompt_tokens").asInt(), req(o, "completion_tokens").asInt(), req(o, "cached_tokens").asInt()),
-                Usd.of(text(o, "cost")), req(o, "latency_ms").asLong(), req(o, "status").asInt(), text(o, "outcome"),
-                req(o, "stream").asBoolean(), text(o, "usage_source"), text(o, "fallback_from"));
+                Usd.of(text(o, "cost")), req(o, "latency_ms").asLong(), req(o, "status").asInt(),
+                dev.tiergate.core.usage.Outcome.fromWire(text(o, "outcome")), req(o, "stream").asBoolean(),
+                dev.tiergate.core.usage.UsageSource.fromWire(text(o, "usage_source")), text(o, "fallback_from"));
     }
 
     private ObjectNode reservation(Reservation r) {

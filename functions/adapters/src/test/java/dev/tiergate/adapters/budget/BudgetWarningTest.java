@@ -72,7 +72,7 @@ class BudgetWarningTest {
                 BudgetDecision.Allow allow = (BudgetDecision.Allow) guard.decide(key, rr, route, "req-" + i, Instant.now().plusSeconds(30));
                 // $0.002 each: 0.002, 0.004, 0.006 (crosses 50% of $0.01), 0.008
                 guard.settle(allow.reservation(), new UsageRecord("req-" + i, Instant.now(), "key_1", "default", "t", "u", "a", "m",
-                        new TokenUsage(10, 200, 0), new Usd(new java.math.BigDecimal("0.002")), 5, 200, "ok", false, "upstream", ""));
+                        new TokenUsage(10, 200, 0), new Usd(new java.math.BigDecimal("0.002")), 5, 200, dev.tiergate.core.usage.Outcome.OK, false, dev.tiergate.core.usage.UsageSource.UPSTREAM, ""));
                 Thread.sleep(150); // the check runs off the request path
             }
             // Checks run at most once a second per row; a crossing inside the window is checked when it ends.

@@ -86,7 +86,7 @@ class WriteBehindSettlementsTest {
 
     private static UsageRecord record(String team, String id, int completion, String cost) {
         return new UsageRecord(id, NOW, "key_" + team, "default", team, "u1", "small", "m", new TokenUsage(10, completion, 0),
-                Usd.of(cost), 3, 200, "ok", false, "upstream", "");
+                Usd.of(cost), 3, 200, dev.tiergate.core.usage.Outcome.OK, false, dev.tiergate.core.usage.UsageSource.UPSTREAM, "");
     }
 
     private static List<UsageRecord> records(String team) {
@@ -271,7 +271,7 @@ class WriteBehindSettlementsTest {
                 NOW.plusMillis(1234), List.of(new RateRow("key:key_1", "2026-11-22T10:31", new RateLimits(Optional.empty(),
                 Optional.of(5000), Optional.empty()), 321)));
         UsageRecord u = new UsageRecord("codec-1", NOW, "key_1", "default", "codec", "u \"quoted\"", "medium", "qwen", new TokenUsage(11, 22, 3),
-                Usd.of("0.000000000001"), 17, 502, "stream_broken", true, "estimated", "small");
+                Usd.of("0.000000000001"), 17, 502, dev.tiergate.core.usage.Outcome.STREAM_BROKEN, true, dev.tiergate.core.usage.UsageSource.ESTIMATED, "small");
         SettlementCodec codec = new SettlementCodec(JSON);
         for (Settlement s : List.of(new Settlement.Settle(r, u), new Settlement.Release(r, u), new Settlement.RecordOnly(u))) {
             assertThat(codec.read(codec.write(s))).isEqualTo(s);

@@ -31,7 +31,10 @@ import dev.tiergate.core.routing.RouteDecision;
 import dev.tiergate.core.routing.RoutingRequest;
 import dev.tiergate.core.routing.TierRouter;
 import dev.tiergate.core.usage.TokenCounter;
+import dev.tiergate.core.usage.Outcome;
 import dev.tiergate.core.usage.UsageRecord;
+import dev.tiergate.core.usage.UsageSource;
+import dev.tiergate.core.budget.BudgetAction;
 import dev.tiergate.core.observability.PiiRedactor;
 import dev.tiergate.core.observability.RequestObserver;
 import dev.tiergate.core.observability.RequestOutcome;
@@ -123,7 +126,7 @@ public final class ChatCompletions {
         volatile long ttftMs = -1;
         /** The answer's text, kept only when the team logs content. */
         volatile String answer = "";
-        final String budgetAction;
+        final BudgetAction budgetAction;
 
         boolean cacheable() {
             return cacheKey.isPresent() && fallbackFrom().isEmpty() && !degraded;
@@ -140,7 +143,7 @@ public final class ChatCompletions {
 
         Dispatch(String requestId, ApiKey caller, ChatRequest chat, RouteDecision route, Instant start, Reservation reservation,
                  Optional<String> downgradedFrom) {
-            this.budgetAction = downgradedFrom.isPresent() ? "downgrade" : "allow";
+            this.budgetAction = downgradedFrom.isPresent() ? BudgetAction.DOWNGRADE : BudgetAction.ALLOW;
             this.requestId = requestId;
             this.caller = caller;
             this.chat = chat;
@@ -231,8 +234,8 @@ public final class ChatCompletions {
         Dispatch d = switch (decision) {
             case BudgetDecision.Reject r -> {
                 observer.observe(new RequestOutcome(requestId, start, caller.id(), caller.team(), routed.tier().name(),
-                        routed.model(), r.error().status(), "budget_rejected", chat.stream(), 0, 0, TokenUsage.NONE, Usd.ZERO,
-                        false, Optional.empty(), "reject", score(routed), Optional.empty()));
+                        routed.model(), r.error().status(), Outcome.BUDGET_REJECTED, chat.stream(), 0, 0, TokenUsage.NONE, Usd.ZERO,
+                        false, Optional.empty(), BudgetAction.REJECT, score(routed), Optional.empty()));
                 throw r.error().failure();
             }
             case BudgetDecision.Allow a -> new Dispatch(requestId, caller, chat, a.route(), start, a.reservation(), Optional.empty());
@@ -246,10 +249,10 @@ public final class ChatCompletions {
             Failover chain = new Failover(d, rr, deadline, ReplicaSelector.affinity(chat.promptText()));
             return chat.stream() ? stream(d, chain, idemKey) : whole(d, chain);
         } catch (OpenAiError.Failure f) {
-            if (!d.recorded) record(d, TokenUsage.NONE, f.error().status(), "rejected", "upstream");
+            if (!d.recorded) record(d, TokenUsage.NONE, f.error().status(), Outcome.REJECTED, UsageSource.UPSTREAM);
             throw f;
         } catch (RuntimeException e) {
-            if (!d.recorded) record(d, TokenUsage.NONE, 500, "gateway_error", "upstream");
+            if (!d.recorded) record(d, TokenUsage.NONE, 500, Outcome.GATEWAY_ERROR, UsageSource.UPSTREAM);
             throw e;
         }
     }
@@ -398,15 +401,15 @@ public final class ChatCompletions {
         }
         JsonNode usage = answer == null ? null : answer.get("usage");
         TokenUsage used;
-        String source = "upstream";
+        UsageSource source = UsageSource.UPSTREAM;
         if (usage != null && usage.isObject()) {
             used = usage(usage);
         } else {
-            source = "estimated";
+            source = UsageSource.ESTIMATED;
             used = new TokenUsage(tokens.count(d.chat().promptText()), tokens.count(answer == null ? "" : answer.at("/choices/0/message/content").asText("")), 0);
         }
         if (logsContent(d.caller())) d.answer = answer.at("/choices/0/message/content").asText("");
-        Usd cost = record(d, used, 200, "ok", source);
+        Usd cost = record(d, used, 200, Outcome.OK, source);
         Map<String, String> headers = headers(d);
         headers.put(Responses.COST, cost.plain());
         if (d.cacheable()) {
@@ -435,10 +438,10 @@ public final class ChatCompletions {
     private ApiResponse fromCache(ApiKey caller, ChatRequest chat, RouteDecision routed, String requestId, byte[] stored) {
         Instant now = clock.instant();
         settlements.submit(new Settlement.RecordOnly(new UsageRecord(requestId, now, caller.id(), caller.org(), caller.team(),
-                caller.user(), routed.tier().name(), routed.model(), TokenUsage.NONE, Usd.ZERO, 0, 200, "cache_hit",
-                chat.stream(), "cache", "")));
+                caller.user(), routed.tier().name(), routed.model(), TokenUsage.NONE, Usd.ZERO, 0, 200, Outcome.CACHE_HIT,
+                chat.stream(), UsageSource.CACHE, "")));
         observer.observe(new RequestOutcome(requestId, now, caller.id(), caller.team(), routed.tier().name(), routed.model(),
-                200, "cache_hit", chat.stream(), 0, 0, TokenUsage.NONE, Usd.ZERO, true, Optional.empty(), "none",
+                200, Outcome.CACHE_HIT, chat.stream(), 0, 0, TokenUsage.NONE, Usd.ZERO, true, Optional.empty(), BudgetAction.NONE,
                 score(routed), content(caller, chat, stored)));
         return fromCacheResponse(caller, chat, routed, requestId, stored);
     }
@@ -495,7 +498,7 @@ public final class ChatCompletions {
         if (chain.cached && d.cacheKey.isPresent()) {
             Optional<byte[]> stale = cache.find(d.caller().team(), d.cacheKey.get(), true);
             if (stale.isPresent()) {
-                record(d, TokenUsage.NONE, 200, "cache_fallback", "cache");
+                record(d, TokenUsage.NONE, 200, Outcome.CACHE_FALLBACK, UsageSource.CACHE);
                 ApiResponse r = fromCacheResponse(d.caller(), d.chat(), d.route(), d.requestId(), stale.get());
                 Map<String, String> h = new LinkedHashMap<>(r.headers());
                 h.put(Responses.FALLBACK_FROM, d.route().tier().name());
@@ -507,12 +510,12 @@ public final class ChatCompletions {
         }
         if (!chain.degraded) {
             OpenAiError e = chain.exhausted();
-            record(d, TokenUsage.NONE, e.status(), "upstream_error", "upstream");
+            record(d, TokenUsage.NONE, e.status(), Outcome.UPSTREAM_ERROR, UsageSource.UPSTREAM);
             throw e.failure();
         }
         String message = settings.degradedMessage().orElseThrow();
         d.degraded = true;
-        record(d, TokenUsage.NONE, 200, "degraded", "none");
+        record(d, TokenUsage.NONE, 200, Outcome.DEGRADED, UsageSource.NONE);
         Map<String, String> headers = headers(d);
         headers.put(Responses.DEGRADED, "true");
         headers.put(Responses.COST, "0");
@@ -564,8 +567,8 @@ public final class ChatCompletions {
                     sink.comment(text);
                 }
             };
-            String outcome = pump(d, first, chain, both);
-            if (outcome.equals("ok")) {
+            Outcome outcome = pump(d, first, chain, both);
+            if (outcome == Outcome.OK) {
                 idempotency.complete(d.caller().id(), idemKey.get(), 200, "text/event-stream; charset=utf-8",
                         sse.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
             } else {
@@ -580,10 +583,10 @@ public final class ChatCompletions {
      * reached the client and the request fails over (another replica, then the fallback tiers) transparently. After
      * that, a failure ends the stream with an error event the OpenAI SDKs raise, and the tokens produced are charged.
      */
-    private String pump(Dispatch d, Attempted.Opened opened, Failover chain, ApiResponse.EventSink sink) throws IOException {
+    private Outcome pump(Dispatch d, Attempted.Opened opened, Failover chain, ApiResponse.EventSink sink) throws IOException {
         TokenUsage reported = null;
         StringBuilder produced = new StringBuilder();
-        String outcome = null;
+        Outcome outcome = null;
         OpenAiError failure = null;
         java.util.List<String> held = new java.util.ArrayList<>();
         boolean started = false;
@@ -608,7 +611,7 @@ public final class ChatCompletions {
                     if (!line.startsWith("data:")) continue;
                     data = line.substring(5).trim();
                     if (data.equals("[DONE]")) {
-                        outcome = "ok";
+                        outcome = Outcome.OK;
                         for (String h : held) sink.data(h);
                         held.clear();
                         break;
@@ -634,7 +637,7 @@ public final class ChatCompletions {
                             continue;
                         }
                     }
-                    outcome = "stream_broken";
+                    outcome = Outcome.STREAM_BROKEN;
                     failure = OpenAiError.upstream(502, "Tier '" + d.tier().name() + "' " + broke + ".");
                     break;
                 }
@@ -657,7 +660,7 @@ public final class ChatCompletions {
                     try {
                         for (String h : held) sink.data(h);
                     } catch (IOException clientGone) {
-                        outcome = "client_disconnected";
+                        outcome = Outcome.CLIENT_DISCONNECTED;
                         break;
                     }
                     held.clear();
@@ -666,7 +669,7 @@ public final class ChatCompletions {
                 try {
                     sink.data(data);
                 } catch (IOException clientGone) {
-                    outcome = "client_disconnected";
+                    outcome = Outcome.CLIENT_DISCONNECTED;
                     break;
                 }
                 if (tokenBearing && !clock.instant().isBefore(journaledAt.plusMillis(settings.streamJournalMs()))) {
@@ -682,8 +685,8 @@ public final class ChatCompletions {
                 : new TokenUsage(tokens.count(d.chat().promptText()), tokens.count(produced.toString()), 0);
         if (failure != null && !started) used = TokenUsage.NONE;
         if (logsContent(d.caller())) d.answer = produced.toString();
-        Usd cost = record(d, used, 200, outcome, reported != null ? "upstream" : "estimated");
-        if (outcome.equals("ok") && d.cacheable() && finishReason != null) {
+        Usd cost = record(d, used, 200, outcome, reported != null ? UsageSource.UPSTREAM : UsageSource.ESTIMATED);
+        if (outcome == Outcome.OK && d.cacheable() && finishReason != null) {
             ObjectNode c = json.createObjectNode();
             c.put("id", "chatcmpl-" + d.requestId());
             c.put("object", "chat.completion");
@@ -697,7 +700,7 @@ public final class ChatCompletions {
                     .put("total_tokens", used.totalTokens());
             fill(d, json.writeValueAsBytes(c));
         }
-        if (outcome.equals("client_disconnected")) return outcome;
+        if (outcome == Outcome.CLIENT_DISCONNECTED) return outcome;
         if (failure != null) {
             sink.data(json.writeValueAsString(failure.toJson(json)));
         } else {
@@ -716,12 +719,12 @@ public final class ChatCompletions {
     private OpenAiError.Failure rejected(Dispatch d, int status, byte[] body) {
         String message = upstreamMessage(body);
         if (status == 400) {
-            record(d, TokenUsage.NONE, 400, "rejected", "upstream");
+            record(d, TokenUsage.NONE, 400, Outcome.REJECTED, UsageSource.UPSTREAM);
             String code = message.startsWith(CONTEXT_PREFIX) ? "context_length_exceeded" : "invalid_request";
             return new OpenAiError(400, "invalid_request_error", message, java.util.Optional.of("messages"),
                     java.util.Optional.of(code)).failure();
         }
-        record(d, TokenUsage.NONE, 502, "upstream_error", "upstream");
+        record(d, TokenUsage.NONE, 502, Outcome.UPSTREAM_ERROR, UsageSource.UPSTREAM);
         LOG.log(System.Logger.Level.WARNING, "request {0}: tier {1} answered {2}: {3}", d.requestId(), d.tier().name(), status, message);
         return OpenAiError.upstream(502, "Tier '" + d.tier().name() + "' answered HTTP " + status + ": " + message).failure();
     }
@@ -744,7 +747,7 @@ public final class ChatCompletions {
      * Hands the request's usage record, with its settlement (tokens were produced) or release (none were), to the
      * settlement queue: one ledger write, now or behind the answer; a request is recorded once whatever path it takes.
      */
-    private UsageRecord usageRecord(Dispatch d, TokenUsage used, int status, String outcome, String source) {
+    private UsageRecord usageRecord(Dispatch d, TokenUsage used, int status, Outcome outcome, UsageSource source) {
         ApiKey k = d.caller();
         return new UsageRecord(d.requestId(), d.start(), k.id(), k.org(), k.team(), k.user(), d.tier().name(),
                 d.model(), used, TierPricing.cost(d.tier().prices(), used), Duration.between(d.start(), clock.instant()).toMillis(),
@@ -758,7 +761,7 @@ public final class ChatCompletions {
     private void journal(Dispatch d, CharSequence produced) {
         Reservation held = d.reservation;
         UsageRecord soFar = usageRecord(d, new TokenUsage(tokens.count(d.chat().promptText()), tokens.count(produced.toString()), 0),
-                200, "interrupted", "estimated");
+                200, Outcome.INTERRUPTED, UsageSource.ESTIMATED);
         Thread.ofVirtual().name("stream-journal-" + d.requestId()).start(() -> {
             try {
                 guard.journal(held, soFar);
@@ -768,7 +771,7 @@ public final class ChatCompletions {
         });
     }
 
-    private Usd record(Dispatch d, TokenUsage used, int status, String outcome, String source) {
+    private Usd record(Dispatch d, TokenUsage used, int status, Outcome outcome, UsageSource source) {
         Usd cost = TierPricing.cost(d.tier().prices(), used);
         if (d.recorded) return cost;
         d.recorded = true;

@@ -3,6 +3,9 @@ package dev.tiergate.core.observability;
 import dev.tiergate.core.money.TokenUsage;
 import dev.tiergate.core.money.Usd;
 
+import dev.tiergate.core.budget.BudgetAction;
+import dev.tiergate.core.usage.Outcome;
+
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
@@ -14,12 +17,12 @@ import java.util.OptionalDouble;
  *
  * @param tier          the tier that answered (or was routed to, when none answered); empty before routing
  * @param ttftMs        time to the first token for a stream, the whole latency otherwise
- * @param budgetAction  {@code allow}, {@code downgrade}, {@code reject}, or {@code none} when budgets did not run
+ * @param budgetAction  what the budget did with it
  * @param content       the prompt and answer, redacted, only for a team that opted in
  */
 public record RequestOutcome(String requestId, Instant timestamp, String keyId, String team, String tier, String model,
-                             int status, String outcome, boolean stream, long latencyMs, long ttftMs, TokenUsage tokens,
-                             Usd cost, boolean cacheHit, Optional<String> fallbackFrom, String budgetAction,
+                             int status, Outcome outcome, boolean stream, long latencyMs, long ttftMs, TokenUsage tokens,
+                             Usd cost, boolean cacheHit, Optional<String> fallbackFrom, BudgetAction budgetAction,
                              OptionalDouble routingScore, Optional<Content> content) {
 
     public RequestOutcome {
@@ -34,7 +37,7 @@ public record RequestOutcome(String requestId, Instant timestamp, String keyId, 
 
     /** An error is anything the client did not get a 2xx for, or a stream that broke after it started. */
     public boolean error() {
-        return status >= 400 || outcome.equals("stream_broken") || outcome.equals("upstream_error");
+        return status >= 400 || outcome.failed();
     }
 
     /** Prompt and answer after redaction. */

@@ -72,9 +72,9 @@ public final class DailyCostReport {
             total = total.plus(r.cost());
             int hour = r.timestamp().atOffset(ZoneOffset.UTC).getHour();
             hourly.set(hour, hourly.get(hour).plus(r.cost()));
-            if (r.outcome().equals("cache_hit")) hits++;
+            if (r.outcome() == dev.tiergate.core.usage.Outcome.CACHE_HIT) hits++;
             else if (r.status() == 200) latencies.add(r.latencyMs());
-            if (r.status() >= 400 || r.outcome().equals("stream_broken") || r.outcome().equals("upstream_error")) errors++;
+            if (r.status() >= 400 || r.outcome().failed()) errors++;
             if (!r.fallbackFrom().isEmpty()) fallbacks++;
             topCost = topCost.plus(TierPricing.cost(top.prices(), r.tokens()));
             for (Map.Entry<String, Prices> p : config.reports().referencePrices().entrySet()) {

@@ -11,18 +11,19 @@ import java.util.Objects;
  * and how it ended.
  *
  * @param status      the HTTP status the client got (200 for a stream that started, even if it broke later)
- * @param outcome     {@code ok}, {@code upstream_error}, {@code stream_broken} or {@code client_disconnected}
- * @param usageSource {@code upstream} when the tokens are the upstream's own count, {@code estimated} when tiergate
- *                    counted them because the upstream never sent its usage (a broken or dropped stream)
+ * @param outcome     how it ended
+ * @param usageSource where its token counts come from
  * @param fallbackFrom the tier routing chose when a fallback tier answered instead; empty otherwise
  */
 public record UsageRecord(String requestId, Instant timestamp, String keyId, String org, String team, String user,
                           String tier, String model, TokenUsage tokens, Usd cost, long latencyMs, int status,
-                          String outcome, boolean stream, String usageSource, String fallbackFrom) {
+                          Outcome outcome, boolean stream, UsageSource usageSource, String fallbackFrom) {
     public UsageRecord {
         Objects.requireNonNull(requestId);
         Objects.requireNonNull(timestamp);
         Objects.requireNonNull(tokens);
         Objects.requireNonNull(cost);
+        Objects.requireNonNull(outcome);
+        Objects.requireNonNull(usageSource);
     }
 }
