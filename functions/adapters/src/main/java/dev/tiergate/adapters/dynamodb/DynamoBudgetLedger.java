@@ -6,6 +6,7 @@ import dev.tiergate.core.budget.BudgetPolicy;
 import dev.tiergate.core.budget.LedgerRow;
 import dev.tiergate.core.budget.Period;
 import dev.tiergate.core.budget.PeriodState;
+import dev.tiergate.core.budget.RateLimitKind;
 import dev.tiergate.core.budget.RateRow;
 import dev.tiergate.core.budget.Reservation;
 import dev.tiergate.core.budget.Settlement;
@@ -123,7 +124,9 @@ public final class DynamoBudgetLedger implements BudgetLedger {
             }
             items.add(TransactWriteItem.builder().update(u.expressionAttributeValues(values).build()).build());
         }
-        List<String[]> rateItems = new ArrayList<>(); // [row index, what]
+        // The rate-limit items of the transaction, in order, so that a cancellation reason names its limit.
+        record RateItem(RateRow row, RateLimitKind kind) {}
+        List<RateItem> rateItems = new ArrayList<>();
         for (int i = 0; i < r.rateRows().size(); i++) {
             RateRow rr = r.rateRows().get(i);
             var l = rr.limits();
@@ -141,20 +144,21 @@ public final class DynamoBudgetLedger implements BudgetLedger {
                     v.put(":tmax", n((long) max - rr.tokens()));
                     conds.add("(attribute_not_exists(tokens) OR tokens <= :tmax)");
                 });
-                if (l.tokensPerMinute().isPresent() && l.tokensPerMinute().get() < rr.tokens()) return new Throttled(rr, "tokens_per_minute");
+                if (l.tokensPerMinute().isPresent() && l.tokensPerMinute().get() < rr.tokens()) return new Throttled(rr, RateLimitKind.TOKENS_PER_MINUTE);
                 items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger())
                         .key(rowKey("rate#" + rr.owner(), rr.minuteKey()))
                         .updateExpression("ADD requests :one, tokens :t SET expires_at = if_not_exists(expires_at, :exp)")
                         .conditionExpression(String.join(" AND ", conds)).expressionAttributeValues(v).build()).build());
-                rateItems.add(new String[]{Integer.toString(i), l.requestsPerMinute().isPresent() && l.tokensPerMinute().isPresent()
-                        ? "per_minute" : l.requestsPerMinute().isPresent() ? "requests_per_minute" : "tokens_per_minute"});
+                rateItems.add(new RateItem(rr, l.requestsPerMinute().isPresent() && l.tokensPerMinute().isPresent()
+                        ? RateLimitKind.REQUESTS_OR_TOKENS_PER_MINUTE
+                        : l.requestsPerMinute().isPresent() ? RateLimitKind.REQUESTS_PER_MINUTE : RateLimitKind.TOKENS_PER_MINUTE));
             }
             if (l.maxConcurrent().isPresent()) {
                 items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger())
                         .key(rowKey("rate#" + rr.owner(), "inflight")).updateExpression("ADD inflight :one")
                         .conditionExpression("attribute_not_exists(inflight) OR inflight <= :cmax")
                         .expressionAttributeValues(Map.of(":one", n(1), ":cmax", n(l.maxConcurrent().get() - 1))).build()).build());
-                rateItems.add(new String[]{Integer.toString(i), "max_concurrent"});
+                rateItems.add(new RateItem(rr, RateLimitKind.MAX_CONCURRENT));
             }
         }
         try {
@@ -165,11 +169,8 @@ public final class DynamoBudgetLedger implements BudgetLedger {
             int budgetItems = 1 + r.rows().size();
             for (int i = budgetItems; i < reasons.size(); i++) {
                 if ("ConditionalCheckFailed".equals(reasons.get(i).code())) {
-                    String[] which = rateItems.get(i - budgetItems);
-                    RateRow rr = r.rateRows().get(Integer.parseInt(which[0]));
-                    String what = which[1];
-                    if (what.equals("per_minute")) what = "requests_per_minute or tokens_per_minute";
-                    return new Throttled(rr, what);
+                    RateItem which = rateItems.get(i - budgetItems);
+                    return new Throttled(which.row(), which.kind());
                 }
             }
             for (int i = 1; i < budgetItems && i < reasons.size(); i++) {

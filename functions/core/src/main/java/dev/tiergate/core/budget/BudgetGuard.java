@@ -336,10 +336,10 @@ public final class BudgetGuard {
     }
 
     private static OpenAiError throttled(BudgetLedger.Throttled t, Instant now) {
-        long retry = t.what().equals("max_concurrent") ? 1 : 60 - now.atZone(java.time.ZoneOffset.UTC).getSecond();
+        long retry = t.kind() == RateLimitKind.MAX_CONCURRENT ? 1 : 60 - now.atZone(java.time.ZoneOffset.UTC).getSecond();
         String owner = t.row().owner().replace('#', ' ');
-        return new OpenAiError(429, "rate_limit_error", "Rate limit reached: " + owner + " is over its " + t.what().replace('_', ' ')
-                + " limit. Retry after " + retry + " s. (limit=" + t.what() + ")", Optional.empty(), Optional.of("rate_limit_exceeded"))
+        return new OpenAiError(429, "rate_limit_error", "Rate limit reached: " + owner + " is over its " + t.kind().wire().replace('_', ' ')
+                + " limit. Retry after " + retry + " s. (limit=" + t.kind().wire() + ")", Optional.empty(), Optional.of("rate_limit_exceeded"))
                 .retryAfter(retry);
     }
 

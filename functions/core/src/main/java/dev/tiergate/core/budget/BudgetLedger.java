@@ -22,8 +22,8 @@ public interface BudgetLedger {
     /** The reservation would pass this row's limit; nothing was held anywhere. */
     record Refused(LedgerRow row) implements Hold {}
 
-    /** A rate limit would be passed ({@code what}: requests_per_minute, tokens_per_minute or max_concurrent); nothing was held. */
-    record Throttled(RateRow row, String what) implements Hold {}
+    /** A rate limit would be passed; nothing was held. */
+    record Throttled(RateRow row, RateLimitKind kind) implements Hold {}
 
     /** Holds the reservation's amount on all its rows at once, or on none. */
     Hold reserve(Reservation reservation);
