@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cold start, as issue 8 defines it, over N runs (default 10) each; prints every run and the median.
+# Cold start over N runs (default 10) each; prints every run and the median.
 #   1. `bin/tiergate up`: launch to the first answered chat request over HTTP (the gateway, DynamoDB Local, the fleet),
 #      without the launcher's AOT cache, then with it (after one recording run)
 #   2. the Lambda artifact: JVM launch to the first answered chat event (FunctionInvoker + events/apigateway-chat-completion.json),

@@ -323,7 +323,7 @@ final class GenerationEndpoint {
         return c;
     }
 
-    /** cached_tokens is reported only with --enable-prompt-tokens-details and only when non-zero (contracts.md A.3). */
+    /** cached_tokens is reported only with --enable-prompt-tokens-details and only when non-zero, as vLLM does. */
     private ObjectNode usage(int prompt, int completion, int cached, boolean keepNulls) {
         ObjectNode u = json.createObjectNode();
         u.put("prompt_tokens", prompt);

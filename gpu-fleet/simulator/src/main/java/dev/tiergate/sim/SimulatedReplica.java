@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * One simulated vLLM OpenAI-compatible server on a loopback port: the endpoints of contracts.md A.1 with their
+ * One simulated vLLM OpenAI-compatible server on a loopback port: the endpoints of vLLM's OpenAI server with their
  * answers and errors, the {@code vllm:} metrics, a prefix cache, and faults that can be changed while it runs
  * ({@code POST /admin/faults}).
  */
@@ -182,7 +182,7 @@ public final class SimulatedReplica implements AutoCloseable {
         send(ex, ready() ? 200 : 503, "application/json", new byte[0]);
     }
 
-    /** vLLM checks the API key only on /v1 paths, and answers a bare {"error":"Unauthorized"} (contracts.md A.1). */
+    /** vLLM checks the API key only on /v1 paths, and answers a bare {"error":"Unauthorized"}. */
     private void guarded(HttpExchange ex, Action action) throws IOException {
         if (settings.apiKey().isPresent()) {
             String auth = ex.getRequestHeaders().getFirst("Authorization");

@@ -3,7 +3,7 @@ package dev.tiergate.sim;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-/** An error vLLM answers, in its current shape: {@code {"error":{"message","type","param","code"}}} (contracts.md A.5). */
+/** An error vLLM answers, in its current shape: {@code {"error":{"message","type","param","code"}}}. */
 final class VllmError extends Exception {
 
     final int status;

@@ -11,7 +11,7 @@ import java.util.function.LongSupplier;
 /**
  * The replica's {@code /metrics}, with vLLM V1's names, labels ({@code model_name}, {@code engine}), HELP and TYPE
  * lines, counters exposed as {@code _total} with their {@code _created} gauges, and vLLM's histogram buckets, in the
- * text format that Python's prometheus_client writes (contracts.md B).
+ * text format that Python's prometheus_client writes.
  */
 public final class VllmMetrics {
 

@@ -14,7 +14,7 @@ class PrefixCacheTest {
 
     @Test
     void matchesVllmDocumentedExample() {
-        // contracts.md C: block size 4, a 14-token prompt whose first 10 tokens equal a cached request hits 8 tokens.
+        // vLLM's prefix cache hits whole blocks only: block size 4, a 14-token prompt whose first 10 tokens equal a cached request hits 8 tokens.
         PrefixCache cache = new PrefixCache(4, 100);
         cache.lookupAndInsert(range(0, 12));
         int[] second = new int[14];

@@ -57,7 +57,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>HTTP itself is Apache HttpCore 5's classic (blocking) server side, driven one connection per thread: the thread
  * that reads a request also calls the upstream and writes the answer, so a request crosses no thread and no selector.
  * The JDK's server hands every request from its selector thread to a worker and the connection back again; on two
- * cores that cost ~140 µs of CPU per request against ~70 µs here (issue 8). The first {@link #PLATFORM_THREADS}
+ * cores that cost ~140 µs of CPU per request against ~70 µs here. The first {@link #PLATFORM_THREADS}
  * connections get platform threads, whose blocking reads wake straight from the kernel; beyond that, virtual threads,
  * so thousands of long streams cost no more than their sockets.
  */
