@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tiergate.core.config.ConfigLoader;
 import dev.tiergate.core.config.TiergateConfig;
 import dev.tiergate.core.usage.UsageRecord;
-import dev.tiergate.local.LocalStack;
+import dev.tiergate.local.LocalDeployment;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,7 +24,7 @@ final class StackFixture implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
     static final Path EXAMPLE_CONFIG = Path.of("..", "tiergate.yaml");
 
-    final LocalStack stack;
+    final LocalDeployment stack;
     final HttpClient http = HttpClient.newHttpClient();
 
     StackFixture(double timeScale) throws Exception {
@@ -36,20 +36,20 @@ final class StackFixture implements AutoCloseable {
     }
 
     StackFixture(TiergateConfig config, double timeScale, int replicas) throws Exception {
-        this(config, LocalStack.Options.defaults().withPort(0).withTimeScale(timeScale).withReplicas(replicas));
+        this(config, LocalDeployment.Options.defaults().withPort(0).withTimeScale(timeScale).withReplicas(replicas));
     }
 
-    private StackFixture(TiergateConfig config, LocalStack.Options options) throws Exception {
+    private StackFixture(TiergateConfig config, LocalDeployment.Options options) throws Exception {
         this(config, options, ADMIN_KEY);
     }
 
-    private StackFixture(TiergateConfig config, LocalStack.Options options, String adminKey) throws Exception {
-        this.stack = LocalStack.start(config, options, adminKey);
+    private StackFixture(TiergateConfig config, LocalDeployment.Options options, String adminKey) throws Exception {
+        this.stack = LocalDeployment.start(config, options, adminKey);
     }
 
     /** The stack keeping DynamoDB Local's tables in {@code data}, as {@code up --data}, with this bootstrap admin key. */
     static StackFixture onData(TiergateConfig config, java.nio.file.Path data, String adminKey) throws Exception {
-        return new StackFixture(config, new LocalStack.Options(0, 1, 0, 0, data), adminKey);
+        return new StackFixture(config, new LocalDeployment.Options(0, 1, 0, 0, data), adminKey);
     }
 
     /**
@@ -57,7 +57,7 @@ final class StackFixture implements AutoCloseable {
      * gateway such as the Lambda handler; the other tests call it in process, as {@code up} does by default.
      */
     static StackFixture servingDynamoDb(double timeScale) throws Exception {
-        return new StackFixture(ConfigLoader.load(EXAMPLE_CONFIG), LocalStack.Options.defaults().withPort(0).withTimeScale(timeScale).withDynamoPort(0));
+        return new StackFixture(ConfigLoader.load(EXAMPLE_CONFIG), LocalDeployment.Options.defaults().withPort(0).withTimeScale(timeScale).withDynamoPort(0));
     }
 
     URI url() {

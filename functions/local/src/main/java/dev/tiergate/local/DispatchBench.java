@@ -77,17 +77,17 @@ final class DispatchBench implements Callable<Integer> {
                 """.formatted(selection, budgets);
     }
 
-    private LocalStack stack(String selection, int replicas) throws Exception {
+    private LocalDeployment stack(String selection, int replicas) throws Exception {
         return stack(selection, replicas, true);
     }
 
-    private LocalStack stack(String selection, int replicas, boolean budgets) throws Exception {
+    private LocalDeployment stack(String selection, int replicas, boolean budgets) throws Exception {
         TiergateConfig c = ConfigLoader.parse(yaml(selection, budgets), "bench.yaml");
         // DynamoDB Local over HTTP, as the published figures were measured: a network hop per call, as in AWS.
-        return LocalStack.start(c, new LocalStack.Options(0, replicas, 0, 0, null).withDynamoPort(0), ADMIN);
+        return LocalDeployment.start(c, new LocalDeployment.Options(0, replicas, 0, 0, null).withDynamoPort(0), ADMIN);
     }
 
-    private String key(LocalStack s, String team) throws Exception {
+    private String key(LocalDeployment s, String team) throws Exception {
         HttpResponse<String> r = post(s.url(), "/admin/keys", ADMIN, "{\"team\":\"" + team + "\",\"user\":\"bench\"}");
         return json.readTree(r.body()).get("key").asText();
     }
@@ -124,7 +124,7 @@ final class DispatchBench implements Callable<Integer> {
     }
 
     private void errors() throws Exception {
-        try (LocalStack s = stack("prefix_affinity", 2)) {
+        try (LocalDeployment s = stack("prefix_affinity", 2)) {
             String key = key(s, "errors");
             s.fleet().replicas().get("small").forEach(r -> r.setFaults(Faults.NONE.with(Map.of("error_rate", 0.3, "error_status", 503))));
             List<String> bodies = new ArrayList<>();
@@ -141,7 +141,7 @@ final class DispatchBench implements Callable<Integer> {
     }
 
     private void deadReplica() throws Exception {
-        try (LocalStack s = stack("prefix_affinity", 2)) {
+        try (LocalDeployment s = stack("prefix_affinity", 2)) {
             String key = key(s, "dead");
             SimulatedReplica dead = s.fleet().replicas().get("small").get(0);
             dead.setFaults(Faults.NONE.with(Map.of("reset_rate", 1)));
@@ -156,7 +156,7 @@ final class DispatchBench implements Callable<Integer> {
 
     private void placement() throws Exception {
         for (String selection : new String[]{"round_robin", "prefix_affinity"}) {
-            try (LocalStack s = stack(selection, 4)) {
+            try (LocalDeployment s = stack(selection, 4)) {
                 String key = key(s, "placement");
                 List<String> systems = new ArrayList<>();
                 Random rnd = new Random(7);
@@ -191,7 +191,7 @@ final class DispatchBench implements Callable<Integer> {
     }
 
     private void ttft(boolean budgets) throws Exception {
-        try (LocalStack s = stack("prefix_affinity", 1, budgets)) {
+        try (LocalDeployment s = stack("prefix_affinity", 1, budgets)) {
             String key = key(s, "ttft");
             URI direct = s.fleet().replicas().get("small").getFirst().baseUrl();
             List<Long> viaGateway = new ArrayList<>();

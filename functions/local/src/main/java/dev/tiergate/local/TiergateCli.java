@@ -166,15 +166,15 @@ public final class TiergateCli implements Runnable {
             String env = System.getenv("TIERGATE_ADMIN_KEY");
             boolean generated = env == null || env.isBlank();
             String adminKey = generated ? generateKey() : env;
-            LocalStack.Options options = new LocalStack.Options(port, replicas, simBasePort, timeScale, data)
+            LocalDeployment.Options options = new LocalDeployment.Options(port, replicas, simBasePort, timeScale, data)
                     .withMonitorSeconds(monitorSeconds);
             if (dynamoPort != null) options = options.withDynamoPort(dynamoPort);
             if (remoteWrite != null) options = options.withRemoteWrite(remoteWrite);
             // The config is read while DynamoDB Local starts.
-            LocalStack stack;
+            LocalDeployment stack;
             try {
-                stack = LocalStack.start(() -> loadConfig(config), options, adminKey);
-            } catch (LocalStack.PortTaken portTaken) {
+                stack = LocalDeployment.start(() -> loadConfig(config), options, adminKey);
+            } catch (LocalDeployment.PortTaken portTaken) {
                 System.err.println("tiergate up: " + portTaken.getMessage());
                 return 1;
             }
@@ -258,7 +258,7 @@ public final class TiergateCli implements Runnable {
                     dev.tiergate.adapters.settlement.SettlementWriting.WriteBehind.in(journal));
             String admin = System.getenv("TIERGATE_ADMIN_KEY");
             if (admin != null && !admin.isBlank()) gateway.installBootstrapAdmin(admin);
-            AutoCloseable sweeper = LocalStack.sweepEvery(gateway, java.time.Duration.ofSeconds(Math.max(1, sweepSeconds)));
+            AutoCloseable sweeper = LocalDeployment.sweepEvery(gateway, java.time.Duration.ofSeconds(Math.max(1, sweepSeconds)));
             dev.tiergate.adapters.http.HttpApiServer server = dev.tiergate.adapters.http.HttpApiServer.start(gateway.api(), new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             System.out.println("tiergate gateway serving " + server.url() + " (DynamoDB " + dynamo + ")");
             return awaitStop(() -> {

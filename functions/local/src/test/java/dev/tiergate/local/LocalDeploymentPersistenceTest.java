@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code tiergate up --data DIR}: keys and usage survive a restart of the local stack, whether DynamoDB Local ran in
  * process (the default) or served over HTTP ({@code --dynamodb-port}): both keep the same database file.
  */
-class LocalStackPersistenceTest {
+class LocalDeploymentPersistenceTest {
 
     private static final String ADMIN = "tg-admin-persistence-0123456789";
     private final HttpClient http = HttpClient.newHttpClient();
@@ -26,19 +26,19 @@ class LocalStackPersistenceTest {
     @Test
     void aKeyCreatedBeforeARestartStillWorksAfterItInProcessOrServed(@TempDir Path data) throws Exception {
         TiergateConfig config = ConfigLoader.load(Path.of("..", "..", "tiergate.yaml"));
-        LocalStack.Options inProcess = new LocalStack.Options(0, 1, 0, 0, data);
-        LocalStack.Options served = inProcess.withDynamoPort(0);
+        LocalDeployment.Options inProcess = new LocalDeployment.Options(0, 1, 0, 0, data);
+        LocalDeployment.Options served = inProcess.withDynamoPort(0);
         String first;
         String second;
-        try (LocalStack stack = LocalStack.start(config, inProcess, ADMIN)) {
+        try (LocalDeployment stack = LocalDeployment.start(config, inProcess, ADMIN)) {
             first = createKey(stack.url(), "kim");
         }
-        try (LocalStack stack = LocalStack.start(config, served, ADMIN)) {
+        try (LocalDeployment stack = LocalDeployment.start(config, served, ADMIN)) {
             assertThat(stack.dynamoEndpoint()).isPresent();
             assertThat(models(stack.url(), first)).as("a key written in process, read over HTTP").isEqualTo(200);
             second = createKey(stack.url(), "lee");
         }
-        try (LocalStack stack = LocalStack.start(config, inProcess, ADMIN)) {
+        try (LocalDeployment stack = LocalDeployment.start(config, inProcess, ADMIN)) {
             assertThat(models(stack.url(), second)).as("a key written over HTTP, read in process").isEqualTo(200);
             assertThat(models(stack.url(), first)).isEqualTo(200);
             assertThat(models(stack.url(), "tg-not-a-key-0123456789abcdef")).isEqualTo(401);

@@ -38,7 +38,7 @@ import java.util.concurrent.Executors;
  * the tables (called in process, or also served over HTTP when a port is asked for), a simulated fleet for the tiers
  * without an endpoint, and the gateway's HTTP API.
  */
-public final class LocalStack implements AutoCloseable {
+public final class LocalDeployment implements AutoCloseable {
 
     /**
      * What to start; {@link #defaults} gives the documented defaults of {@code tiergate up}.
@@ -98,7 +98,7 @@ public final class LocalStack implements AutoCloseable {
     private final DynamoDbClient dynamoClient;
     private final Gateway gateway;
 
-    private LocalStack(List<AutoCloseable> parts, HttpApiServer server, SimulatedFleet fleet, Optional<URI> dynamoEndpoint,
+    private LocalDeployment(List<AutoCloseable> parts, HttpApiServer server, SimulatedFleet fleet, Optional<URI> dynamoEndpoint,
                        DynamoDbClient dynamoClient, Gateway gateway) {
         this.parts = parts;
         this.server = server;
@@ -108,7 +108,7 @@ public final class LocalStack implements AutoCloseable {
         this.gateway = gateway;
     }
 
-    public static LocalStack start(TiergateConfig config, Options options, String adminKey) throws Exception {
+    public static LocalDeployment start(TiergateConfig config, Options options, String adminKey) throws Exception {
         return start(() -> config, options, adminKey);
     }
 
@@ -116,7 +116,7 @@ public final class LocalStack implements AutoCloseable {
      * Starts the stack; {@code readConfig} runs on this thread while DynamoDB Local starts on another (it needs no
      * config), and a failure to read it stops what had started.
      */
-    public static LocalStack start(Callable<TiergateConfig> readConfig, Options options, String adminKey) throws Exception {
+    public static LocalDeployment start(Callable<TiergateConfig> readConfig, Options options, String adminKey) throws Exception {
         List<AutoCloseable> parts = new ArrayList<>();
         // The gateway's handler, for the requests the HTTP server holds while the rest starts.
         CompletableFuture<HttpApiServer.Handler> ready = new CompletableFuture<>();
@@ -140,7 +140,7 @@ public final class LocalStack implements AutoCloseable {
             try {
                 config = readConfig.call();
             } catch (Exception e) {
-                dynamoStart.thenAccept(LocalStack::closeQuietly); // still starting: stop it once it has
+                dynamoStart.thenAccept(LocalDeployment::closeQuietly); // still starting: stop it once it has
                 throw e;
             }
             InetAddress loopback = InetAddress.getLoopbackAddress();
@@ -150,7 +150,7 @@ public final class LocalStack implements AutoCloseable {
             try {
                 server = HttpApiServer.start(whenReady(ready), config.gateway().maxBodyBytes(), new InetSocketAddress(loopback, options.port()));
             } catch (java.io.IOException e) {
-                dynamoStart.thenAccept(LocalStack::closeQuietly); // still starting: stop it once it has
+                dynamoStart.thenAccept(LocalDeployment::closeQuietly); // still starting: stop it once it has
                 throw new PortTaken(loopback.getHostAddress() + ":" + options.port(), e);
             }
             parts.add(server);
@@ -205,7 +205,7 @@ public final class LocalStack implements AutoCloseable {
             CompletableFuture.runAsync(gateway.routing()::startModelLoad,
                     CompletableFuture.delayedExecutor(ROUTING_MODEL_DELAY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
             Optional<URI> endpoint = dynamo instanceof LocalDynamo served ? Optional.of(served.endpoint()) : Optional.empty();
-            return new LocalStack(parts, server, fleet, endpoint, ddb, gateway);
+            return new LocalDeployment(parts, server, fleet, endpoint, ddb, gateway);
         } catch (Exception e) {
             ready.completeExceptionally(e); // held requests are answered 503 before the server closes
             closeAll(parts);

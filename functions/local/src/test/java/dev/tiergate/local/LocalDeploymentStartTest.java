@@ -30,15 +30,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * gateway's port is taken early, so a port in use fails at once and a request during the start waits for the gateway;
  * the transaction it primes on the way writes nothing.
  */
-class LocalStackStartTest {
+class LocalDeploymentStartTest {
 
     @Test
     void aConfigThatFailsToReadStopsTheDynamoDbLocalStartedMeanwhile() throws Exception {
         int port = LocalDynamo.freePort();
-        LocalStack.Options options = new LocalStack.Options(0, 1, 0, 0, null).withDynamoPort(port);
+        LocalDeployment.Options options = new LocalDeployment.Options(0, 1, 0, 0, null).withDynamoPort(port);
         IllegalStateException bad = new IllegalStateException("bad config: tiers: missing");
 
-        assertThatThrownBy(() -> LocalStack.start(() -> {
+        assertThatThrownBy(() -> LocalDeployment.start(() -> {
             // Fail only once DynamoDB Local answers: the stack must stop what it had started.
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (!accepts(port)) {
@@ -56,7 +56,7 @@ class LocalStackStartTest {
     @Test
     void aStartCreatesExactlyTheTablesAndNoItems() throws Exception {
         TiergateConfig config = ConfigLoader.load(Path.of("..", "..", "tiergate.yaml"));
-        try (LocalStack stack = LocalStack.start(config, new LocalStack.Options(0, 1, 0, 0, null), "tg-admin-start-0123456789")) {
+        try (LocalDeployment stack = LocalDeployment.start(config, new LocalDeployment.Options(0, 1, 0, 0, null), "tg-admin-start-0123456789")) {
             assertThat(stack.dynamoEndpoint()).as("in process by default: no HTTP endpoint").isEmpty();
             TableNames names = TableNames.withPrefix(config.tablePrefix());
             assertThat(stack.dynamoClient().listTables().tableNames()).containsExactlyInAnyOrder(names.keys(), names.usage(),
@@ -70,11 +70,11 @@ class LocalStackStartTest {
     void aPortInUseFailsTheStartBeforeTheRestAndStopsDynamoDbLocal() throws Exception {
         int dynamoPort = LocalDynamo.freePort();
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            LocalStack.Options options = new LocalStack.Options(taken.getLocalPort(), 1, 0, 0, null).withDynamoPort(dynamoPort);
+            LocalDeployment.Options options = new LocalDeployment.Options(taken.getLocalPort(), 1, 0, 0, null).withDynamoPort(dynamoPort);
             TiergateConfig config = ConfigLoader.load(Path.of("..", "..", "tiergate.yaml"));
 
-            assertThatThrownBy(() -> LocalStack.start(() -> config, options, "tg-admin-start-0123456789"))
-                    .isInstanceOf(LocalStack.PortTaken.class)
+            assertThatThrownBy(() -> LocalDeployment.start(() -> config, options, "tg-admin-start-0123456789"))
+                    .isInstanceOf(LocalDeployment.PortTaken.class)
                     .hasMessageContaining("cannot listen on 127.0.0.1:" + taken.getLocalPort())
                     .hasMessageContaining("--port");
         }
@@ -89,7 +89,7 @@ class LocalStackStartTest {
     @Test
     void aRequestDuringTheStartWaitsForTheGatewayAndIsAnsweredByIt() throws Exception {
         CompletableFuture<HttpApiServer.Handler> gateway = new CompletableFuture<>();
-        HttpApiServer.Handler held = LocalStack.whenReady(gateway);
+        HttpApiServer.Handler held = LocalDeployment.whenReady(gateway);
         ApiRequest request = new ApiRequest("GET", "/v1/models", Map.of(), Map.of(), new byte[0]);
 
         CompletableFuture<ApiResponse> answer = CompletableFuture.supplyAsync(() -> held.handle(request));
@@ -105,7 +105,7 @@ class LocalStackStartTest {
     @Test
     void aRequestHeldByAStartThatFailsIsAnswered503InTheOpenAiErrorShape() throws Exception {
         CompletableFuture<HttpApiServer.Handler> gateway = new CompletableFuture<>();
-        HttpApiServer.Handler held = LocalStack.whenReady(gateway);
+        HttpApiServer.Handler held = LocalDeployment.whenReady(gateway);
         CompletableFuture<ApiResponse> answer = CompletableFuture.supplyAsync(() ->
                 held.handle(new ApiRequest("POST", "/v1/chat/completions", Map.of(), Map.of(), "{}".getBytes(StandardCharsets.UTF_8))));
         Thread.sleep(100);
