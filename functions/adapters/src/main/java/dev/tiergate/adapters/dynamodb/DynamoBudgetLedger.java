@@ -370,10 +370,7 @@ public final class DynamoBudgetLedger implements BudgetLedger {
     private boolean chargeStale(Reservation r, UsageRecord journaled) {
         BigDecimal actual = journaled.cost().amount();
         List<TransactWriteItem> items = new ArrayList<>();
-        items.add(TransactWriteItem.builder().delete(Delete.builder().tableName(tables.reservations())
-                .key(Map.of("request_id", s(r.requestId())))
-                .conditionExpression("attribute_exists(request_id) AND deadline_ms < :now")
-                .expressionAttributeValues(Map.of(":now", n(Instant.now().toEpochMilli()))).build()).build());
+        items.add(staleReservationDelete(r));
         chargeRows(r, actual, items);
         rateRowsDone(r, items, 0, false);
         items.add(usagePut(journaled));
@@ -383,6 +380,14 @@ public final class DynamoBudgetLedger implements BudgetLedger {
         } catch (TransactionCanceledException e) {
             return false;
         }
+    }
+
+    /** Deletes the reservation only if it is still there and past its deadline: the sweeper never races a live request. */
+    private TransactWriteItem staleReservationDelete(Reservation r) {
+        return TransactWriteItem.builder().delete(Delete.builder().tableName(tables.reservations())
+                .key(Map.of("request_id", s(r.requestId())))
+                .conditionExpression("attribute_exists(request_id) AND deadline_ms < :now")
+                .expressionAttributeValues(Map.of(":now", n(Instant.now().toEpochMilli()))).build()).build();
     }
 
     /** On every row of the reservation: the hold replaced by {@code actual}, which is added to what was spent. */
@@ -437,10 +442,7 @@ public final class DynamoBudgetLedger implements BudgetLedger {
         if (r.journaled().isPresent()) return chargeStale(r, r.journaled().get());
         BigDecimal a = r.amount().amount();
         List<TransactWriteItem> items = new ArrayList<>();
-        items.add(TransactWriteItem.builder().delete(Delete.builder().tableName(tables.reservations())
-                .key(Map.of("request_id", s(r.requestId())))
-                .conditionExpression("attribute_exists(request_id) AND deadline_ms < :now")
-                .expressionAttributeValues(Map.of(":now", n(Instant.now().toEpochMilli()))).build()).build());
+        items.add(staleReservationDelete(r));
         for (LedgerRow row : r.rows()) {
             items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
                     .updateExpression("ADD committed :neg, reserved :neg").expressionAttributeValues(Map.of(":neg", n(a.negate()))).build()).build());
