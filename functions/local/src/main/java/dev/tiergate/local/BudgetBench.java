@@ -10,11 +10,11 @@ import dev.tiergate.core.config.TiergateConfig;
 import dev.tiergate.core.gateway.ApiRequest;
 import dev.tiergate.core.gateway.ApiResponse;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,14 +32,14 @@ import java.util.concurrent.Callable;
                 + "(p50/p99), against DynamoDB Local, with budgets set on the key, team and organisation.")
 final class BudgetBench implements Callable<Integer> {
 
-    @Option(names = "--config", defaultValue = "tiergate.yaml", description = "Config file (default: ${DEFAULT-VALUE}).")
-    Path config;
+    @CommandLine.Mixin
+    ConfigFileOption config;
     @Option(names = "--requests", defaultValue = "500", description = "Measured requests (default: ${DEFAULT-VALUE}).")
     int requests;
 
     @Override
     public Integer call() throws Exception {
-        TiergateConfig cfg = TiergateCli.loadConfig(config);
+        TiergateConfig cfg = config.load();
         DynamoCallStats stats = new DynamoCallStats();
         String admin = "tg-admin-bench-0123456789abcdef";
         try (LocalDynamo dynamo = LocalDynamo.start(0, null);

@@ -17,6 +17,7 @@ import dev.tiergate.core.routing.RoutingRequest;
 import dev.tiergate.core.routing.TierRouter;
 import dev.tiergate.core.usage.TokenCounter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -63,14 +64,14 @@ final class RoutingCommands {
     static final class Route implements Callable<Integer> {
         @Parameters(paramLabel = "PROMPT", description = "The prompt to route.")
         String prompt;
-        @Option(names = "--config", defaultValue = "tiergate.yaml", description = "Config file (default: ${DEFAULT-VALUE}).")
-        Path config;
+        @CommandLine.Mixin
+        ConfigFileOption config;
         @Option(names = "--heuristics-only", description = "Leave the embedding scorer out.")
         boolean heuristicsOnly;
 
         @Override
         public Integer call() throws Exception {
-            TiergateConfig cfg = TiergateCli.loadConfig(config);
+            TiergateConfig cfg = config.load();
             if (prompt.isBlank()) throw new IllegalArgumentException("the prompt is empty");
             RouteDecision d = router(cfg, heuristicsOnly).router().route(request(prompt, new TokenCounter()));
             Classification c = d.classification().orElseThrow();
@@ -93,8 +94,8 @@ final class RoutingCommands {
     static final class EvalRouting implements Callable<Integer> {
         @Parameters(paramLabel = "FILE", description = "Labeled prompts, JSONL.")
         Path file;
-        @Option(names = "--config", defaultValue = "tiergate.yaml", description = "Config file (default: ${DEFAULT-VALUE}).")
-        Path config;
+        @CommandLine.Mixin
+        ConfigFileOption config;
         @Option(names = "--heuristics-only", description = "Leave the embedding scorer out.")
         boolean heuristicsOnly;
         @Option(names = "--confusion", defaultValue = "routing-confusion.csv", description = "Where to write the confusion matrix (default: ${DEFAULT-VALUE}).")
@@ -108,7 +109,7 @@ final class RoutingCommands {
 
         @Override
         public Integer call() throws Exception {
-            TiergateConfig cfg = TiergateCli.loadConfig(config);
+            TiergateConfig cfg = config.load();
             List<Labeled> rows = read(file);
             TierRouter router = router(cfg, heuristicsOnly).router();
             TokenCounter tokens = new TokenCounter();

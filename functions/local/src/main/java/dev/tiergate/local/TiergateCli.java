@@ -126,8 +126,8 @@ public final class TiergateCli implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @Option(names = "--config", defaultValue = "tiergate.yaml", description = "Config file (default: ${DEFAULT-VALUE}).")
-        Path config;
+        @CommandLine.Mixin
+        ConfigFileOption config;
         @Option(names = "--port", defaultValue = "8080", description = "Gateway port (default: ${DEFAULT-VALUE}).")
         int port;
         @Option(names = "--replicas", defaultValue = "1", description = "Simulated replicas per tier (default: ${DEFAULT-VALUE}).")
@@ -173,7 +173,7 @@ public final class TiergateCli implements Runnable {
             // The config is read while DynamoDB Local starts.
             LocalDeployment stack;
             try {
-                stack = LocalDeployment.start(() -> loadConfig(config), options, adminKey);
+                stack = LocalDeployment.start(config::load, options, adminKey);
             } catch (LocalDeployment.PortTaken portTaken) {
                 System.err.println("tiergate up: " + portTaken.getMessage());
                 return 1;
@@ -230,8 +230,8 @@ public final class TiergateCli implements Runnable {
                     + "how tiergate runs as a plain service on containers.",
                     "The bootstrap admin key is TIERGATE_ADMIN_KEY when set. Tables are created if missing."})
     static final class Serve implements Callable<Integer> {
-        @Option(names = "--config", defaultValue = "tiergate.yaml", description = "Config file (default: ${DEFAULT-VALUE}).")
-        Path config;
+        @CommandLine.Mixin
+        ConfigFileOption config;
         @Option(names = "--port", defaultValue = "8080", description = "Gateway port (default: ${DEFAULT-VALUE}).")
         int port;
         @Option(names = "--dynamodb-endpoint", required = true, description = "DynamoDB endpoint, e.g. http://127.0.0.1:8000 (DynamoDB Local).")
@@ -247,7 +247,7 @@ public final class TiergateCli implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            TiergateConfig cfg = loadConfig(config);
+            TiergateConfig cfg = config.load();
             java.util.Map<String, List<URI>> fleet = dev.tiergate.adapters.fleet.StaticFleetRegistry.parse(replicas);
             software.amazon.awssdk.services.dynamodb.DynamoDbClient ddb = dev.tiergate.adapters.wiring.DynamoClients.local(dynamo);
             dev.tiergate.adapters.dynamodb.TableSetup.createIfMissing(ddb, dev.tiergate.adapters.dynamodb.TableNames.withPrefix(cfg.tablePrefix()));
@@ -279,8 +279,8 @@ public final class TiergateCli implements Runnable {
                     + "of the config that has no endpoint, on consecutive ports. Each replica serves vLLM's OpenAI API, "
                     + "/metrics, /health and POST /admin/faults.")
     static final class Sim implements Callable<Integer> {
-        @Option(names = "--config", defaultValue = "tiergate.yaml", description = "Config file (default: ${DEFAULT-VALUE}).")
-        Path config;
+        @CommandLine.Mixin
+        ConfigFileOption config;
         @Option(names = "--replicas", defaultValue = "1", description = "Replicas per tier (default: ${DEFAULT-VALUE}).")
         int replicas;
         @Option(names = "--base-port", defaultValue = "8100", description = "First port, counting up (default: ${DEFAULT-VALUE}).")
@@ -294,7 +294,7 @@ public final class TiergateCli implements Runnable {
         @Override
         public Integer call() throws Exception {
             if (replicas < 1 || replicas > 64) throw usageError(spec, "--replicas must be from 1 to 64, got " + replicas);
-            TiergateConfig cfg = loadConfig(config);
+            TiergateConfig cfg = config.load();
             SimulatedFleet fleet = SimulatedFleet.start(cfg, replicas, basePort, timeScale, InetAddress.getLoopbackAddress());
             fleet.replicas().forEach((tier, list) -> {
                 for (SimulatedReplica r : list) {
