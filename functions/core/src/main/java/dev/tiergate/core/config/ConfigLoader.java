@@ -137,8 +137,10 @@ public final class ConfigLoader {
         }, true);
         int keyCache = (int) f.get("key_cache_seconds", c -> c.integer(0, 60), (long) d.keyCacheSeconds()).longValue();
         long journal = f.get("stream_journal_ms", c -> c.integer(200, 600_000), d.streamJournalMs());
-        return new GatewaySettings(maxBody, timeout, firstByte, attempts, base, max, messages, maxN, degraded, b, cacheTtl, affinity,
-                keyCache, journal);
+        return GatewaySettings.builder().maxBodyBytes(maxBody).requestTimeoutMs(timeout).firstByteTimeoutMs(firstByte)
+                .maxAttempts(attempts).backoffBaseMs(base).backoffMaxMs(max).maxMessages(messages).maxN(maxN)
+                .degradedMessage(degraded).breaker(b).cacheTtlSeconds(cacheTtl).prefixAffinity(affinity)
+                .keyCacheSeconds(keyCache).streamJournalMs(journal).build();
     }
 
     private static List<TierConfig> tiers(ConfigNode n) {

@@ -28,8 +28,64 @@ public record GatewaySettings(int maxBodyBytes, long requestTimeoutMs, long firs
                               Optional<String> degradedMessage, BreakerSettings breaker, long cacheTtlSeconds,
                               boolean prefixAffinity, int keyCacheSeconds, long streamJournalMs) {
 
-    public static final GatewaySettings DEFAULT = new GatewaySettings(1_048_576, 25_000, 10_000, 3, 50, 1_000, 2048, 8,
-            Optional.empty(), BreakerSettings.DEFAULT, 0, true, 2, 5_000);
+    public static final int DEFAULT_MAX_BODY_BYTES = 1_048_576;
+    /** Below API Gateway's 29 s integration timeout, with room for the answer to travel. */
+    public static final long DEFAULT_REQUEST_TIMEOUT_MS = 25_000;
+    public static final long DEFAULT_FIRST_BYTE_TIMEOUT_MS = 10_000;
+    public static final int DEFAULT_MAX_ATTEMPTS = 3;
+    public static final long DEFAULT_BACKOFF_BASE_MS = 50;
+    public static final long DEFAULT_BACKOFF_MAX_MS = 1_000;
+    public static final int DEFAULT_MAX_MESSAGES = 2048;
+    public static final int DEFAULT_MAX_N = 8;
+    public static final int DEFAULT_KEY_CACHE_SECONDS = 2;
+    public static final long DEFAULT_STREAM_JOURNAL_MS = 5_000;
+
+    public static final GatewaySettings DEFAULT = builder().build();
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Settings from their defaults, each changed by name. */
+    public static final class Builder {
+        private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+        private long requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
+        private long firstByteTimeoutMs = DEFAULT_FIRST_BYTE_TIMEOUT_MS;
+        private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+        private long backoffBaseMs = DEFAULT_BACKOFF_BASE_MS;
+        private long backoffMaxMs = DEFAULT_BACKOFF_MAX_MS;
+        private int maxMessages = DEFAULT_MAX_MESSAGES;
+        private int maxN = DEFAULT_MAX_N;
+        private Optional<String> degradedMessage = Optional.empty();
+        private BreakerSettings breaker = BreakerSettings.DEFAULT;
+        private long cacheTtlSeconds = 0;
+        private boolean prefixAffinity = true;
+        private int keyCacheSeconds = DEFAULT_KEY_CACHE_SECONDS;
+        private long streamJournalMs = DEFAULT_STREAM_JOURNAL_MS;
+
+        private Builder() {
+        }
+
+        public Builder maxBodyBytes(int v) { maxBodyBytes = v; return this; }
+        public Builder requestTimeoutMs(long v) { requestTimeoutMs = v; return this; }
+        public Builder firstByteTimeoutMs(long v) { firstByteTimeoutMs = v; return this; }
+        public Builder maxAttempts(int v) { maxAttempts = v; return this; }
+        public Builder backoffBaseMs(long v) { backoffBaseMs = v; return this; }
+        public Builder backoffMaxMs(long v) { backoffMaxMs = v; return this; }
+        public Builder maxMessages(int v) { maxMessages = v; return this; }
+        public Builder maxN(int v) { maxN = v; return this; }
+        public Builder degradedMessage(Optional<String> v) { degradedMessage = v; return this; }
+        public Builder breaker(BreakerSettings v) { breaker = v; return this; }
+        public Builder cacheTtlSeconds(long v) { cacheTtlSeconds = v; return this; }
+        public Builder prefixAffinity(boolean v) { prefixAffinity = v; return this; }
+        public Builder keyCacheSeconds(int v) { keyCacheSeconds = v; return this; }
+        public Builder streamJournalMs(long v) { streamJournalMs = v; return this; }
+
+        public GatewaySettings build() {
+            return new GatewaySettings(maxBodyBytes, requestTimeoutMs, firstByteTimeoutMs, maxAttempts, backoffBaseMs, backoffMaxMs,
+                    maxMessages, maxN, degradedMessage, breaker, cacheTtlSeconds, prefixAffinity, keyCacheSeconds, streamJournalMs);
+        }
+    }
 
     /**
      * @param failureRatePercent  the share of failed calls in the window that opens the breaker
