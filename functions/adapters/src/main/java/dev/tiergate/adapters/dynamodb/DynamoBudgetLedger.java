@@ -53,10 +53,17 @@ public final class DynamoBudgetLedger implements BudgetLedger {
 
     private final DynamoDbClient ddb;
     private final TableNames tables;
+    private final java.time.Clock clock;
 
-    public DynamoBudgetLedger(DynamoDbClient ddb, TableNames tables) {
+    public DynamoBudgetLedger(DynamoDbClient ddb, TableNames tables, java.time.Clock clock) {
         this.ddb = ddb;
         this.tables = tables;
+        this.clock = clock;
+    }
+
+    /** On the system clock (tests). */
+    public DynamoBudgetLedger(DynamoDbClient ddb, TableNames tables) {
+        this(ddb, tables, java.time.Clock.systemUTC());
     }
 
     private static AttributeValue s(String v) {
@@ -134,7 +141,7 @@ public final class DynamoBudgetLedger implements BudgetLedger {
                 Map<String, AttributeValue> v = new HashMap<>();
                 v.put(":one", n(1));
                 v.put(":t", n(rr.tokens()));
-                v.put(":exp", n(Instant.now().plus(1, ChronoUnit.DAYS).getEpochSecond()));
+                v.put(":exp", n(clock.instant().plus(1, ChronoUnit.DAYS).getEpochSecond()));
                 List<String> conds = new ArrayList<>();
                 l.requestsPerMinute().ifPresent(max -> {
                     v.put(":rmax", n(max - 1));
@@ -387,7 +394,7 @@ public final class DynamoBudgetLedger implements BudgetLedger {
         return TransactWriteItem.builder().delete(Delete.builder().tableName(tables.reservations())
                 .key(Map.of("request_id", s(r.requestId())))
                 .conditionExpression("attribute_exists(request_id) AND deadline_ms < :now")
-                .expressionAttributeValues(Map.of(":now", n(Instant.now().toEpochMilli()))).build()).build();
+                .expressionAttributeValues(Map.of(":now", n(clock.millis()))).build()).build();
     }
 
     /** On every row of the reservation: the hold replaced by {@code actual}, which is added to what was spent. */

@@ -54,6 +54,7 @@ public final class HttpUpstream implements Upstream, AutoCloseable {
 
     private final CloseableHttpClient client;
     private final Duration connectTimeout;
+    private final java.time.Clock clock;
     private final Map<String, String> bearerByHost;
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "upstream-deadline");
@@ -86,6 +87,12 @@ public final class HttpUpstream implements Upstream, AutoCloseable {
      * @param bearerByHost API keys for upstreams that need one (a hosted model), by {@code host:port}; never logged
      */
     public HttpUpstream(Duration connectTimeout, Map<String, String> bearerByHost) {
+        this(connectTimeout, bearerByHost, java.time.Clock.systemUTC());
+    }
+
+    /** @param clock the clock deadlines are read on: the gateway's, which set them */
+    public HttpUpstream(Duration connectTimeout, Map<String, String> bearerByHost, java.time.Clock clock) {
+        this.clock = clock;
         this.connectTimeout = connectTimeout;
         this.bearerByHost = Map.copyOf(bearerByHost);
         this.client = HttpClients.custom()
@@ -127,8 +134,8 @@ public final class HttpUpstream implements Upstream, AutoCloseable {
         return Optional.ofNullable(bearerByHost.get(url.getHost() + ":" + url.getPort()));
     }
 
-    private static Duration remaining(Instant deadline) throws UpstreamException {
-        Duration d = Duration.between(Instant.now(), deadline);
+    private Duration remaining(Instant deadline) throws UpstreamException {
+        Duration d = Duration.between(clock.instant(), deadline);
         if (d.isNegative() || d.isZero()) throw new UpstreamException(UpstreamException.Kind.TIMEOUT, "deadline passed before the call", null);
         return d;
     }
@@ -162,7 +169,7 @@ public final class HttpUpstream implements Upstream, AutoCloseable {
                 closeQuietly(res);
                 return new OpenStream(res.getCode(), err, retryAfterMs(res), null, null, null);
             }
-            long delay = Math.max(1, Duration.between(Instant.now(), deadline).toMillis());
+            long delay = Math.max(1, Duration.between(clock.instant(), deadline).toMillis());
             // Cancelling aborts the exchange and closes its socket; the reader's next read fails.
             ScheduledFuture<?> timer = watchdog.schedule(() -> post.cancel(), delay, TimeUnit.MILLISECONDS);
             return new OpenStream(200, new byte[0], -1, res,

@@ -161,10 +161,10 @@ public final class Gateway implements AutoCloseable {
         TableNames tables = TableNames.withPrefix(config.tablePrefix());
         KeyStore keys = new DynamoKeyStore(enhanced, dynamo, tables.keys());
         UsageLog usage = new DynamoUsageLog(enhanced, tables.usage());
-        HttpUpstream upstream = new HttpUpstream(Duration.ofSeconds(2), upstreamKeys);
+        HttpUpstream upstream = new HttpUpstream(Duration.ofSeconds(2), upstreamKeys, clock);
         Authenticator auth = new Authenticator(keys, clock, Duration.ofSeconds(config.gateway().keyCacheSeconds()));
         Routing routing = Routing.build(config, upstream, fleet, startup.loadRoutingModel());
-        DynamoBudgetLedger ledger = new DynamoBudgetLedger(dynamo, tables);
+        DynamoBudgetLedger ledger = new DynamoBudgetLedger(dynamo, tables, clock);
         DynamoBudgetStore budgets = new DynamoBudgetStore(enhanced, tables.budgets(), clock);
         BudgetGuard guard = new BudgetGuard(config, budgets, ledger, routing.router(), clock, telemetry.alerts(), usage);
         DynamoReplicaHealth health = new DynamoReplicaHealth(dynamo, tables.fleet(), clock);
@@ -178,7 +178,7 @@ public final class Gateway implements AutoCloseable {
         // write; the request's tokens and cost still reach the metrics through the observers.
         SettlementQueue settlements = !recorded ? settlement -> { } : writeBehind.<SettlementQueue>map(q -> q).orElse(guard::apply);
         writeBehind.ifPresent(w -> telemetry.metrics().watchSettlementBacklog(w::pending));
-        BreakerBoard breakers = new BreakerBoard(config.gateway().breaker(), health);
+        BreakerBoard breakers = new BreakerBoard(config.gateway().breaker(), health, clock);
         Dispatcher dispatcher = new Dispatcher(upstream, new ReplicaSelector(fleet, breakers, config.gateway().prefixAffinity()), breakers, config.gateway(), clock);
         ChatCompletions chat = new ChatCompletions(auth, routing.router(), dispatcher, config,
                 guard, startup.tokens(), config.gateway(), clock, json, config::teamAllowedTiers,

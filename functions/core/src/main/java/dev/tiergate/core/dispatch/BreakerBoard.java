@@ -18,16 +18,18 @@ public final class BreakerBoard {
     private final CircuitBreakerRegistry registry;
     private final dev.tiergate.core.ports.ReplicaHealth shared;
     private final long openMs;
+    private final java.time.Clock clock;
 
     public BreakerBoard(GatewaySettings.BreakerSettings s) {
-        this(s, dev.tiergate.core.ports.ReplicaHealth.LOCAL_ONLY);
+        this(s, dev.tiergate.core.ports.ReplicaHealth.LOCAL_ONLY, java.time.Clock.systemUTC());
     }
 
     /**
      * @param shared where a replica's ejection is told to the other instances when its breaker opens, and lifted
      *               when it closes
      */
-    public BreakerBoard(GatewaySettings.BreakerSettings s, dev.tiergate.core.ports.ReplicaHealth shared) {
+    public BreakerBoard(GatewaySettings.BreakerSettings s, dev.tiergate.core.ports.ReplicaHealth shared, java.time.Clock clock) {
+        this.clock = clock;
         this.shared = shared;
         this.openMs = s.openMs();
         CircuitBreakerConfig config = CircuitBreakerConfig.custom()
@@ -50,7 +52,7 @@ public final class BreakerBoard {
             CircuitBreaker cb = registry.circuitBreaker(name);
             cb.getEventPublisher().onStateTransition(e -> {
                 switch (e.getStateTransition().getToState()) {
-                    case OPEN, FORCED_OPEN -> shared.eject(replica, java.time.Instant.now().plusMillis(openMs), "circuit breaker opened");
+                    case OPEN, FORCED_OPEN -> shared.eject(replica, clock.instant().plusMillis(openMs), "circuit breaker opened");
                     case CLOSED -> shared.restore(replica);
                     default -> { }
                 }
