@@ -1,6 +1,5 @@
 package dev.tiergate.core.auth;
 
-import dev.tiergate.core.gateway.ApiRequest;
 import dev.tiergate.core.ports.KeyStore;
 import dev.tiergate.core.protocol.OpenAiError;
 
@@ -51,13 +50,9 @@ public final class Authenticator {
         this.ttl = ttl;
     }
 
-    /** The key behind the request's {@code Authorization: Bearer} header; 401 when missing, unknown, revoked or expired. */
-    public ApiKey authenticate(ApiRequest request) {
-        return authenticate(request.header("Authorization"));
-    }
-
     /**
-     * The key behind an {@code Authorization} header value, on an API route: the bootstrap admin key only where this
+     * The key behind an {@code Authorization: Bearer} header value, on an API route; 401 when missing, unknown, revoked
+     * or expired: the bootstrap admin key only where this
      * instance was given it. The slow check of an unknown secret against the stored bootstrap key runs on admin routes
      * alone ({@link #authenticateAdmin}), so a made-up key on the API costs one look-up, not ~1 s of CPU.
      */
@@ -65,9 +60,9 @@ public final class Authenticator {
         return authenticate(authorization, false);
     }
 
-    /** As {@link #authenticate(ApiRequest)}, on an admin route, where the stored bootstrap key is checked too. */
-    public ApiKey authenticateAdmin(ApiRequest request) {
-        return authenticate(request.header("Authorization"), true);
+    /** As {@link #authenticate(Optional)}, on an admin route, where the stored bootstrap key is checked too. */
+    public ApiKey authenticateAdmin(Optional<String> authorization) {
+        return authenticate(authorization, true);
     }
 
     private ApiKey authenticate(Optional<String> authorization, boolean adminRoute) {

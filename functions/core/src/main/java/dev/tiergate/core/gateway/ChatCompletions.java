@@ -169,7 +169,7 @@ public final class ChatCompletions {
     }
 
     public ApiResponse handle(ApiRequest request, String requestId) {
-        ApiKey caller = auth.authenticate(request);
+        ApiKey caller = auth.authenticate(request.header("Authorization"));
         ChatRequest chat = ChatRequest.from(parse(request.body()));
         Optional<String> idem = request.header("Idempotency-Key").map(String::trim);
         if (idem.isEmpty()) return dispatch(caller, chat, request, requestId, Optional.empty());
@@ -349,7 +349,7 @@ public final class ChatCompletions {
 
     /** What the router needs: the latest user turn to classify, the whole prompt's tokens, the caller's limits. */
     RoutingRequest routingRequest(ApiKey caller, ChatRequest chat, ApiRequest request) {
-        RouteConstraints constraints = RouteConstraints.from(chat.body(), request);
+        RouteConstraints constraints = RouteConstraints.from(chat.body(), request::header);
         // The chat template adds a few tokens per message around the text itself, and renders the tools' definitions.
         int promptTokens = tokens.count(chat.promptText()) + 4 * chat.messageCount()
                 + (chat.toolsText().isEmpty() ? 0 : tokens.count(chat.toolsText()) + 16);

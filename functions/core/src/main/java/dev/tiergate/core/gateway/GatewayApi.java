@@ -92,12 +92,12 @@ public final class GatewayApi {
             }
             case "/v1/models" -> {
                 only(r, "GET", path);
-                yield models.list(auth.authenticate(r), id);
+                yield models.list(auth.authenticate(r.header("Authorization")), id);
             }
             case "/route" -> {
                 only(r, "POST", path);
                 requireJson(r);
-                yield route.route(auth.authenticate(r), r, id);
+                yield route.route(auth.authenticate(r.header("Authorization")), r, id);
             }
             case "/health" -> {
                 only(r, "GET", path);
@@ -111,14 +111,14 @@ public final class GatewayApi {
             case "/admin/keys" -> switch (r.method()) {
                 case "POST" -> {
                     requireJson(r);
-                    yield admin.createKey(auth.authenticateAdmin(r), r.body(), id);
+                    yield admin.createKey(auth.authenticateAdmin(r.header("Authorization")), r.body(), id);
                 }
-                case "GET" -> admin.listKeys(auth.authenticateAdmin(r), java.util.Optional.ofNullable(r.query().get("team")), id);
+                case "GET" -> admin.listKeys(auth.authenticateAdmin(r.header("Authorization")), java.util.Optional.ofNullable(r.query().get("team")), id);
                 default -> throw OpenAiError.methodNotAllowed(r.method(), path).failure();
             };
             case "/admin/usage" -> {
                 only(r, "GET", path);
-                ApiKey caller = auth.authenticateAdmin(r);
+                ApiKey caller = auth.authenticateAdmin(r.header("Authorization"));
                 if (!usageRecorded) throw OpenAiError.usageRecordsOff().failure();
                 settlements.awaitWritten();
                 yield usage.report(caller, r.query(), id);
@@ -126,7 +126,7 @@ public final class GatewayApi {
             case "/admin/reports/daily" -> {
                 only(r, "POST", path);
                 requireJson(r);
-                ApiKey caller = auth.authenticateAdmin(r);
+                ApiKey caller = auth.authenticateAdmin(r.header("Authorization"));
                 if (!usageRecorded) throw OpenAiError.usageRecordsOff().failure();
                 settlements.awaitWritten();
                 yield reports.daily(caller, r.body(), id);
@@ -134,7 +134,7 @@ public final class GatewayApi {
             case "/metrics" -> {
                 only(r, "GET", path);
                 // Every team's spend is in these series, so only an organisation admin key may read them.
-                if (auth.authenticateAdmin(r).role() != dev.tiergate.core.auth.Role.ORG_ADMIN) {
+                if (auth.authenticateAdmin(r.header("Authorization")).role() != dev.tiergate.core.auth.Role.ORG_ADMIN) {
                     throw OpenAiError.forbidden("Only organisation admin keys may read /metrics.").failure();
                 }
                 yield responses.raw(200, metrics.text().getBytes(java.nio.charset.StandardCharsets.UTF_8),
@@ -142,7 +142,7 @@ public final class GatewayApi {
             }
             case "/admin/fleet" -> {
                 only(r, "GET", path);
-                yield admin.fleet(auth.authenticateAdmin(r), id);
+                yield admin.fleet(auth.authenticateAdmin(r.header("Authorization")), id);
             }
             default -> parameterised(r, path, id);
         };
@@ -157,17 +157,17 @@ public final class GatewayApi {
         String[] p = path.substring(1).split("/", -1);
         if (p.length == 3 && p[0].equals("admin") && p[1].equals("keys")) {
             only(r, "DELETE", path);
-            ApiKey caller = auth.authenticateAdmin(r);
+            ApiKey caller = auth.authenticateAdmin(r.header("Authorization"));
             return admin.revoke(caller, Identifiers.keyId(Identifiers.segment(p[2])), id);
         }
         if (p.length == 4 && p[0].equals("admin") && p[1].equals("keys") && p[3].equals("rotate")) {
             only(r, "POST", path);
-            ApiKey caller = auth.authenticateAdmin(r);
+            ApiKey caller = auth.authenticateAdmin(r.header("Authorization"));
             return admin.rotate(caller, Identifiers.keyId(Identifiers.segment(p[2])), id);
         }
         if (p.length == 4 && p[0].equals("admin") && p[1].equals("budgets")) {
             if (!r.method().equals("PUT") && !r.method().equals("GET")) throw OpenAiError.methodNotAllowed(r.method(), path).failure();
-            ApiKey caller = auth.authenticateAdmin(r);
+            ApiKey caller = auth.authenticateAdmin(r.header("Authorization"));
             String scope = Identifiers.segment(p[2]);
             String owner = Identifiers.segment(p[3]);
             if (scope.equals("key")) Identifiers.keyId(owner);

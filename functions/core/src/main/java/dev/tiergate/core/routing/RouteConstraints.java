@@ -1,7 +1,6 @@
 package dev.tiergate.core.routing;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tiergate.core.gateway.ApiRequest;
 import dev.tiergate.core.protocol.OpenAiError;
 
 import java.math.BigDecimal;
@@ -25,7 +24,12 @@ public record RouteConstraints(Optional<String> task, Optional<Long> maxLatencyM
     public static final String BODY_FIELD = "tiergate";
     private static final Set<String> FIELDS = Set.of("task", "max_latency_ms", "max_cost_usd", "min_context");
 
-    public static RouteConstraints from(JsonNode body, ApiRequest request) {
+    /**
+     * The constraints of a request: the body's {@code tiergate} object, else the {@code x-tiergate-*} headers.
+     *
+     * @param header a request header by its (case-insensitive) name
+     */
+    public static RouteConstraints from(JsonNode body, java.util.function.Function<String, Optional<String>> header) {
         JsonNode c = body.get(BODY_FIELD);
         if (c != null && !c.isNull() && !c.isObject()) {
             throw OpenAiError.invalidRequest("'tiergate' must be an object of routing constraints.", BODY_FIELD).failure();
@@ -35,10 +39,10 @@ public record RouteConstraints(Optional<String> task, Optional<Long> maxLatencyM
                 if (!FIELDS.contains(f)) throw OpenAiError.invalidRequest("Unknown routing constraint 'tiergate." + f + "'; known: " + FIELDS + ".", "tiergate." + f).failure();
             });
         }
-        Optional<String> task = text(c, "task").or(() -> request.header("x-tiergate-task"));
-        Optional<Long> latency = number(c, "max_latency_ms", request.header("x-tiergate-max-latency-ms")).map(BigDecimal::longValueExact);
-        Optional<BigDecimal> cost = number(c, "max_cost_usd", request.header("x-tiergate-max-cost-usd"));
-        Optional<Integer> context = number(c, "min_context", request.header("x-tiergate-min-context")).map(BigDecimal::intValueExact);
+        Optional<String> task = text(c, "task").or(() -> header.apply("x-tiergate-task"));
+        Optional<Long> latency = number(c, "max_latency_ms", header.apply("x-tiergate-max-latency-ms")).map(BigDecimal::longValueExact);
+        Optional<BigDecimal> cost = number(c, "max_cost_usd", header.apply("x-tiergate-max-cost-usd"));
+        Optional<Integer> context = number(c, "min_context", header.apply("x-tiergate-min-context")).map(BigDecimal::intValueExact);
         return new RouteConstraints(task, latency, cost, context);
     }
 
