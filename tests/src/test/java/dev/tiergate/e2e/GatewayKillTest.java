@@ -40,6 +40,11 @@ class GatewayKillTest {
     private static final String ADMIN = "tg-admin-kill-test-0123456789";
     private final HttpClient http = HttpClient.newHttpClient();
 
+    /** The fleet as {@code serve --replicas} takes it: tier=url;tier=url. */
+    private static String replicasArg(SimulatedFleet fleet) {
+        return fleet.urls().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().getFirst()).collect(Collectors.joining(";"));
+    }
+
     private Process gateway(Path config, int port, URI dynamo, String replicas, Path log) throws Exception {
         Process p = ChildTiergate.start(List.of(), List.of("serve", "--config", config.toString(), "--port", Integer.toString(port),
                 "--dynamodb-endpoint", dynamo.toString(), "--replicas", replicas, "--sweep-seconds", "1",
@@ -66,8 +71,7 @@ class GatewayKillTest {
              DynamoDbClient ddb = DynamoClients.local(dynamo.endpoint());
              SimulatedFleet fleet = SimulatedFleet.start(config, 1, 0, 0, InetAddress.getLoopbackAddress())) {
             TableSetup.createIfMissing(ddb, TableNames.withPrefix("tiergate"));
-            String replicas = fleet.urls().entrySet().stream()
-                    .map(e -> e.getKey() + "=" + e.getValue().getFirst()).collect(Collectors.joining(";"));
+            String replicas = replicasArg(fleet);
             fleet.replicas().get("small").getFirst().setFaults(Faults.NONE.with(Map.of("hang_rate", 1)));
 
             int port1 = ChildTiergate.freePort();
@@ -132,8 +136,7 @@ class GatewayKillTest {
              DynamoDbClient ddb = DynamoClients.local(dynamo.endpoint());
              SimulatedFleet fleet = SimulatedFleet.start(config, 1, 0, 1.0, InetAddress.getLoopbackAddress())) {
             TableSetup.createIfMissing(ddb, TableNames.withPrefix("tiergate"));
-            String replicas = fleet.urls().entrySet().stream()
-                    .map(e -> e.getKey() + "=" + e.getValue().getFirst()).collect(Collectors.joining(";"));
+            String replicas = replicasArg(fleet);
             int port1 = ChildTiergate.freePort();
             Process first = gateway(configFile, port1, dynamo.endpoint(), replicas, dir.resolve("gw1.log"));
             String key;
