@@ -2,9 +2,13 @@ package dev.tiergate.sim;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
+import dev.tiergate.openai.ChatCompletion;
+import dev.tiergate.openai.ChatCompletionChunk;
+import dev.tiergate.openai.ServerSentEvents;
+import dev.tiergate.openai.TextCompletion;
+import dev.tiergate.openai.TextCompletionChunk;
+import dev.tiergate.openai.Usage;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -37,6 +41,8 @@ final class GenerationEndpoint {
     private final TextGenerator generator;
     private final ObjectMapper json;
     private final java.util.function.Supplier<Faults> faults;
+    /** What vLLM sends as {@code system_fingerprint}: its build; the simulator names itself. */
+    private static final String FINGERPRINT = "vllm-sim";
     private final AtomicLong unseeded = new AtomicLong(System.nanoTime());
 
     GenerationEndpoint(ReplicaSettings settings, Engine engine, PrefixCache cache, VllmMetrics metrics,
@@ -197,35 +203,18 @@ final class GenerationEndpoint {
 
     private void whole(HttpExchange ex, Job job, List<TextGenerator.Generation> gens, int prompt, int completion,
                        int cached, boolean cut, boolean malformed) throws IOException {
-        ObjectNode root = json.createObjectNode();
-        root.put("id", job.id());
-        root.put("object", job.kind() == Kind.CHAT ? "chat.completion" : "text_completion");
-        root.put("created", job.created());
-        root.put("model", settings.servedModelName());
-        ArrayNode choices = root.putArray("choices");
-        for (int i = 0; i < gens.size(); i++) {
-            TextGenerator.Generation g = gens.get(i);
-            ObjectNode c = choices.addObject();
-            c.put("index", i);
-            if (job.kind() == Kind.CHAT) {
-                ObjectNode msg = c.putObject("message");
-                msg.put("role", "assistant");
-                msg.put("content", g.text());
-                msg.putArray("tool_calls");
-                msg.putNull("reasoning");
-            } else {
-                c.put("text", g.text());
-            }
-            c.putNull("logprobs");
-            c.put("finish_reason", g.finishReason());
-            c.putNull("stop_reason");
+        Usage usage = usage(prompt, completion, cached);
+        Object answer;
+        if (job.kind() == Kind.CHAT) {
+            List<ChatCompletion.Choice> choices = new ArrayList<>();
+            for (int i = 0; i < gens.size(); i++) choices.add(ChatCompletion.Choice.of(i, gens.get(i).text(), gens.get(i).finishReason()));
+            answer = new ChatCompletion(job.id(), job.created(), settings.servedModelName(), choices, usage, FINGERPRINT);
+        } else {
+            List<TextCompletion.Choice> choices = new ArrayList<>();
+            for (int i = 0; i < gens.size(); i++) choices.add(new TextCompletion.Choice(i, gens.get(i).text(), gens.get(i).finishReason(), null));
+            answer = new TextCompletion(job.id(), job.created(), settings.servedModelName(), choices, usage, FINGERPRINT);
         }
-        root.putNull("service_tier");
-        root.put("system_fingerprint", "vllm-sim");
-        root.set("usage", usage(prompt, completion, cached, true));
-        root.putNull("prompt_logprobs");
-        root.putNull("kv_transfer_params");
-        byte[] bytes = json.writeValueAsBytes(root);
+        byte[] bytes = json.writeValueAsBytes(answer);
         if (malformed) bytes = Arrays.copyOf(bytes, bytes.length / 2);
         ex.getResponseHeaders().set("Content-Type", "application/json");
         ex.sendResponseHeaders(200, bytes.length);
@@ -245,100 +234,57 @@ final class GenerationEndpoint {
         ex.getResponseHeaders().set("Cache-Control", "no-cache");
         ex.sendResponseHeaders(200, 0);
         OutputStream out = ex.getResponseBody();
+        boolean chat = job.kind() == Kind.CHAT;
+        String model = settings.servedModelName();
         int totalPieces = gens.stream().mapToInt(g -> g.pieces().size()).sum();
         int cutAfter = faults.get().cutAfterPieces();
         int cutAt = cutAfter >= 0 ? cutAfter : Math.max(1, totalPieces / 2);
         if (cut && cutAt == 0) {
             // The role chunk only, then the connection drops: a failure before the first token.
-            if (job.kind() == Kind.CHAT) {
-                ObjectNode delta = json.createObjectNode();
-                delta.put("role", "assistant");
-                delta.put("content", "");
-                event(out, chunk(job, 0, delta, null));
-            }
+            if (chat) event(out, ChatCompletionChunk.role(job.id(), job.created(), model, 0));
             throw new DropConnection();
         }
         int sent = 0;
         for (int i = 0; i < gens.size(); i++) {
             TextGenerator.Generation g = gens.get(i);
-            if (job.kind() == Kind.CHAT) {
-                ObjectNode delta = json.createObjectNode();
-                delta.put("role", "assistant");
-                delta.put("content", "");
-                event(out, chunk(job, i, delta, null));
-            }
+            if (chat) event(out, ChatCompletionChunk.role(job.id(), job.created(), model, i));
             List<TextGenerator.Piece> pieces = g.pieces();
             for (int p = 0; p < pieces.size(); p++) {
                 engine.decode(pieces.get(p).tokens());
-                boolean last = p == pieces.size() - 1;
-                ObjectNode delta = json.createObjectNode();
-                delta.put(job.kind() == Kind.CHAT ? "content" : "text", pieces.get(p).text());
-                event(out, chunk(job, i, delta, last ? g.finishReason() : null));
+                String finish = p == pieces.size() - 1 ? g.finishReason() : null;
+                event(out, piece(job, i, pieces.get(p).text(), finish));
                 sent++;
                 if (malformed && sent == cutAt) {
-                    out.write(("data: {\"id\":\"" + job.id() + "\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\"\n\n")
-                            .getBytes(StandardCharsets.UTF_8));
+                    String whole = json.writeValueAsString(piece(job, i, "", null));
+                    out.write(ServerSentEvents.dataBytes(whole.substring(0, whole.length() / 2)));
                     out.flush();
                 }
                 if (cut && sent == cutAt) throw new DropConnection();
             }
-            if (pieces.isEmpty()) {
-                ObjectNode delta = json.createObjectNode();
-                delta.put(job.kind() == Kind.CHAT ? "content" : "text", "");
-                event(out, chunk(job, i, delta, g.finishReason()));
-            }
+            if (pieces.isEmpty()) event(out, piece(job, i, "", g.finishReason()));
         }
         if (job.includeUsage()) {
-            ObjectNode u = json.createObjectNode();
-            u.put("id", job.id());
-            u.put("object", job.kind() == Kind.CHAT ? "chat.completion.chunk" : "text_completion");
-            u.put("created", job.created());
-            u.put("model", settings.servedModelName());
-            u.putArray("choices");
-            u.set("usage", usage(prompt, completion, cached, false));
-            event(out, u);
+            Usage u = usage(prompt, completion, cached);
+            event(out, chat ? ChatCompletionChunk.usage(job.id(), job.created(), model, u)
+                    : TextCompletionChunk.usage(job.id(), job.created(), model, u));
         }
-        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+        out.write(ServerSentEvents.dataBytes(ServerSentEvents.DONE));
         out.close();
     }
 
-    private ObjectNode chunk(Job job, int index, ObjectNode delta, String finishReason) {
-        ObjectNode c = json.createObjectNode();
-        c.put("id", job.id());
-        c.put("object", job.kind() == Kind.CHAT ? "chat.completion.chunk" : "text_completion");
-        c.put("created", job.created());
-        c.put("model", settings.servedModelName());
-        ArrayNode choices = c.putArray("choices");
-        ObjectNode choice = choices.addObject();
-        choice.put("index", index);
-        if (job.kind() == Kind.CHAT) choice.set("delta", delta);
-        else choice.put("text", delta.path("text").asText());
-        choice.putNull("logprobs");
-        if (finishReason == null) {
-            choice.putNull("finish_reason");
-        } else {
-            choice.put("finish_reason", finishReason);
-            choice.putNull("stop_reason");
-        }
-        return c;
+    private Object piece(Job job, int index, String text, String finishReason) {
+        return job.kind() == Kind.CHAT
+                ? ChatCompletionChunk.content(job.id(), job.created(), settings.servedModelName(), index, text, finishReason)
+                : TextCompletionChunk.text(job.id(), job.created(), settings.servedModelName(), index, text, finishReason);
     }
 
     /** cached_tokens is reported only with --enable-prompt-tokens-details and only when non-zero, as vLLM does. */
-    private ObjectNode usage(int prompt, int completion, int cached, boolean keepNulls) {
-        ObjectNode u = json.createObjectNode();
-        u.put("prompt_tokens", prompt);
-        u.put("total_tokens", prompt + completion);
-        u.put("completion_tokens", completion);
-        if (settings.enablePromptTokensDetails() && cached > 0) {
-            u.putObject("prompt_tokens_details").put("cached_tokens", cached);
-        } else if (keepNulls) {
-            u.putNull("prompt_tokens_details");
-        }
-        return u;
+    private Usage usage(int prompt, int completion, int cached) {
+        return Usage.of(prompt, completion, settings.enablePromptTokensDetails() ? cached : 0);
     }
 
-    private void event(OutputStream out, ObjectNode payload) throws IOException {
-        out.write(("data: " + json.writeValueAsString(payload) + "\n\n").getBytes(StandardCharsets.UTF_8));
+    private void event(OutputStream out, Object payload) throws IOException {
+        out.write(ServerSentEvents.dataBytes(json.writeValueAsString(payload)));
         out.flush();
     }
 

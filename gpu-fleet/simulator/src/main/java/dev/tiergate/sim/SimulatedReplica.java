@@ -247,7 +247,7 @@ public final class SimulatedReplica implements AutoCloseable {
             }
             generation.handle(ex, body, kind);
         } catch (VllmError e) {
-            sendJson(ex, e.status, e.body(json));
+            sendJson(ex, e.status, e.body());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new GenerationEndpoint.DropConnection();
@@ -271,11 +271,11 @@ public final class SimulatedReplica implements AutoCloseable {
             sendJson(ex, 200, json.valueToTree(updated.asMap()));
         } catch (JsonProcessingException | IllegalArgumentException e) {
             String message = e instanceof JsonProcessingException jpe ? "invalid JSON: " + jpe.getOriginalMessage() : e.getMessage();
-            sendJson(ex, 400, VllmError.badRequest(message, null).body(json));
+            sendJson(ex, 400, VllmError.badRequest(message, null).body());
         }
     }
 
-    private void sendJson(HttpExchange ex, int status, JsonNode body) throws IOException {
+    private void sendJson(HttpExchange ex, int status, Object body) throws IOException {
         send(ex, status, "application/json", json.writeValueAsBytes(body));
     }
 

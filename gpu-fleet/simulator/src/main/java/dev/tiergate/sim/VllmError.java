@@ -1,7 +1,6 @@
 package dev.tiergate.sim;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tiergate.openai.ErrorResponse;
 
 /** An error vLLM answers, in its current shape: {@code {"error":{"message","type","param","code"}}}. */
 final class VllmError extends Exception {
@@ -41,14 +40,7 @@ final class VllmError extends Exception {
         return new VllmError(status, type, message, null);
     }
 
-    ObjectNode body(ObjectMapper json) {
-        ObjectNode root = json.createObjectNode();
-        ObjectNode err = root.putObject("error");
-        err.put("message", getMessage());
-        err.put("type", type);
-        if (param == null) err.putNull("param");
-        else err.put("param", param);
-        err.put("code", status);
-        return root;
+    ErrorResponse body() {
+        return ErrorResponse.of(getMessage(), type, param, status);
     }
 }
