@@ -1,5 +1,6 @@
 package dev.tiergate.lambda;
 
+import dev.tiergate.openai.ServerSentEvents;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyRequestEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayProxyResponseEvent;
 import dev.tiergate.core.gateway.ApiRequest;
@@ -47,12 +48,12 @@ record ApiGatewayFunction(GatewayApi api, Optional<String> fixedPath)
             s.body().writeTo(new ApiResponse.EventSink() {
                 @Override
                 public void data(String data) {
-                    sb.append("data: ").append(data).append("\n\n");
+                    sb.append(ServerSentEvents.data(data));
                 }
 
                 @Override
                 public void comment(String text) {
-                    sb.append(": ").append(text).append("\n\n");
+                    sb.append(ServerSentEvents.comment(text));
                 }
             });
         } catch (IOException e) {

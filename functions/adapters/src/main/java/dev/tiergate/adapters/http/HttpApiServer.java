@@ -1,5 +1,6 @@
 package dev.tiergate.adapters.http;
 
+import dev.tiergate.openai.ServerSentEvents;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tiergate.core.gateway.ApiRequest;
 import dev.tiergate.core.gateway.ApiResponse;
@@ -78,7 +79,6 @@ public final class HttpApiServer implements AutoCloseable {
     static final int MAX_HEADERS = 128;
 
     private static final System.Logger LOG = System.getLogger(HttpApiServer.class.getName());
-    private static final byte[] EVENT_END = "\n\n".getBytes(StandardCharsets.UTF_8);
     private static final Http1Config HTTP1 = Http1Config.custom()
             .setMaxLineLength(MAX_LINE_BYTES)
             .setMaxHeaderCount(MAX_HEADERS)
@@ -358,18 +358,16 @@ public final class HttpApiServer implements AutoCloseable {
             body.writeTo(new ApiResponse.EventSink() {
                 @Override
                 public void data(String data) throws IOException {
-                    event("data: ", data);
+                    event(ServerSentEvents.dataBytes(data));
                 }
 
                 @Override
                 public void comment(String text) throws IOException {
-                    event(": ", text);
+                    event(ServerSentEvents.commentBytes(text));
                 }
 
-                private void event(String prefix, String text) throws IOException {
-                    out.write(prefix.getBytes(StandardCharsets.UTF_8));
-                    out.write(text.getBytes(StandardCharsets.UTF_8));
-                    out.write(EVENT_END);
+                private void event(byte[] framed) throws IOException {
+                    out.write(framed);
                     out.flush();
                 }
             });

@@ -35,7 +35,7 @@ import dev.tiergate.core.budget.ReservationSweeper;
 import dev.tiergate.core.gateway.AdminApi;
 import dev.tiergate.core.gateway.BudgetAdminApi;
 import dev.tiergate.core.gateway.UsageReportApi;
-import dev.tiergate.core.gateway.ChatCompletions;
+import dev.tiergate.core.gateway.chat.ChatCompletions;
 import dev.tiergate.core.gateway.GatewayApi;
 import dev.tiergate.core.gateway.ModelCatalog;
 import dev.tiergate.core.gateway.RouteApi;
@@ -180,12 +180,13 @@ public final class Gateway implements AutoCloseable {
         writeBehind.ifPresent(w -> telemetry.metrics().watchSettlementBacklog(w::pending));
         BreakerBoard breakers = new BreakerBoard(config.gateway().breaker(), health, clock);
         Dispatcher dispatcher = new Dispatcher(upstream, new ReplicaSelector(fleet, breakers, config.gateway().prefixAffinity()), breakers, config.gateway(), clock);
-        ChatCompletions chat = new ChatCompletions(auth, routing.router(), dispatcher, config,
-                guard, startup.tokens(), config.gateway(), clock, json, config::teamAllowedTiers,
-                new DynamoIdempotencyStore(dynamo, tables.idempotency()),
-                new DynamoResponseCache(dynamo, tables.cache(), clock), settlements,
-                RequestObserver.all(java.util.stream.Stream.concat(java.util.stream.Stream.of(telemetry.metrics()),
-                        telemetry.observers().stream()).toList()), telemetry.tracer());
+        ChatCompletions chat = ChatCompletions.builder().auth(auth).router(routing.router()).dispatcher(dispatcher)
+                .config(config).guard(guard).tokens(startup.tokens()).clock(clock).json(json)
+                .idempotency(new DynamoIdempotencyStore(dynamo, tables.idempotency()))
+                .cache(new DynamoResponseCache(dynamo, tables.cache(), clock)).settlements(settlements)
+                .observer(RequestObserver.all(java.util.stream.Stream.concat(java.util.stream.Stream.of(telemetry.metrics()),
+                        telemetry.observers().stream()).toList()))
+                .tracer(telemetry.tracer()).build();
         DynamoAuditLog audit = new DynamoAuditLog(dynamo, tables.audit());
         AdminApi admin = new AdminApi(config, keys, new KeySecrets(new SecureRandom()), fleet, clock, json, audit, auth::forget);
         BudgetAdminApi budgetApi = new BudgetAdminApi(budgets, ledger, guard, keys, config.organization(), audit, clock, json,

@@ -1,5 +1,6 @@
 package dev.tiergate.core.gateway;
 
+import dev.tiergate.core.gateway.chat.ChatCompletions;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tiergate.core.auth.ApiKey;
 import dev.tiergate.core.auth.Authenticator;

@@ -1,5 +1,6 @@
 package dev.tiergate.core.gateway;
 
+import dev.tiergate.core.gateway.chat.ChatCompletions;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -45,7 +46,7 @@ public final class RouteApi {
         }
         if (!asChat.hasNonNull("model")) asChat.put("model", TierRouter.AUTO);
         ChatRequest c = ChatRequest.from(asChat);
-        RouteDecision d = router.route(chat.routingRequest(caller, c, request));
+        RouteDecision d = router.route(chat.routingRequests().of(caller, c, request::header));
         return responses.json(200, describe(d), Map.of(Responses.REQUEST_ID, requestId));
     }
 

@@ -1,5 +1,6 @@
 package dev.tiergate.core.protocol;
 
+import dev.tiergate.openai.ErrorResponse;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -83,14 +84,13 @@ public record OpenAiError(int status, String type, String message, Optional<Stri
         return new OpenAiError(500, "server_error", message, Optional.empty(), Optional.of("internal_error"));
     }
 
+    /** The body the client gets. */
+    public ErrorResponse body() {
+        return ErrorResponse.of(message, type, param.orElse(null), code.orElse(null));
+    }
+
     public ObjectNode toJson(ObjectMapper json) {
-        ObjectNode root = json.createObjectNode();
-        ObjectNode err = root.putObject("error");
-        err.put("message", message);
-        err.put("type", type);
-        param.ifPresentOrElse(p -> err.put("param", p), () -> err.putNull("param"));
-        code.ifPresentOrElse(c -> err.put("code", c), () -> err.putNull("code"));
-        return root;
+        return json.valueToTree(body());
     }
 
     /** Thrown inside the request path and turned into this error's response at its edge. */

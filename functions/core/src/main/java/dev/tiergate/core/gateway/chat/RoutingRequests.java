@@ -1,0 +1,39 @@
+package dev.tiergate.core.gateway.chat;
+
+import dev.tiergate.core.auth.ApiKey;
+import dev.tiergate.core.protocol.ChatRequest;
+import dev.tiergate.core.routing.RouteConstraints;
+import dev.tiergate.core.routing.RoutingRequest;
+import dev.tiergate.core.usage.TokenCounter;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/** What the router needs from a chat request: the latest user turn to classify, the whole prompt's tokens, the caller's limits. */
+public final class RoutingRequests {
+
+    private final TokenCounter tokens;
+    private final Function<String, List<String>> teamAllowed;
+
+    /** @param teamAllowed the tiers a team may use (empty: all) */
+    public RoutingRequests(TokenCounter tokens, Function<String, List<String>> teamAllowed) {
+        this.tokens = tokens;
+        this.teamAllowed = teamAllowed;
+    }
+
+    /** @param header the request's header values by name */
+    public RoutingRequest of(ApiKey caller, ChatRequest chat, Function<String, Optional<String>> header) {
+        RouteConstraints constraints = RouteConstraints.from(chat.body(), header);
+        // The chat template adds a few tokens per message around the text itself, and renders the tools' definitions.
+        int promptTokens = tokens.count(chat.promptText()) + 4 * chat.messageCount()
+                + (chat.toolsText().isEmpty() ? 0 : tokens.count(chat.toolsText()) + 16);
+        return new RoutingRequest(chat.model(), chat.lastUserText(), promptTokens, chat.maxTokens(), constraints,
+                caller.allowedTiers(), teamAllowed.apply(caller.team()), caller.team(), caller.user(), Optional.empty(),
+                chat.choices(), chat.mediaParts());
+    }
+
+    TokenCounter tokens() {
+        return tokens;
+    }
+}
