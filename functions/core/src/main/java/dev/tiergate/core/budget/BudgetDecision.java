@@ -1,6 +1,5 @@
 package dev.tiergate.core.budget;
 
-import dev.tiergate.core.protocol.OpenAiError;
 import dev.tiergate.core.routing.RouteDecision;
 
 /** What the budget check decided for a routed request. */
@@ -12,6 +11,6 @@ public sealed interface BudgetDecision {
     /** Money is held on a cheaper tier than routing chose, because a scope's budget says downgrade. */
     record Downgrade(Reservation reservation, RouteDecision route, String fromTier, ScopeRef because) implements BudgetDecision {}
 
-    /** Nothing is held; the client gets this error. */
-    record Reject(OpenAiError error) implements BudgetDecision {}
+    /** Nothing is held, for this reason. */
+    record Reject(BudgetRefusal reason) implements BudgetDecision {}
 }

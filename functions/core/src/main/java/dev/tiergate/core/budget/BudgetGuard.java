@@ -5,14 +5,12 @@ import dev.tiergate.core.config.BudgetSettings;
 import dev.tiergate.core.config.TierConfig;
 import dev.tiergate.core.config.TiergateConfig;
 import dev.tiergate.core.money.Usd;
-import dev.tiergate.core.protocol.OpenAiError;
 import dev.tiergate.core.routing.RouteDecision;
 import dev.tiergate.core.routing.RoutingRequest;
 import dev.tiergate.core.routing.TierRouter;
 import dev.tiergate.core.usage.UsageRecord;
 
 import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -126,7 +124,7 @@ public final class BudgetGuard {
                 int i = owners.indexOf(perRequest.get());
                 refusedPolicy = policies.get(i);
                 if (refusedPolicy.get().action() != BudgetPolicy.Action.DOWNGRADE) {
-                    return new BudgetDecision.Reject(perRequestError(perRequest.get(), amount, refusedPolicy.get().limit(Period.REQUEST).get()));
+                    return new BudgetDecision.Reject(new BudgetRefusal.OverRequestLimit(perRequest.get(), amount, refusedPolicy.get().limit(Period.REQUEST).get()));
                 }
             } else {
                 List<LedgerRow> rows = new ArrayList<>();
@@ -149,7 +147,8 @@ public final class BudgetGuard {
                         refusedPolicy = policies.get(owners.indexOf(r.row().owner()));
                     }
                     case BudgetLedger.Throttled t -> {
-                        return new BudgetDecision.Reject(throttled(t, now));
+                        long retry = t.kind() == RateLimitKind.MAX_CONCURRENT ? 1 : 60 - now.atZone(java.time.ZoneOffset.UTC).getSecond();
+                        return new BudgetDecision.Reject(new BudgetRefusal.RateLimited(t.row(), t.kind(), retry));
                     }
                 }
             }
@@ -157,10 +156,10 @@ public final class BudgetGuard {
             Optional<RouteDecision> cheaper = downgrade ? cheaper(request, current) : Optional.empty();
             if (cheaper.isEmpty()) {
                 if (refused == null) {
-                    return new BudgetDecision.Reject(perRequestError(perRequest.get(), amount,
+                    return new BudgetDecision.Reject(new BudgetRefusal.OverRequestLimit(perRequest.get(), amount,
                             refusedPolicy.get().limit(Period.REQUEST).get()));
                 }
-                return new BudgetDecision.Reject(exceeded(refused, downgrade));
+                return new BudgetDecision.Reject(new BudgetRefusal.OverLimit(refused, downgrade));
             }
             because = refused != null ? refused.owner() : perRequest.get();
             current = cheaper.get();
@@ -171,11 +170,10 @@ public final class BudgetGuard {
     private Optional<RouteDecision> cheaper(RoutingRequest request, RouteDecision current) {
         int below = current.tier().index() - 1;
         if (below < 0) return Optional.empty();
-        try {
-            return Optional.of(router.route(request.withCeiling(config.tiers().get(below).name())));
-        } catch (OpenAiError.Failure cannotServe) {
-            return Optional.empty();
-        }
+        return switch (router.decide(request.withCeiling(config.tiers().get(below).name()))) {
+            case RouteDecision d -> Optional.of(d);
+            case dev.tiergate.core.routing.RouteRefusal cannotServe -> Optional.empty();
+        };
     }
 
     /** The owners' definitions, in their order: those not cached (or expired) are read together, in one call. */
@@ -333,30 +331,5 @@ public final class BudgetGuard {
         RateLimits team = config.teamRateLimits(caller.team());
         if (!team.isEmpty()) out.add(new RateRow("team#" + caller.team(), minute, team, tokens));
         return out;
-    }
-
-    private static OpenAiError throttled(BudgetLedger.Throttled t, Instant now) {
-        long retry = t.kind() == RateLimitKind.MAX_CONCURRENT ? 1 : 60 - now.atZone(java.time.ZoneOffset.UTC).getSecond();
-        String owner = t.row().owner().replace('#', ' ');
-        return new OpenAiError(429, "rate_limit_error", "Rate limit reached: " + owner + " is over its " + t.kind().wire().replace('_', ' ')
-                + " limit. Retry after " + retry + " s. (limit=" + t.kind().wire() + ")", Optional.empty(), Optional.of("rate_limit_exceeded"))
-                .retryAfter(retry);
-    }
-
-    private static OpenAiError exceeded(LedgerRow row, boolean triedDowngrade) {
-        String limit = row.limit().map(Usd::plain).orElse("?");
-        return new OpenAiError(429, "insufficient_quota", "Budget exceeded: " + row.owner() + " has a " + row.period().wire()
-                + " limit of $" + limit + " and this request could cost more than what is left"
-                + (triedDowngrade ? ", even on the cheapest tier" : "") + ". The " + row.period().wire() + " resets at "
-                + row.resetsAt() + ". (scope=" + row.owner().scope().wire() + ", id=" + row.owner().id() + ", period="
-                + row.period().wire() + ", resets_at=" + row.resetsAt() + ")",
-                Optional.of(row.owner().scope().wire()), Optional.of("budget_exceeded"));
-    }
-
-    private static OpenAiError perRequestError(ScopeRef owner, Usd estimate, Usd cap) {
-        return new OpenAiError(400, "invalid_request_error", "This request could cost up to $"
-                + estimate.amount().setScale(6, RoundingMode.UP).stripTrailingZeros().toPlainString() + ", over the per-request limit of $"
-                + cap.plain() + " of " + owner + ". Lower max_tokens or shorten the prompt. (scope=" + owner.scope().wire()
-                + ", id=" + owner.id() + ", period=request)", Optional.of("max_tokens"), Optional.of("request_budget_exceeded"));
     }
 }

@@ -76,6 +76,8 @@ public final class GatewayApi {
             return route(request, requestId);
         } catch (OpenAiError.Failure f) {
             return responses.error(f.error(), requestId);
+        } catch (dev.tiergate.core.routing.Unroutable u) {
+            return responses.error(Refusals.of(u.reason()), requestId);
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "request " + requestId + " failed", e);
             return responses.error(OpenAiError.internal("tiergate failed to handle the request (request id "

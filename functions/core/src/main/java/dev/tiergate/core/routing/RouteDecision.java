@@ -14,7 +14,7 @@ import java.util.Optional;
  * @param reasons        the signals and policy steps that decided it
  */
 public record RouteDecision(TierConfig tier, String model, Optional<Classification> classification,
-                            Optional<TierConfig> shadowOf, List<String> reasons, long micros) {
+                            Optional<TierConfig> shadowOf, List<String> reasons, long micros) implements RouteResult {
     public RouteDecision {
         reasons = List.copyOf(reasons);
     }

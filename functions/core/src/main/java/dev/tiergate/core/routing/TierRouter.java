@@ -3,7 +3,6 @@ package dev.tiergate.core.routing;
 import dev.tiergate.core.config.RoutingSettings;
 import dev.tiergate.core.config.TierConfig;
 import dev.tiergate.core.config.TiergateConfig;
-import dev.tiergate.core.protocol.OpenAiError;
 
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +38,16 @@ public final class TierRouter {
         return classifier;
     }
 
+    /** The tier for {@code r}; throws {@link Unroutable} when there is none. */
     public RouteDecision route(RoutingRequest r) {
+        return switch (decide(r)) {
+            case RouteDecision d -> d;
+            case RouteRefusal refusal -> throw new Unroutable(refusal);
+        };
+    }
+
+    /** The tier for {@code r}, or why there is none. */
+    public RouteResult decide(RoutingRequest r) {
         long start = System.nanoTime();
         List<String> reasons = new ArrayList<>();
         if (!AUTO.equals(r.model())) return named(r, reasons, start);
@@ -49,7 +57,7 @@ public final class TierRouter {
         TierConfig target = config.tierNamed(config.routing().classTiers().get(c.complexity().wire()));
         List<TierConfig> candidates = new ArrayList<>();
         for (TierConfig t : config.tiers()) if (allowed(r, t)) candidates.add(t);
-        if (candidates.isEmpty()) throw OpenAiError.forbidden("This key and its team may use no tier.").failure();
+        if (candidates.isEmpty()) return new RouteRefusal.NoTierAllowed();
         Map<TierConfig, List<String>> failures = new LinkedHashMap<>();
         List<TierConfig> eligible = new ArrayList<>();
         for (TierConfig t : candidates) {
@@ -57,7 +65,7 @@ public final class TierRouter {
             if (f.isEmpty()) eligible.add(t);
             else failures.put(t, f);
         }
-        if (eligible.isEmpty()) throw unmetError(failures);
+        if (eligible.isEmpty()) return noTierFits(failures);
         TierConfig chosen = eligible.stream().filter(t -> t.index() >= target.index()).findFirst().orElse(null);
         if (chosen == null) {
             chosen = eligible.getLast();
@@ -83,24 +91,21 @@ public final class TierRouter {
                 (System.nanoTime() - start) / 1000);
     }
 
-    private RouteDecision named(RoutingRequest r, List<String> reasons, long start) {
-        TierConfig requested = config.tier(r.model()).orElseThrow(() -> OpenAiError.modelNotFound(r.model()).failure());
+    private RouteResult named(RoutingRequest r, List<String> reasons, long start) {
+        Optional<TierConfig> found = config.tier(r.model());
+        if (found.isEmpty()) return new RouteRefusal.UnknownModel(r.model());
+        TierConfig requested = found.get();
         TierConfig t = requested;
         if (r.ceiling().isPresent() && t.index() > config.tierNamed(r.ceiling().get()).index()) {
             // The budget's downgrade hook caps even a named tier.
             t = config.tierNamed(r.ceiling().get());
             reasons.add("budget:ceiling_" + t.name());
         }
-        if (!allowed(r, t)) {
-            throw OpenAiError.forbidden("This key may not use tier '" + t.name() + "'" + allowedList(r) + ".").failure();
-        }
+        if (!allowed(r, t)) return new RouteRefusal.TierNotAllowed(t.name(), allowedTiers(r));
         reasons.add("requested:" + r.model());
-        if (!fits(r, t)) throw contextError(r, t);
+        if (!fits(r, t)) return new RouteRefusal.PromptTooLong(t.name(), r.promptTokens(), r.maxTokens(), t.contextWindow());
         List<String> unmet = unmet(r, t);
-        if (!unmet.isEmpty()) {
-            throw new OpenAiError(400, "invalid_request_error", "Tier '" + t.name() + "' does not meet: " + String.join("; ", unmet) + ".",
-                    Optional.of("tiergate"), Optional.of("constraint_unmet")).failure();
-        }
+        if (!unmet.isEmpty()) return new RouteRefusal.TierUnfit(t.name(), unmet);
         String model = t == requested && t.serves(r.model()) && !t.model().equals(r.model()) ? r.model() : variant(t, r.user(), reasons);
         return new RouteDecision(t, model, Optional.empty(), Optional.empty(), reasons, (System.nanoTime() - start) / 1000);
     }
@@ -110,9 +115,8 @@ public final class TierRouter {
                 && (r.teamAllowed().isEmpty() || r.teamAllowed().contains(t.name()));
     }
 
-    private String allowedList(RoutingRequest r) {
-        List<String> ok = config.tiers().stream().filter(t -> allowed(r, t)).map(TierConfig::name).toList();
-        return ok.isEmpty() ? "; it may use none" : "; it may use " + ok;
+    private List<String> allowedTiers(RoutingRequest r) {
+        return config.tiers().stream().filter(t -> allowed(r, t)).map(TierConfig::name).toList();
     }
 
     /** vLLM's rule: with max_tokens, prompt + max_tokens must fit; without, the prompt must leave room for one token. */
@@ -147,21 +151,11 @@ public final class TierRouter {
                 .add(t.prices().outputPerMillion().multiply(BigDecimal.valueOf(out))).divide(MILLION);
     }
 
-    private OpenAiError.Failure unmetError(Map<TierConfig, List<String>> failures) {
-        StringBuilder sb = new StringBuilder("No tier meets this request's constraints: ");
-        List<String> parts = new ArrayList<>();
-        failures.forEach((t, f) -> parts.add(t.name() + " fails " + String.join(", ", f)));
-        sb.append(String.join("; ", parts)).append('.');
+    private static RouteRefusal noTierFits(Map<TierConfig, List<String>> failures) {
+        Map<String, List<String>> unmet = new LinkedHashMap<>();
+        failures.forEach((t, f) -> unmet.put(t.name(), List.copyOf(f)));
         boolean context = failures.values().stream().allMatch(f -> f.stream().anyMatch(s -> s.startsWith("context window")));
-        return new OpenAiError(400, "invalid_request_error", sb.toString(), Optional.of(context ? "messages" : "tiergate"),
-                Optional.of(context ? "context_length_exceeded" : "constraint_unmet")).failure();
-    }
-
-    private OpenAiError.Failure contextError(RoutingRequest r, TierConfig t) {
-        return new OpenAiError(400, "invalid_request_error", "The prompt has " + r.promptTokens() + " tokens"
-                + r.maxTokens().map(m -> " and asks for up to " + m + " more").orElse("") + ", which does not fit tier '" + t.name()
-                + "' (context window " + t.contextWindow() + " tokens). Shorten the prompt, lower max_tokens, or use 'auto'.",
-                Optional.of("messages"), Optional.of("context_length_exceeded")).failure();
+        return new RouteRefusal.NoTierFits(unmet, context);
     }
 
     /** The A/B variant for this user: a stable hash of user and tier picks a bucket from 0 to 99. */

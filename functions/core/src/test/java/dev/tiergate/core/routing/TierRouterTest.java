@@ -2,6 +2,7 @@ package dev.tiergate.core.routing;
 
 import dev.tiergate.core.config.ConfigLoader;
 import dev.tiergate.core.config.TiergateConfig;
+import dev.tiergate.core.gateway.Refusals;
 import dev.tiergate.core.protocol.OpenAiError;
 import org.junit.jupiter.api.Test;
 
@@ -64,6 +65,14 @@ class TierRouterTest {
                 Optional.ofNullable(cost).map(BigDecimal::new), Optional.ofNullable(context));
     }
 
+    /** What the client reads when routing refuses {@code r}: routing says why, the gateway says it in OpenAI's shape. */
+    private OpenAiError refusal(RoutingRequest r) {
+        RouteResult result = router.decide(r);
+        assertThat(result).isInstanceOf(RouteRefusal.class);
+        assertThatThrownBy(() -> router.route(r)).isInstanceOfSatisfying(Unroutable.class, u -> assertThat(u.reason()).isEqualTo(result));
+        return Refusals.of((RouteRefusal) result);
+    }
+
     @Test
     void autoSendsEachClassToItsTier() {
         assertThat(router.route(req("auto", "Who wrote Hamlet?", 10, Optional.empty(), RouteConstraints.NONE)).tier().name()).isEqualTo("small");
@@ -78,14 +87,12 @@ class TierRouterTest {
         RouteDecision d = router.route(req("auto", "Who wrote Hamlet?", 5000, Optional.empty(), RouteConstraints.NONE));
         assertThat(d.tier().name()).isEqualTo("medium");
         assertThat(d.reasons()).contains("policy:moved_up_from_small");
-        assertThatThrownBy(() -> router.route(req("small", "hi", 4000, Optional.of(200), RouteConstraints.NONE)))
-                .isInstanceOfSatisfying(OpenAiError.Failure.class, f -> {
-                    assertThat(f.error().status()).isEqualTo(400);
-                    assertThat(f.error().code()).contains("context_length_exceeded");
-                    assertThat(f.error().message()).contains("4000 tokens", "200", "4096");
+        assertThat(refusal(req("small", "hi", 4000, Optional.of(200), RouteConstraints.NONE))).satisfies(f -> {
+                    assertThat(f.status()).isEqualTo(400);
+                    assertThat(f.code()).contains("context_length_exceeded");
+                    assertThat(f.message()).contains("4000 tokens", "200", "4096");
                 });
-        assertThatThrownBy(() -> router.route(req("auto", "hi", 70000, Optional.empty(), RouteConstraints.NONE)))
-                .isInstanceOfSatisfying(OpenAiError.Failure.class, f -> assertThat(f.error().code()).contains("context_length_exceeded"));
+        assertThat(refusal(req("auto", "hi", 70000, Optional.empty(), RouteConstraints.NONE))).satisfies(f -> assertThat(f.code()).contains("context_length_exceeded"));
     }
 
     @Test
@@ -102,31 +109,26 @@ class TierRouterTest {
 
     @Test
     void unmeetableConstraintsAre400NamingThem() {
-        assertThatThrownBy(() -> router.route(req("auto", "Who wrote Hamlet?", 10, Optional.empty(), constraints("vision", null, null, null))))
-                .isInstanceOfSatisfying(OpenAiError.Failure.class, f -> {
-                    assertThat(f.error().status()).isEqualTo(400);
-                    assertThat(f.error().code()).contains("constraint_unmet");
-                    assertThat(f.error().message()).contains("task 'vision'");
+        assertThat(refusal(req("auto", "Who wrote Hamlet?", 10, Optional.empty(), constraints("vision", null, null, null)))).satisfies(f -> {
+                    assertThat(f.status()).isEqualTo(400);
+                    assertThat(f.code()).contains("constraint_unmet");
+                    assertThat(f.message()).contains("task 'vision'");
                 });
-        assertThatThrownBy(() -> router.route(req("auto", "hi", 10, Optional.empty(), constraints(null, 100L, null, null))))
-                .isInstanceOfSatisfying(OpenAiError.Failure.class, f -> assertThat(f.error().message()).contains("max_latency_ms 100"));
-        assertThatThrownBy(() -> router.route(req("large", "hi", 10, Optional.empty(), constraints(null, null, "0.000001", null))))
-                .isInstanceOfSatisfying(OpenAiError.Failure.class, f -> assertThat(f.error().message()).contains("max_cost_usd"));
+        assertThat(refusal(req("auto", "hi", 10, Optional.empty(), constraints(null, 100L, null, null)))).satisfies(f -> assertThat(f.message()).contains("max_latency_ms 100"));
+        assertThat(refusal(req("large", "hi", 10, Optional.empty(), constraints(null, null, "0.000001", null)))).satisfies(f -> assertThat(f.message()).contains("max_cost_usd"));
     }
 
     @Test
     void allowListsOfKeysAndTeamsAreEnforced() {
         RoutingRequest interns = new RoutingRequest("large", "hi", 10, Optional.empty(), RouteConstraints.NONE, List.of(),
                 config.teamAllowedTiers("interns"), "interns", "bo", Optional.empty());
-        assertThatThrownBy(() -> router.route(interns)).isInstanceOfSatisfying(OpenAiError.Failure.class,
-                f -> assertThat(f.error().status()).isEqualTo(403));
+        assertThat(refusal(interns)).satisfies(f -> assertThat(f.status()).isEqualTo(403));
         RoutingRequest autoIntern = new RoutingRequest("auto", "Implement a trie in Go.", 10, Optional.empty(), RouteConstraints.NONE,
                 List.of(), config.teamAllowedTiers("interns"), "interns", "bo", Optional.empty());
         assertThat(router.route(autoIntern).tier().name()).isEqualTo("small");
         RoutingRequest keyOnlyMedium = new RoutingRequest("small", "hi", 10, Optional.empty(), RouteConstraints.NONE, List.of("medium"),
                 List.of(), "team", "bo", Optional.empty());
-        assertThatThrownBy(() -> router.route(keyOnlyMedium)).isInstanceOfSatisfying(OpenAiError.Failure.class,
-                f -> assertThat(f.error().message()).contains("may use [medium]"));
+        assertThat(refusal(keyOnlyMedium)).satisfies(f -> assertThat(f.message()).contains("may use [medium]"));
     }
 
     @Test
@@ -142,8 +144,7 @@ class TierRouterTest {
         RouteDecision v2 = router.route(req("m-small-v2", "hi", 10, Optional.empty(), RouteConstraints.NONE));
         assertThat(v2.tier().name()).isEqualTo("small");
         assertThat(v2.model()).isEqualTo("m-small-v2");
-        assertThatThrownBy(() -> router.route(req("gpt-9", "hi", 10, Optional.empty(), RouteConstraints.NONE)))
-                .isInstanceOfSatisfying(OpenAiError.Failure.class, f -> assertThat(f.error().status()).isEqualTo(404));
+        assertThat(refusal(req("gpt-9", "hi", 10, Optional.empty(), RouteConstraints.NONE))).satisfies(f -> assertThat(f.status()).isEqualTo(404));
     }
 
     @Test

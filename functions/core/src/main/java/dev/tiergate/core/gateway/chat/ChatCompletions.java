@@ -12,6 +12,7 @@ import dev.tiergate.core.config.GatewaySettings;
 import dev.tiergate.core.dispatch.Attempted;
 import dev.tiergate.core.gateway.ApiRequest;
 import dev.tiergate.core.gateway.ApiResponse;
+import dev.tiergate.core.gateway.Refusals;
 import dev.tiergate.core.gateway.Responses;
 import dev.tiergate.core.money.Usd;
 import dev.tiergate.core.observability.Tracer;
@@ -130,8 +131,9 @@ public final class ChatCompletions {
         }
         return switch (decision) {
             case BudgetDecision.Reject r -> {
-                recorder.refused(ctx, r.error().status());
-                throw r.error().failure();
+                OpenAiError error = Refusals.of(r.reason());
+                recorder.refused(ctx, error.status());
+                throw error.failure();
             }
             case BudgetDecision.Allow a -> dispatch(ctx.held(a.route(), BudgetAction.ALLOW, Optional.empty()), a.reservation());
             case BudgetDecision.Downgrade g -> dispatch(ctx.held(g.route(), BudgetAction.DOWNGRADE, Optional.of(g.fromTier())), g.reservation());
