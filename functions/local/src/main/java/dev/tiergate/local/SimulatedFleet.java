@@ -62,6 +62,7 @@ public final class SimulatedFleet implements AutoCloseable {
                 .outputTokens(s.minOutputTokens(), s.maxOutputTokens())
                 .kvCacheBlocks(s.kvCacheBlocks())
                 .timeScale(timeScale)
+                .embeds(!t.generates())
                 .build();
     }
 

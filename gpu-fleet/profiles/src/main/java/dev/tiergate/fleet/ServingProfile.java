@@ -16,7 +16,7 @@ import java.util.Map;
  * parallelism, prefix caching, and {@code --enable-prompt-tokens-details} (without it there are no cached-token counts,
  * and cached input could not be billed at its price).
  */
-public record ServingProfile(String tier, String servedModelName, String modelId, String image, FleetSpec fleet) {
+public record ServingProfile(String tier, String servedModelName, String modelId, String image, FleetSpec fleet, boolean pooling) {
 
     /** The vLLM OpenAI server image used on EC2 when the tier names none. */
     public static final String DEFAULT_IMAGE = "vllm/vllm-openai:v0.11.0";
@@ -24,7 +24,8 @@ public record ServingProfile(String tier, String servedModelName, String modelId
 
     public static ServingProfile of(TierConfig tier) {
         FleetSpec f = tier.fleet().orElseThrow(() -> new IllegalArgumentException("tier '" + tier.name() + "' has no fleet"));
-        return new ServingProfile(tier.name(), tier.model(), f.modelId(), f.image().orElse(DEFAULT_IMAGE), f);
+        // An embedding tier runs vLLM's pooling runner, which serves /v1/embeddings (and no generation).
+        return new ServingProfile(tier.name(), tier.model(), f.modelId(), f.image().orElse(DEFAULT_IMAGE), f, !tier.generates());
     }
 
     /** The flags after {@code vllm serve <model>}, in a fixed order. */
@@ -33,6 +34,10 @@ public record ServingProfile(String tier, String servedModelName, String modelId
         List<String> a = new ArrayList<>();
         a.add("--served-model-name");
         a.add(servedModelName);
+        if (pooling) {
+            a.add("--runner");
+            a.add("pooling");
+        }
         fleet.quantization().ifPresent(q -> {
             a.add("--quantization");
             a.add(q);

@@ -89,4 +89,24 @@ class FleetFilesTest {
                 .containsEntry("SM_VLLM_ENABLE_PROMPT_TOKENS_DETAILS", "true")
                 .containsEntry("SM_VLLM_ENABLE_PREFIX_CACHING", "true");
     }
+
+    @Test
+    void anEmbeddingTierRunsVllmsPoolingRunnerAndAGenerativeOneDoesNot() {
+        TiergateConfig c = ConfigLoader.parse("""
+                tiers:
+                  - name: embed
+                    model: e5-small
+                    capabilities: [embeddings]
+                    prices_per_million: {input: 0.02, output: 0}
+                    fleet: {instance_type: g5.xlarge, model_id: intfloat/e5-small-v2, vllm: {max_model_len: 512}}
+                  - name: small
+                    model: s
+                    prices_per_million: {input: 1, output: 1}
+                    fleet: {instance_type: g5.xlarge, model_id: test/small, vllm: {max_model_len: 4096}}
+                """, "t.yaml");
+        ServingProfile embed = ServingProfile.of(c.tier("embed").orElseThrow());
+        assertThat(String.join(" ", embed.flags())).contains("--runner pooling");
+        assertThat(embed.sageMakerEnvironment()).containsEntry("SM_VLLM_RUNNER", "pooling");
+        assertThat(ServingProfile.of(c.tier("small").orElseThrow()).flags()).doesNotContain("--runner");
+    }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import dev.tiergate.openai.ChatCompletion;
 import dev.tiergate.openai.ChatCompletionChunk;
+import dev.tiergate.openai.EmbeddingList;
 import dev.tiergate.openai.ServerSentEvents;
 import dev.tiergate.openai.TextCompletion;
 import dev.tiergate.openai.TextCompletionChunk;
@@ -21,12 +22,12 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * {@code /v1/chat/completions}, {@code /v1/completions} and SageMaker's {@code /invocations}: validation with vLLM's
+ * {@code /v1/chat/completions}, {@code /v1/completions}, {@code /v1/embeddings} and SageMaker's {@code /invocations}: validation with vLLM's
  * errors, the latency model, the prefix cache, JSON and SSE answers, and the injected faults.
  */
 final class GenerationEndpoint {
 
-    enum Kind { CHAT, COMPLETION }
+    enum Kind { CHAT, COMPLETION, EMBEDDING }
 
     /** Thrown to make the HTTP server drop the connection without finishing the answer. */
     static final class DropConnection extends RuntimeException {
@@ -286,6 +287,104 @@ final class GenerationEndpoint {
     private void event(OutputStream out, Object payload) throws IOException {
         out.write(ServerSentEvents.dataBytes(json.writeValueAsString(payload)));
         out.flush();
+    }
+
+    /** The vector size of the simulated embedding model. */
+    static final int EMBEDDING_DIMENSIONS = 64;
+
+    /**
+     * {@code /v1/embeddings}, as vLLM's pooling runner serves it: {@code input} is a string, a list of strings, a list of
+     * token ids or a list of such lists; each becomes one unit vector, deterministic in its tokens (the same text gives
+     * the same vector). A generative model refuses the endpoint as vLLM does.
+     */
+    void embed(HttpExchange ex, JsonNode body) throws IOException, VllmError, InterruptedException {
+        if (!settings.embeds()) throw VllmError.badRequest("The model does not support Embeddings API", null);
+        if (!body.isObject()) throw VllmError.schema("Input should be a valid dictionary or object to extract fields from");
+        JsonNode model = body.get("model");
+        if (model != null && !model.isNull()) {
+            if (!model.isTextual()) throw VllmError.schema("model: Input should be a valid string");
+            if (!model.asText().equals(settings.servedModelName())) throw VllmError.notFound(model.asText());
+        }
+        JsonNode input = body.get("input");
+        if (input == null || input.isNull()) throw VllmError.schema("input: Field required");
+        List<int[]> inputs = new ArrayList<>();
+        if (input.isTextual()) {
+            inputs.add(tokenizer.encode(input.asText()));
+        } else if (input.isArray() && !input.isEmpty() && input.get(0).isIntegralNumber()) {
+            inputs.add(tokenIds(input));
+        } else if (input.isArray() && !input.isEmpty()) {
+            for (JsonNode item : input) {
+                if (item.isTextual()) inputs.add(tokenizer.encode(item.asText()));
+                else if (item.isArray() && !item.isEmpty()) inputs.add(tokenIds(item));
+                else throw VllmError.schema("input: Input should be a valid string or list of strings or token ids");
+            }
+        } else {
+            throw VllmError.schema("input: Input should be a valid string or list of strings or token ids");
+        }
+        int total = 0;
+        for (int[] ids : inputs) {
+            if (ids.length > settings.maxModelLen()) {
+                throw VllmError.badRequest("This model's maximum context length is " + settings.maxModelLen() + " tokens. However, "
+                        + "you requested " + ids.length + " tokens in the input for embedding generation. Please reduce the "
+                        + "length of the input.", "input");
+            }
+            total += ids.length;
+        }
+        JsonNode format = body.get("encoding_format");
+        boolean base64 = format != null && format.asText("").equals("base64");
+        if (format != null && !format.isNull() && !base64 && !format.asText("").equals("float")) {
+            throw VllmError.schema("encoding_format: Input should be 'float' or 'base64'");
+        }
+        List<EmbeddingList.Embedding> data = new ArrayList<>();
+        try (Engine.Slot slot = engine.admit(total, 1)) {
+            metrics.queue.observe(slot.queueSeconds());
+            engine.prefill(total);
+            for (int i = 0; i < inputs.size(); i++) {
+                List<Double> v = vector(inputs.get(i));
+                data.add(base64 ? EmbeddingList.Embedding.base64(i, v) : EmbeddingList.Embedding.floats(i, v));
+            }
+        }
+        metrics.recordPromptTokens(total);
+        String header = ex.getRequestHeaders().getFirst("X-Request-Id");
+        String id = "embd-" + (header != null && !header.isBlank() ? header : HexFormat.of().formatHex(randomBytes()));
+        byte[] bytes = json.writeValueAsBytes(new EmbeddingList(id, System.currentTimeMillis() / 1000, settings.servedModelName(),
+                data, Usage.of(total, 0)));
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(200, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static int[] tokenIds(JsonNode array) throws VllmError {
+        int[] ids = new int[array.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode t = array.get(i);
+            if (!t.isIntegralNumber() || !t.canConvertToInt() || t.asInt() < 0) {
+                throw VllmError.schema("input: Input should be a valid string or list of strings or token ids");
+            }
+            ids[i] = t.asInt();
+        }
+        return ids;
+    }
+
+    /** A unit vector from the tokens' ids: each token adds a pseudo-random direction, so shared tokens mean nearby vectors. */
+    private static List<Double> vector(int[] ids) {
+        double[] v = new double[EMBEDDING_DIMENSIONS];
+        for (int id : ids) {
+            long h = id * 0x9E3779B97F4A7C15L;
+            for (int d = 0; d < v.length; d++) {
+                h ^= h >>> 29;
+                h *= 0xBF58476D1CE4E5B9L;
+                v[d] += ((h >>> 11) * 0x1.0p-53) - 0.5;
+            }
+        }
+        double norm = 0;
+        for (double x : v) norm += x * x;
+        norm = Math.sqrt(norm);
+        List<Double> out = new ArrayList<>(v.length);
+        for (double x : v) out.add(norm == 0 ? 0.0 : x / norm);
+        return out;
     }
 
     private static boolean bool(JsonNode body, String field) throws VllmError {

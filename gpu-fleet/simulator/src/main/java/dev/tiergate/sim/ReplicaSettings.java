@@ -22,7 +22,8 @@ public record ReplicaSettings(
         int minOutputTokens,
         int maxOutputTokens,
         Optional<String> apiKey,
-        Faults faults) {
+        Faults faults,
+        boolean embeds) {
 
     public ReplicaSettings {
         Objects.requireNonNull(servedModelName, "servedModelName");
@@ -52,7 +53,7 @@ public record ReplicaSettings(
         b.modelRoot = modelRoot; b.maxModelLen = maxModelLen; b.maxNumSeqs = maxNumSeqs;
         b.prefillMicrosPerToken = prefillMicrosPerToken; b.interTokenMicros = interTokenMicros; b.timeScale = timeScale;
         b.blockSize = blockSize; b.kvCacheBlocks = kvCacheBlocks; b.enablePromptTokensDetails = enablePromptTokensDetails;
-        b.minOutputTokens = minOutputTokens; b.maxOutputTokens = maxOutputTokens; b.apiKey = apiKey; b.faults = faults;
+        b.minOutputTokens = minOutputTokens; b.maxOutputTokens = maxOutputTokens; b.apiKey = apiKey; b.faults = faults; b.embeds = embeds;
         return b;
     }
 
@@ -72,6 +73,7 @@ public record ReplicaSettings(
         private int maxOutputTokens = 64;
         private Optional<String> apiKey = Optional.empty();
         private Faults faults = Faults.NONE;
+        private boolean embeds;
 
         private Builder(String servedModelName) {
             this.servedModelName = servedModelName;
@@ -90,11 +92,13 @@ public record ReplicaSettings(
         public Builder outputTokens(int min, int max) { minOutputTokens = min; maxOutputTokens = max; return this; }
         public Builder apiKey(String v) { apiKey = Optional.ofNullable(v); return this; }
         public Builder faults(Faults v) { faults = v; return this; }
+        /** An embedding model (vLLM's pooling runner): it serves /v1/embeddings, and refuses it otherwise. */
+        public Builder embeds(boolean v) { embeds = v; return this; }
 
         public ReplicaSettings build() {
             return new ReplicaSettings(servedModelName, modelRoot, maxModelLen, maxNumSeqs, prefillMicrosPerToken,
                     interTokenMicros, timeScale, blockSize, kvCacheBlocks, enablePromptTokensDetails,
-                    minOutputTokens, maxOutputTokens, apiKey, faults);
+                    minOutputTokens, maxOutputTokens, apiKey, faults, embeds);
         }
     }
 }

@@ -153,6 +153,7 @@ public final class SimulatedReplica implements AutoCloseable {
                 case "/v1/models" -> only(ex, method, "GET", () -> guarded(ex, () -> sendJson(ex, 200, models())));
                 case "/v1/chat/completions" -> only(ex, method, "POST", () -> guarded(ex, () -> generate(ex, GenerationEndpoint.Kind.CHAT)));
                 case "/v1/completions" -> only(ex, method, "POST", () -> guarded(ex, () -> generate(ex, GenerationEndpoint.Kind.COMPLETION)));
+                case "/v1/embeddings" -> only(ex, method, "POST", () -> guarded(ex, () -> generate(ex, GenerationEndpoint.Kind.EMBEDDING)));
                 case "/invocations" -> only(ex, method, "POST", () -> generate(ex, null));
                 case "/admin/faults" -> adminFaults(ex, method);
                 default -> sendJson(ex, 404, json.createObjectNode().put("detail", "Not Found"));
@@ -245,7 +246,8 @@ public final class SimulatedReplica implements AutoCloseable {
                 else throw VllmError.badRequest("Cannot find suitable handler for request. Expected one of: "
                             + "[ChatCompletionRequest, CompletionRequest]", null);
             }
-            generation.handle(ex, body, kind);
+            if (kind == GenerationEndpoint.Kind.EMBEDDING) generation.embed(ex, body);
+            else generation.handle(ex, body, kind);
         } catch (VllmError e) {
             sendJson(ex, e.status, e.body());
         } catch (InterruptedException e) {

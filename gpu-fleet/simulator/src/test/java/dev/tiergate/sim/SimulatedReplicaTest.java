@@ -75,6 +75,31 @@ class SimulatedReplicaTest {
     }
 
     @Test
+    void anEmbeddingModelAnswersOneUnitVectorPerInputAndAGenerativeOneRefuses() throws Exception {
+        SimulatedReplica embedder = start(ReplicaSettings.builder("embed").embeds(true));
+        HttpResponse<String> res = post(embedder, "/v1/embeddings", "{\"model\":\"embed\",\"input\":[\"a red apple\",\"a red apple\",[1,2,3]]}");
+        assertThat(res.statusCode()).isEqualTo(200);
+        JsonNode body = JSON.readTree(res.body());
+        assertThat(body.get("object").asText()).isEqualTo("list");
+        assertThat(body.get("data")).hasSize(3);
+        JsonNode first = body.at("/data/0/embedding");
+        assertThat(first).hasSize(GenerationEndpoint.EMBEDDING_DIMENSIONS);
+        double norm = 0;
+        for (JsonNode x : first) norm += x.asDouble() * x.asDouble();
+        assertThat(norm).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(body.at("/data/1/embedding")).isEqualTo(first);
+        assertThat(body.at("/data/2/index").asInt()).isEqualTo(2);
+        int tokens = new PromptTokenizer().count("a red apple");
+        assertThat(body.at("/usage/prompt_tokens").asInt()).isEqualTo(2 * tokens + 3);
+        assertThat(body.at("/usage/completion_tokens").asInt()).isZero();
+
+        HttpResponse<String> refused = post(start(ReplicaSettings.builder("small")), "/v1/embeddings", "{\"input\":\"hi\"}");
+        assertThat(refused.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(refused.body()).at("/error/message").asText()).isEqualTo("The model does not support Embeddings API");
+        assertThat(post(embedder, "/v1/embeddings", "{\"input\":[{}]}").statusCode()).isEqualTo(400);
+    }
+
+    @Test
     void nChoicesCountThePromptOnceAsVllmDoes() throws Exception {
         SimulatedReplica r = start(ReplicaSettings.builder("small"));
         JsonNode one = JSON.readTree(post(r, "/v1/chat/completions", chat("What is a token?", ",\"max_tokens\":8,\"seed\":3")).body());

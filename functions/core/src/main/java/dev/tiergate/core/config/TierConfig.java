@@ -36,6 +36,14 @@ public record TierConfig(int index, String name, String model, int contextWindow
     public record Variant(String model, int weight) {}
 
     /** Every model name this tier answers to: its own and its variants'. */
+    /**
+     * Whether the tier generates text (chat and completions). A tier that lists only {@code embeddings} among its
+     * capabilities is an embedding model: it takes embedding requests and nothing else.
+     */
+    public boolean generates() {
+        return !capabilities.contains("embeddings") || capabilities.contains("chat");
+    }
+
     public boolean serves(String modelName) {
         if (model.equals(modelName)) return true;
         for (var v : variants) {

@@ -93,6 +93,16 @@ public final class GatewayApi {
                 requireJson(r);
                 yield chat.handle(r, id);
             }
+            case "/v1/completions" -> {
+                only(r, "POST", path);
+                requireJson(r);
+                yield chat.handle(dev.tiergate.core.protocol.Endpoint.COMPLETIONS, r, id);
+            }
+            case "/v1/embeddings" -> {
+                only(r, "POST", path);
+                requireJson(r);
+                yield chat.handle(dev.tiergate.core.protocol.Endpoint.EMBEDDINGS, r, id);
+            }
             case "/v1/models" -> {
                 only(r, "GET", path);
                 yield models.list(auth.authenticate(r.header("Authorization")), id);

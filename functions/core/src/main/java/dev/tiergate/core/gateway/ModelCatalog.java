@@ -32,11 +32,18 @@ public final class ModelCatalog {
         ArrayNode data = root.putArray("data");
         ObjectNode auto = card(data, TierRouter.AUTO);
         auto.put("description", "tiergate picks the cheapest capable tier for each request");
+        auto.putArray("endpoints").add("/v1/chat/completions").add("/v1/completions").add("/v1/embeddings");
         for (TierConfig t : config.tiers()) {
             if (!caller.allowedTiers().isEmpty() && !caller.allowedTiers().contains(t.name())) continue;
             ObjectNode c = card(data, t.name());
             c.put("model", t.model());
             c.put("context_window", t.contextWindow());
+            // The endpoints this tier answers on: an embedding model only embeds, a generative one does not embed.
+            ArrayNode endpoints = c.putArray("endpoints");
+            for (dev.tiergate.core.protocol.Endpoint e : dev.tiergate.core.protocol.Endpoint.values()) {
+                boolean embeds = t.capabilities().contains(dev.tiergate.core.protocol.Endpoint.EMBEDDINGS_CAPABILITY);
+                if (e.generates() ? t.generates() : embeds) endpoints.add(e.path());
+            }
             ObjectNode p = c.putObject("prices_per_million");
             p.put("input", t.prices().inputPerMillion());
             p.put("output", t.prices().outputPerMillion());

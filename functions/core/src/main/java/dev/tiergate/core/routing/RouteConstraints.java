@@ -21,6 +21,11 @@ public record RouteConstraints(Optional<String> task, Optional<Long> maxLatencyM
                                Optional<Integer> minContext) {
 
     public static final RouteConstraints NONE = new RouteConstraints(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+
+    /** The same limits for this task. */
+    public RouteConstraints withTask(String task) {
+        return new RouteConstraints(Optional.of(task), maxLatencyMs, maxCostUsd, minContext);
+    }
     public static final String BODY_FIELD = "tiergate";
     private static final Set<String> FIELDS = Set.of("task", "max_latency_ms", "max_cost_usd", "min_context");
 

@@ -1,5 +1,6 @@
 package dev.tiergate.core.routing;
 
+import dev.tiergate.core.protocol.Endpoint;
 import dev.tiergate.core.config.RoutingSettings;
 import dev.tiergate.core.config.TierConfig;
 import dev.tiergate.core.config.TiergateConfig;
@@ -131,6 +132,8 @@ public final class TierRouter {
         if (!fits(r, t)) out.add("context window (" + r.promptTokens() + " prompt tokens" + r.maxTokens().map(m -> " + " + m + " max_tokens").orElse("")
                 + " > " + t.contextWindow() + ")");
         RouteConstraints c = r.constraints();
+        boolean embedding = c.task().filter(Endpoint.EMBEDDINGS_CAPABILITY::equals).isPresent();
+        if (!embedding && !t.generates()) out.add("generation (the tier only embeds)");
         c.minContext().filter(m -> t.contextWindow() < m).ifPresent(m -> out.add("min_context " + m + " (tier has " + t.contextWindow() + ")"));
         c.task().filter(task -> !t.capabilities().contains(task)).ifPresent(task -> out.add("task '" + task + "' (tier offers " + t.capabilities() + ")"));
         c.maxLatencyMs().ifPresent(max -> {

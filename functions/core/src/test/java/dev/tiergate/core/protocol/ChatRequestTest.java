@@ -55,4 +55,30 @@ class ChatRequestTest {
     void inRangeSamplingIsAccepted(String extra) throws Exception {
         assertThat(parse(extra).model()).isEqualTo("auto");
     }
+
+    @Test
+    void aLegacyCompletionCountsEverySequenceItGeneratesAndDefaultsTo16Tokens() throws Exception {
+        ChatRequest c = ChatRequest.fromCompletion(JSON.readTree("{\"model\":\"small\",\"prompt\":[\"one\",\"two\",\"three\"],\"n\":2,\"best_of\":4}"));
+        assertThat(c.endpoint()).isEqualTo(Endpoint.COMPLETIONS);
+        assertThat(c.choices()).isEqualTo(12);
+        assertThat(c.maxTokens()).contains(16);
+        assertThat(c.promptText()).contains("one", "two", "three");
+        assertThatThrownBy(() -> ChatRequest.fromCompletion(JSON.readTree("{\"model\":\"small\",\"prompt\":\"x\",\"n\":3,\"best_of\":2}")))
+                .isInstanceOfSatisfying(OpenAiError.Failure.class, f -> assertThat(f.error().param()).contains("best_of"));
+        assertThatThrownBy(() -> ChatRequest.fromCompletion(JSON.readTree("{\"model\":\"small\",\"prompt\":[1,2]}")))
+                .isInstanceOfSatisfying(OpenAiError.Failure.class, f -> assertThat(f.error().param()).contains("prompt"));
+    }
+
+    @Test
+    void anEmbeddingRequestCountsTokenIdsExactlyAndIsNeverStreamed() throws Exception {
+        ChatRequest e = ChatRequest.fromEmbedding(JSON.readTree("{\"model\":\"embed\",\"input\":[\"hello\",[5,6,7]]}"));
+        assertThat(e.endpoint()).isEqualTo(Endpoint.EMBEDDINGS);
+        assertThat(e.messageCount()).isEqualTo(2);
+        assertThat(e.idTokens()).isEqualTo(3);
+        assertThat(e.promptText()).contains("hello");
+        assertThatThrownBy(() -> ChatRequest.fromEmbedding(JSON.readTree("{\"model\":\"embed\",\"input\":\"x\",\"stream\":true}")))
+                .isInstanceOf(OpenAiError.Failure.class);
+        assertThatThrownBy(() -> ChatRequest.fromEmbedding(JSON.readTree("{\"model\":\"embed\",\"input\":[[-1]]}")))
+                .isInstanceOf(OpenAiError.Failure.class);
+    }
 }

@@ -44,7 +44,8 @@ public final class CachedAnswers {
     /** Where this request's answer on its routed tier is kept; empty when the team does not cache or the request is not deterministic. */
     Optional<ChatContext.CacheSlot> slot(ApiKey caller, ChatRequest chat, RouteDecision routed) {
         long ttl = config.cacheTtlSeconds(caller.team());
-        if (ttl <= 0) return Optional.empty();
+        // Chat answers only: a kept answer is replayed as a chat completion.
+        if (ttl <= 0 || chat.endpoint() != dev.tiergate.core.protocol.Endpoint.CHAT_COMPLETIONS) return Optional.empty();
         return keys.of(chat.body(), caller.team(), routed.tier().name(), routed.model())
                 .map(k -> new ChatContext.CacheSlot(k, Duration.ofSeconds(ttl)));
     }

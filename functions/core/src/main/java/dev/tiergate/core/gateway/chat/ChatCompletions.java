@@ -17,6 +17,7 @@ import dev.tiergate.core.gateway.Responses;
 import dev.tiergate.core.money.Usd;
 import dev.tiergate.core.observability.Tracer;
 import dev.tiergate.core.protocol.ChatRequest;
+import dev.tiergate.core.protocol.Endpoint;
 import dev.tiergate.core.protocol.JsonBody;
 import dev.tiergate.core.protocol.OpenAiError;
 import dev.tiergate.core.routing.RouteDecision;
@@ -90,20 +91,34 @@ public final class ChatCompletions {
     }
 
     public ApiResponse handle(ApiRequest request, String requestId) {
+        return handle(Endpoint.CHAT_COMPLETIONS, request, requestId);
+    }
+
+    /** A request to any of the endpoints: the same pipeline, with the endpoint's shapes. */
+    public ApiResponse handle(Endpoint endpoint, ApiRequest request, String requestId) {
         ApiKey caller = auth.authenticate(request.header("Authorization"));
-        ChatRequest chat = validated(request.body());
+        ChatRequest chat = validated(endpoint, request.body());
         RoutingRequest routing = routingRequests.of(caller, chat, request::header);
         return idempotent.handle(caller, request.header(IdempotentRequests.HEADER), request.body(), requestId,
                 () -> serve(requestId, caller, chat, routing));
     }
 
-    private ChatRequest validated(byte[] body) {
+    private ChatRequest validated(Endpoint endpoint, byte[] body) {
         JsonNode node = JsonBody.parse(body).orElseThrow(
                 () -> OpenAiError.invalidRequest("The request body is empty; send a JSON object.", null).failure());
-        ChatRequest chat = ChatRequest.from(node);
+        ChatRequest chat = switch (endpoint) {
+            case CHAT_COMPLETIONS -> ChatRequest.from(node);
+            case COMPLETIONS -> ChatRequest.fromCompletion(node);
+            case EMBEDDINGS -> ChatRequest.fromEmbedding(node);
+        };
         if (chat.messageCount() > settings.maxMessages()) {
-            throw OpenAiError.invalidRequest("'messages' has " + chat.messageCount() + " messages; the limit is "
-                    + settings.maxMessages() + ".", "messages").failure();
+            String field = switch (endpoint) {
+                case CHAT_COMPLETIONS -> "messages";
+                case COMPLETIONS -> "prompt";
+                case EMBEDDINGS -> "input";
+            };
+            throw OpenAiError.invalidRequest("'" + field + "' has " + chat.messageCount() + " items; the limit is "
+                    + settings.maxMessages() + ".", field).failure();
         }
         if (chat.choices() > settings.maxN()) {
             throw OpenAiError.invalidRequest("'n' must be a whole number from 1 to " + settings.maxN() + ".", "n").failure();
@@ -195,7 +210,11 @@ public final class ChatCompletions {
 
     private Conclusion answered(ChatContext ctx, FailoverChain.Run chain, byte[] body, JsonNode answer) {
         JsonNode usage = answer.get("usage");
-        String text = answer.at("/choices/0/message/content").asText("");
+        String text = switch (ctx.chat().endpoint()) {
+            case CHAT_COMPLETIONS -> answer.at("/choices/0/message/content").asText("");
+            case COMPLETIONS -> answer.at("/choices/0/text").asText("");
+            case EMBEDDINGS -> "";
+        };
         Ending ending = usage != null && usage.isObject()
                 ? Ending.answered(Ending.reported(usage), UsageSource.UPSTREAM, logged(ctx, text))
                 : Ending.answered(new dev.tiergate.core.money.TokenUsage(tokens().count(ctx.chat().promptText()), tokens().count(text), 0),
@@ -233,14 +252,16 @@ public final class ChatCompletions {
 
     /** Every tier failed: a stale cached answer, the configured polite answer, or the failure itself. */
     private Conclusion lastResort(ChatContext ctx, FailoverChain.Run chain) {
-        if (chain.allowsStaleCache()) {
+        boolean chat = ctx.chat().endpoint() == Endpoint.CHAT_COMPLETIONS;
+        if (chat && chain.allowsStaleCache()) {
             Optional<CachedAnswers.Kept> stale = cached.stale(ctx);
             if (stale.isPresent()) {
                 return new Conclusion(Ending.nothing(200, Outcome.CACHE_FALLBACK, UsageSource.CACHE),
                         cost -> cached.replay(ctx, stale.get(), Map.of(Responses.FALLBACK_FROM, ctx.route().tier().name())));
             }
         }
-        if (!chain.allowsDegraded()) {
+        // The cache and the polite answer are chat answers: another endpoint's client gets the failure.
+        if (!chat || !chain.allowsDegraded()) {
             OpenAiError e = chain.exhausted();
             return new Conclusion(Ending.nothing(e.status(), Outcome.UPSTREAM_ERROR, UsageSource.UPSTREAM), cost -> {
                 throw e.failure();

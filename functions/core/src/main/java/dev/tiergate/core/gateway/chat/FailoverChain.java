@@ -144,7 +144,7 @@ public final class FailoverChain {
                 Attempted a;
                 try (Tracer.Span span = tracer.span("dispatch")) {
                     span.annotate("tier", tier.name());
-                    a = dispatcher.send(tier, "/v1/chat/completions", body, affinity, ctx.deadline(), ctx.chat().stream(), broken);
+                    a = dispatcher.send(tier, ctx.chat().endpoint().path(), body, affinity, ctx.deadline(), ctx.chat().stream(), broken);
                 }
                 if (!(a instanceof Attempted.Failed f)) {
                     served = new Served(tier, model, served.reservation(), primary ? Optional.empty() : Optional.of(ctx.route().tier().name()));
@@ -165,7 +165,7 @@ public final class FailoverChain {
         ObjectNode body = json.createObjectNode().setAll(chat.body());
         body.remove(RouteConstraints.BODY_FIELD);
         body.put("model", model);
-        if (chat.maxTokens().isEmpty()) body.put("max_tokens", outputTokens);
+        if (chat.maxTokens().isEmpty() && chat.endpoint().generates()) body.put("max_tokens", outputTokens);
         if (chat.stream()) {
             ObjectNode options = chat.body().get("stream_options") instanceof ObjectNode o ? o.deepCopy() : json.createObjectNode();
             options.put("include_usage", true);

@@ -2,6 +2,7 @@ package dev.tiergate.core.gateway.chat;
 
 import dev.tiergate.core.auth.ApiKey;
 import dev.tiergate.core.protocol.ChatRequest;
+import dev.tiergate.core.protocol.Endpoint;
 import dev.tiergate.core.routing.RouteConstraints;
 import dev.tiergate.core.routing.RoutingRequest;
 import dev.tiergate.core.usage.TokenCounter;
@@ -25,10 +26,18 @@ public final class RoutingRequests {
     /** @param header the request's header values by name */
     public RoutingRequest of(ApiKey caller, ChatRequest chat, Function<String, Optional<String>> header) {
         RouteConstraints constraints = RouteConstraints.from(chat.body(), header);
-        // The chat template adds a few tokens per message around the text itself, and renders the tools' definitions.
-        int promptTokens = tokens.count(chat.promptText()) + 4 * chat.messageCount()
-                + (chat.toolsText().isEmpty() ? 0 : tokens.count(chat.toolsText()) + 16);
-        return new RoutingRequest(chat.model(), chat.lastUserText(), promptTokens, chat.maxTokens(), constraints,
+        int promptTokens = tokens.count(chat.promptText()) + chat.idTokens();
+        if (chat.endpoint() == Endpoint.CHAT_COMPLETIONS) {
+            // The chat template adds a few tokens per message around the text itself, and renders the tools' definitions.
+            promptTokens += 4 * chat.messageCount() + (chat.toolsText().isEmpty() ? 0 : tokens.count(chat.toolsText()) + 16);
+        }
+        Optional<Integer> maxTokens = chat.maxTokens();
+        if (!chat.endpoint().generates()) {
+            // Only a tier that embeds may take it, and nothing is generated: the prompt is the whole cost.
+            constraints = constraints.withTask(Endpoint.EMBEDDINGS_CAPABILITY);
+            maxTokens = Optional.of(0);
+        }
+        return new RoutingRequest(chat.model(), chat.lastUserText(), promptTokens, maxTokens, constraints,
                 caller.allowedTiers(), teamAllowed.apply(caller.team()), caller.team(), caller.user(), Optional.empty(),
                 chat.choices(), chat.mediaParts());
     }

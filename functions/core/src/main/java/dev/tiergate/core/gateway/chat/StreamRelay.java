@@ -66,6 +66,7 @@ public final class StreamRelay {
         String finishReason = null;
         long ttftMs = -1;
         Attempted.Opened current = opened;
+        boolean chat = ctx.chat().endpoint() == dev.tiergate.core.protocol.Endpoint.CHAT_COMPLETIONS;
         long openedAt = System.nanoTime();
         Instant journaledAt = clock.instant();
         try {
@@ -122,7 +123,7 @@ public final class StreamRelay {
                 if (usage != null && usage.isObject()) reported = Ending.reported(usage);
                 boolean tokenBearing = false;
                 for (JsonNode c : chunk.path("choices")) {
-                    String t = c.path("delta").path("content").asText("");
+                    String t = chat ? c.path("delta").path("content").asText("") : c.path("text").asText("");
                     produced.append(t);
                     if (c.hasNonNull("finish_reason")) finishReason = c.get("finish_reason").asText();
                     if (!t.isEmpty() || c.hasNonNull("finish_reason")) tokenBearing = true;
@@ -162,7 +163,7 @@ public final class StreamRelay {
         String text = produced.toString();
         Ending ending = new Ending(used, 200, outcome, reported != null ? UsageSource.UPSTREAM : UsageSource.ESTIMATED, ttftMs,
                 recorder.logsContent(ctx.caller()) ? text : "");
-        Optional<ChatCompletion> completion = outcome == Outcome.OK && finishReason != null
+        Optional<ChatCompletion> completion = chat && outcome == Outcome.OK && finishReason != null
                 ? Optional.of(ChatCompletion.answer("chatcmpl-" + ctx.requestId(), clock.instant().getEpochSecond(),
                 chain.served().model(), text, finishReason, Usage.of(used.promptTokens(), used.completionTokens())))
                 : Optional.empty();
