@@ -63,6 +63,7 @@ public final class SimulatedFleet implements AutoCloseable {
                 .kvCacheBlocks(s.kvCacheBlocks())
                 .timeScale(timeScale)
                 .embeds(!t.generates())
+                .toolCallParser(t.fleet().flatMap(f -> f.vllm().toolCallParser()).orElse(null))
                 .build();
     }
 

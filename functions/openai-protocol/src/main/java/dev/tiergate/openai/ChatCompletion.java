@@ -22,7 +22,7 @@ public record ChatCompletion(String id, long created, String model, List<Choice>
                              String systemFingerprint) {
 
     public ChatCompletion {
-        choices = List.copyOf(choices);
+        choices = choices == null ? List.of() : List.copyOf(choices);
     }
 
     public static ChatCompletion of(String id, long created, String model, List<Choice> choices, Usage usage) {
@@ -70,11 +70,16 @@ public record ChatCompletion(String id, long created, String model, List<Choice>
     public record Message(String role, String content, List<Object> toolCalls, String reasoning) {
 
         public Message {
-            toolCalls = List.copyOf(toolCalls);
+            toolCalls = toolCalls == null ? List.of() : List.copyOf(toolCalls);
         }
 
         public static Message assistant(String content) {
             return new Message("assistant", content, List.of(), null);
+        }
+
+        /** A message that only calls tools: no content. */
+        public static Message calling(List<ToolCall> calls) {
+            return new Message("assistant", null, List.<Object>copyOf(calls), null);
         }
     }
 }

@@ -55,9 +55,24 @@ public record ChatCompletionChunk(String id, long created, String model, List<Ch
         }
     }
 
-    /** What a chunk adds: the role once, then text. */
+    /** What a chunk adds: the role once, then text or pieces of tool calls. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    @JsonPropertyOrder({"role", "content"})
+    @JsonPropertyOrder({"role", "content", "tool_calls"})
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Delta(String role, String content) {}
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Delta(String role, String content, List<ToolCall.Delta> toolCalls) {
+        public Delta(String role, String content) {
+            this(role, content, null);
+        }
+    }
+
+    /** A piece of the {@code index}-th choice's tool calls. */
+    public static ChatCompletionChunk toolCalls(String id, long created, String model, int index, ToolCall.Delta delta) {
+        return new ChatCompletionChunk(id, created, model, List.of(new Choice(index, new Delta(null, null, List.of(delta)), null)), null);
+    }
+
+    /** The choice's last event: nothing more to add, and why it finished. */
+    public static ChatCompletionChunk finish(String id, long created, String model, int index, String finishReason) {
+        return new ChatCompletionChunk(id, created, model, List.of(new Choice(index, new Delta(null, null, null), finishReason)), null);
+    }
 }

@@ -54,6 +54,11 @@ public record ServingProfile(String tier, String servedModelName, String modelId
         a.add(Integer.toString(v.tensorParallelSize()));
         a.add(v.enablePrefixCaching() ? "--enable-prefix-caching" : "--no-enable-prefix-caching");
         a.add("--enable-prompt-tokens-details");
+        v.toolCallParser().ifPresent(p -> {
+            a.add("--enable-auto-tool-choice");
+            a.add("--tool-call-parser");
+            a.add(p);
+        });
         return a;
     }
 

@@ -9,6 +9,7 @@ import dev.tiergate.openai.EmbeddingList;
 import dev.tiergate.openai.ServerSentEvents;
 import dev.tiergate.openai.TextCompletion;
 import dev.tiergate.openai.TextCompletionChunk;
+import dev.tiergate.openai.ToolCall;
 import dev.tiergate.openai.Usage;
 
 import java.io.IOException;
@@ -59,8 +60,13 @@ final class GenerationEndpoint {
     }
 
     /** A validated request: its prompts (one per choice for batched completions), limits and options. */
+    /**
+     * @param toolCall the function the answer calls, when tools are given and the request makes or lets the model call one
+     * @param json     the JSON text the answer is, under {@code response_format} json_object or json_schema
+     */
     private record Job(Kind kind, List<int[]> prompts, Integer maxTokens, int n, boolean stream, boolean includeUsage,
-                       long seed, String id, long created) {}
+                       long seed, String id, long created, java.util.Optional<StructuredOutput.Call> toolCall,
+                       java.util.Optional<String> json) {}
 
     void handle(HttpExchange ex, JsonNode body, Kind kind) throws IOException, VllmError, InterruptedException {
         Job job = validate(ex, body, kind);
@@ -154,7 +160,13 @@ final class GenerationEndpoint {
         String header = ex.getRequestHeaders().getFirst("X-Request-Id");
         String id = (kind == Kind.CHAT ? "chatcmpl-" : "cmpl-")
                 + (header != null && !header.isBlank() ? header : HexFormat.of().formatHex(randomBytes()));
-        return new Job(kind, prompts, maxTokens, n, stream, includeUsage, seed, id, System.currentTimeMillis() / 1000);
+        java.util.Optional<StructuredOutput.Call> call = java.util.Optional.empty();
+        java.util.Optional<String> json = java.util.Optional.empty();
+        if (kind == Kind.CHAT) {
+            call = StructuredOutput.toolCall(body, settings.toolCallParser().isPresent());
+            json = call.isPresent() ? java.util.Optional.empty() : StructuredOutput.json(body, seed);
+        }
+        return new Job(kind, prompts, maxTokens, n, stream, includeUsage, seed, id, System.currentTimeMillis() / 1000, call, json);
     }
 
     private void run(HttpExchange ex, Job job, boolean cut, boolean malformed) throws IOException, InterruptedException {
@@ -181,7 +193,9 @@ final class GenerationEndpoint {
                 int range = settings.maxOutputTokens() - settings.minOutputTokens() + 1;
                 int target = settings.minOutputTokens() + (int) Math.floorMod(seed ^ (seed >>> 17), (long) range);
                 int limit = job.maxTokens() == null ? settings.maxModelLen() - p.length : job.maxTokens();
-                gens.add(generator.generate(seed, target, limit));
+                if (job.toolCall().isPresent()) gens.add(generator.fixed(job.toolCall().get().arguments(), "tool_calls", limit));
+                else if (job.json().isPresent()) gens.add(generator.fixed(job.json().get(), "stop", limit));
+                else gens.add(generator.generate(seed, target, limit));
             }
             int completionTokens = gens.stream().mapToInt(TextGenerator.Generation::tokens).sum();
             if (job.stream()) {
@@ -208,7 +222,13 @@ final class GenerationEndpoint {
         Object answer;
         if (job.kind() == Kind.CHAT) {
             List<ChatCompletion.Choice> choices = new ArrayList<>();
-            for (int i = 0; i < gens.size(); i++) choices.add(ChatCompletion.Choice.of(i, gens.get(i).text(), gens.get(i).finishReason()));
+            for (int i = 0; i < gens.size(); i++) {
+                TextGenerator.Generation g = gens.get(i);
+                choices.add(job.toolCall().isPresent()
+                        ? new ChatCompletion.Choice(i, ChatCompletion.Message.calling(List.of(ToolCall.function(callId(job, i),
+                        job.toolCall().get().name(), g.text()))), g.finishReason(), null)
+                        : ChatCompletion.Choice.of(i, g.text(), g.finishReason()));
+            }
             answer = new ChatCompletion(job.id(), job.created(), settings.servedModelName(), choices, usage, FINGERPRINT);
         } else {
             List<TextCompletion.Choice> choices = new ArrayList<>();
@@ -249,6 +269,17 @@ final class GenerationEndpoint {
         for (int i = 0; i < gens.size(); i++) {
             TextGenerator.Generation g = gens.get(i);
             if (chat) event(out, ChatCompletionChunk.role(job.id(), job.created(), model, i));
+            if (job.toolCall().isPresent()) {
+                // The call's id and name first, then its arguments in pieces, then why the choice finished.
+                event(out, ChatCompletionChunk.toolCalls(job.id(), job.created(), model, i,
+                        ToolCall.Delta.start(0, callId(job, i), job.toolCall().get().name())));
+                for (TextGenerator.Piece piece : g.pieces()) {
+                    engine.decode(piece.tokens());
+                    event(out, ChatCompletionChunk.toolCalls(job.id(), job.created(), model, i, ToolCall.Delta.arguments(0, piece.text())));
+                }
+                event(out, ChatCompletionChunk.finish(job.id(), job.created(), model, i, g.finishReason()));
+                continue;
+            }
             List<TextGenerator.Piece> pieces = g.pieces();
             for (int p = 0; p < pieces.size(); p++) {
                 engine.decode(pieces.get(p).tokens());
@@ -271,6 +302,10 @@ final class GenerationEndpoint {
         }
         out.write(ServerSentEvents.dataBytes(ServerSentEvents.DONE));
         out.close();
+    }
+
+    private static String callId(Job job, int choice) {
+        return "chatcmpl-tool-" + Long.toHexString(job.seed() * 31 + choice & 0xffffffffffL);
     }
 
     private Object piece(Job job, int index, String text, String finishReason) {

@@ -23,13 +23,15 @@ public record ReplicaSettings(
         int maxOutputTokens,
         Optional<String> apiKey,
         Faults faults,
-        boolean embeds) {
+        boolean embeds,
+        Optional<String> toolCallParser) {
 
     public ReplicaSettings {
         Objects.requireNonNull(servedModelName, "servedModelName");
         Objects.requireNonNull(modelRoot, "modelRoot");
         Objects.requireNonNull(apiKey, "apiKey");
         Objects.requireNonNull(faults, "faults");
+        Objects.requireNonNull(toolCallParser, "toolCallParser");
         require(!servedModelName.isBlank(), "servedModelName must not be blank");
         require(maxModelLen > 0, "maxModelLen must be > 0");
         require(maxNumSeqs > 0, "maxNumSeqs must be > 0");
@@ -53,7 +55,7 @@ public record ReplicaSettings(
         b.modelRoot = modelRoot; b.maxModelLen = maxModelLen; b.maxNumSeqs = maxNumSeqs;
         b.prefillMicrosPerToken = prefillMicrosPerToken; b.interTokenMicros = interTokenMicros; b.timeScale = timeScale;
         b.blockSize = blockSize; b.kvCacheBlocks = kvCacheBlocks; b.enablePromptTokensDetails = enablePromptTokensDetails;
-        b.minOutputTokens = minOutputTokens; b.maxOutputTokens = maxOutputTokens; b.apiKey = apiKey; b.faults = faults; b.embeds = embeds;
+        b.minOutputTokens = minOutputTokens; b.maxOutputTokens = maxOutputTokens; b.apiKey = apiKey; b.faults = faults; b.embeds = embeds; b.toolCallParser = toolCallParser;
         return b;
     }
 
@@ -74,6 +76,7 @@ public record ReplicaSettings(
         private Optional<String> apiKey = Optional.empty();
         private Faults faults = Faults.NONE;
         private boolean embeds;
+        private Optional<String> toolCallParser = Optional.empty();
 
         private Builder(String servedModelName) {
             this.servedModelName = servedModelName;
@@ -94,11 +97,13 @@ public record ReplicaSettings(
         public Builder faults(Faults v) { faults = v; return this; }
         /** An embedding model (vLLM's pooling runner): it serves /v1/embeddings, and refuses it otherwise. */
         public Builder embeds(boolean v) { embeds = v; return this; }
+        /** vLLM's {@code --enable-auto-tool-choice --tool-call-parser P}: without it, {@code tool_choice: auto} is refused. */
+        public Builder toolCallParser(String v) { toolCallParser = Optional.ofNullable(v); return this; }
 
         public ReplicaSettings build() {
             return new ReplicaSettings(servedModelName, modelRoot, maxModelLen, maxNumSeqs, prefillMicrosPerToken,
                     interTokenMicros, timeScale, blockSize, kvCacheBlocks, enablePromptTokensDetails,
-                    minOutputTokens, maxOutputTokens, apiKey, faults, embeds);
+                    minOutputTokens, maxOutputTokens, apiKey, faults, embeds, toolCallParser);
         }
     }
 }

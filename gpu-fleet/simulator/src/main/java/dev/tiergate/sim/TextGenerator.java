@@ -65,4 +65,27 @@ public final class TextGenerator {
         String reason = target > limit ? "length" : "stop";
         return new Generation(List.copyOf(pieces), tokens, reason);
     }
+
+    /**
+     * A given text (a tool call's arguments, a JSON answer) as the model's output: cut after each comma, colon and
+     * space into pieces, and cut short with {@code length} when it would pass {@code limit} tokens.
+     */
+    public Generation fixed(String text, String finishReason, int limit) {
+        List<Piece> pieces = new ArrayList<>();
+        int tokens = 0;
+        int start = 0;
+        for (int i = 0; i <= text.length(); i++) {
+            boolean end = i == text.length();
+            if (!end && ",: ".indexOf(text.charAt(i)) < 0) continue;
+            int stop = end ? i : i + 1;
+            if (stop == start) continue;
+            String p = text.substring(start, stop);
+            int n = tokenizer.count(p);
+            if (tokens + n > limit) return new Generation(List.copyOf(pieces), tokens, "length");
+            pieces.add(new Piece(p, n));
+            tokens += n;
+            start = stop;
+        }
+        return new Generation(List.copyOf(pieces), tokens, finishReason);
+    }
 }

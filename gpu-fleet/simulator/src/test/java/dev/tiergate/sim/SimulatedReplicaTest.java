@@ -113,7 +113,7 @@ class SimulatedReplicaTest {
     void toolDefinitionsAndImagesArePromptTokens() throws Exception {
         SimulatedReplica r = start(ReplicaSettings.builder("small"));
         String plain = "{\"model\":\"small\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"}]}";
-        String tools = "{\"model\":\"small\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"}],"
+        String tools = "{\"model\":\"small\",\"max_tokens\":4,\"tool_choice\":\"none\",\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"}],"
                 + "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"description\":\"The weather in a city\","
                 + "\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}}}]}";
         String image = "{\"model\":\"small\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\","

@@ -229,14 +229,19 @@ public final class ConfigLoader {
         String modelId = f.required("model_id").string();
         Optional<String> quant = f.optional("quantization").map(ConfigNode::string).filter(q -> !q.equals("none"));
         ConfigNode.Fields v = f.required("vllm").fields("gpu_memory_utilization", "max_model_len", "max_num_seqs",
-                "max_num_batched_tokens", "tensor_parallel_size", "enable_prefix_caching");
+                "max_num_batched_tokens", "tensor_parallel_size", "enable_prefix_caching", "tool_call_parser");
         FleetSpec.VllmFlags flags = new FleetSpec.VllmFlags(
                 v.get("gpu_memory_utilization", c -> c.fraction(0.05, 1.0), 0.92),
                 (int) v.required("max_model_len").integer(256, 10_000_000),
                 (int) v.get("max_num_seqs", c -> c.integer(1, 4096), 256L).longValue(),
                 (int) v.get("max_num_batched_tokens", c -> c.integer(16, 1_000_000), 2048L).longValue(),
                 (int) v.get("tensor_parallel_size", c -> c.integer(1, 64), 1L).longValue(),
-                v.get("enable_prefix_caching", ConfigNode::bool, true));
+                v.get("enable_prefix_caching", ConfigNode::bool, true),
+                v.optional("tool_call_parser").map(c -> {
+                    String p = c.string();
+                    if (!p.matches("[a-z0-9_]+")) throw c.error("must be a vLLM tool-call parser name such as llama3_json or hermes, got '" + p + "'");
+                    return p;
+                }));
         Optional<String> image = f.optional("image").map(ConfigNode::string);
         if (kind == FleetSpec.Kind.SAGEMAKER && image.isEmpty()) {
             throw f.owner().error("a sagemaker fleet needs 'image': the vLLM SageMaker container's ECR URI");

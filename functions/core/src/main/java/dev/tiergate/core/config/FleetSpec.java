@@ -23,6 +23,11 @@ public record FleetSpec(Kind kind, String instanceType, int minInstances, int ma
     public enum Kind { EC2, SAGEMAKER }
 
     /** The vLLM server flags tiergate sets explicitly; everything else keeps vLLM's defaults. */
+    /**
+     * @param toolCallParser vLLM's parser for the model's tool calls ({@code llama3_json}, {@code hermes}, …): with it the
+     *                       tier serves {@code tool_choice: "auto"}, which OpenAI's SDKs send whenever tools are given;
+     *                       without it vLLM refuses such requests with a 400
+     */
     public record VllmFlags(double gpuMemoryUtilization, int maxModelLen, int maxNumSeqs, int maxNumBatchedTokens,
-                            int tensorParallelSize, boolean enablePrefixCaching) {}
+                            int tensorParallelSize, boolean enablePrefixCaching, java.util.Optional<String> toolCallParser) {}
 }

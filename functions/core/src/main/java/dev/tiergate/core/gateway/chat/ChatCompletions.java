@@ -223,7 +223,8 @@ public final class ChatCompletions {
         return new Conclusion(ending, cost -> {
             Map<String, String> headers = AnswerHeaders.of(ctx, served);
             headers.put(Responses.COST, cost.plain());
-            if (cached.keeps(ctx, served)) {
+            // An answer that calls tools is not kept: a streamed replay of the cache carries text only.
+            if (cached.keeps(ctx, served) && answer.at("/choices/0/message/tool_calls").isEmpty()) {
                 headers.put(Responses.CACHE, "miss");
                 cached.fill(ctx, served, body);
             }

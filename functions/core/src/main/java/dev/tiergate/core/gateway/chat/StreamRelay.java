@@ -126,7 +126,7 @@ public final class StreamRelay {
                     String t = chat ? c.path("delta").path("content").asText("") : c.path("text").asText("");
                     produced.append(t);
                     if (c.hasNonNull("finish_reason")) finishReason = c.get("finish_reason").asText();
-                    if (!t.isEmpty() || c.hasNonNull("finish_reason")) tokenBearing = true;
+                    if (!t.isEmpty() || c.hasNonNull("finish_reason") || !c.path("delta").path("tool_calls").isEmpty()) tokenBearing = true;
                 }
                 if (usageOnly && !ctx.chat().clientWantsUsage()) continue;
                 if (!started) {
@@ -163,7 +163,8 @@ public final class StreamRelay {
         String text = produced.toString();
         Ending ending = new Ending(used, 200, outcome, reported != null ? UsageSource.UPSTREAM : UsageSource.ESTIMATED, ttftMs,
                 recorder.logsContent(ctx.caller()) ? text : "");
-        Optional<ChatCompletion> completion = chat && outcome == Outcome.OK && finishReason != null
+        // A call of tools is not kept: the cache replays text.
+        Optional<ChatCompletion> completion = chat && outcome == Outcome.OK && finishReason != null && !finishReason.equals("tool_calls")
                 ? Optional.of(ChatCompletion.answer("chatcmpl-" + ctx.requestId(), clock.instant().getEpochSecond(),
                 chain.served().model(), text, finishReason, Usage.of(used.promptTokens(), used.completionTokens())))
                 : Optional.empty();
