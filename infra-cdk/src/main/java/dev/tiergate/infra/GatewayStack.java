@@ -55,7 +55,8 @@ import java.util.Map;
  *   <li>{@code POST /v1/chat/completions} goes to the streaming function: the Java managed runtime cannot stream a
  *   response, so this function runs tiergate's HTTP server behind the AWS Lambda Web Adapter layer in response-stream
  *   mode, and the integration's response transfer mode is STREAM, so SSE events reach the client as they are made.</li>
- *   <li>{@code GET /v1/models}, {@code POST /route}, {@code GET /health} go to the {@code api} function (buffered).</li>
+ *   <li>{@code POST /v1/completions} too; {@code POST /v1/embeddings}, {@code GET /v1/models}, {@code POST /route} and
+ *   {@code GET /health} go to the {@code api} function (buffered).</li>
  *   <li>{@code /admin/*} goes to a separate {@code admin} function with its own role (key and budget writes, audit);
  *   the request path's functions cannot write keys or budgets at all.</li>
  * </ul>
@@ -170,7 +171,17 @@ public final class GatewayStack extends Stack {
         chat.addMethod("POST", LambdaIntegration.Builder.create(stream).proxy(true)
                         .responseTransferMode(ResponseTransferMode.STREAM).timeout(Duration.minutes(5)).build(),
                 MethodOptions.builder().requestValidator(validator).requestModels(Map.of("application/json", chatBody)).build());
+        // Legacy completions stream too; embeddings never do, so the buffered function answers them.
+        Model completionBody = Model.Builder.create(this, "CompletionBody").restApi(api).contentType("application/json")
+                .schema(JsonSchema.builder().type(JsonSchemaType.OBJECT).required(List.of("prompt")).build()).build();
+        v1.addResource("completions").addMethod("POST", LambdaIntegration.Builder.create(stream).proxy(true)
+                        .responseTransferMode(ResponseTransferMode.STREAM).timeout(Duration.minutes(5)).build(),
+                MethodOptions.builder().requestValidator(validator).requestModels(Map.of("application/json", completionBody)).build());
         LambdaIntegration apiIntegration = new LambdaIntegration(alias(apiFn));
+        Model embeddingBody = Model.Builder.create(this, "EmbeddingBody").restApi(api).contentType("application/json")
+                .schema(JsonSchema.builder().type(JsonSchemaType.OBJECT).required(List.of("input")).build()).build();
+        v1.addResource("embeddings").addMethod("POST", apiIntegration,
+                MethodOptions.builder().requestValidator(validator).requestModels(Map.of("application/json", embeddingBody)).build());
         v1.addResource("models").addMethod("GET", apiIntegration);
         api.getRoot().addResource("route").addMethod("POST", apiIntegration,
                 MethodOptions.builder().requestValidator(validator).requestModels(Map.of("application/json", chatBody)).build());

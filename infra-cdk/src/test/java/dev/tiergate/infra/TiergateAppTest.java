@@ -138,6 +138,12 @@ class TiergateAppTest {
         t.hasResourceProperties("AWS::ApiGateway::Method", Map.of("HttpMethod", "POST",
                 "Integration", Match.objectLike(Map.of("ResponseTransferMode", "STREAM"))));
         t.hasResourceProperties("AWS::Lambda::Alias", Map.of("Name", "live"));
+        // Every endpoint the gateway serves has its route: chat and legacy completions streamed, embeddings buffered.
+        Map<String, Map<String, Object>> resources = t.findResources("AWS::ApiGateway::Resource", Map.of());
+        assertThat(resources.values().stream().map(r -> String.valueOf(((Map<?, ?>) r.get("Properties")).get("PathPart"))).toList())
+                .contains("chat", "completions", "embeddings", "models", "route", "health", "admin");
+        assertThat(t.findResources("AWS::ApiGateway::Method", Map.of("Properties", Map.of("HttpMethod", "POST",
+                "Integration", Match.objectLike(Map.of("ResponseTransferMode", "STREAM")))))).hasSize(2);
         t.hasResourceProperties("AWS::Events::Rule", Map.of("ScheduleExpression", "rate(1 minute)"));
         t.hasResourceProperties("AWS::Events::Rule", Map.of("ScheduleExpression", "cron(15 0 * * ? *)"));
         t.hasResourceProperties("AWS::ApiGateway::Stage", Map.of("StageName", "v1",
