@@ -125,6 +125,8 @@ public final class StreamRelay {
                 for (JsonNode c : chunk.path("choices")) {
                     String t = chat ? c.path("delta").path("content").asText("") : c.path("text").asText("");
                     produced.append(t);
+                    // A tool call's arguments are output tokens too, should the upstream send no usage.
+                    for (JsonNode call : c.path("delta").path("tool_calls")) produced.append(call.path("function").path("arguments").asText(""));
                     if (c.hasNonNull("finish_reason")) finishReason = c.get("finish_reason").asText();
                     if (!t.isEmpty() || c.hasNonNull("finish_reason") || !c.path("delta").path("tool_calls").isEmpty()) tokenBearing = true;
                 }
