@@ -131,6 +131,7 @@ public final class GatewayStack extends Stack {
         for (Function f : List.of(apiFn, admin, stream, monitor, report, sweeper)) {
             data.configParameter().grantRead(f);
             observability.info().grantPublish(f);
+            observability.alertsKey().grant(f, "kms:GenerateDataKey*", "kms:Decrypt");
             f.addToRolePolicy(PolicyStatement.Builder.create().actions(List.of("aps:RemoteWrite"))
                     .resources(List.of(data.prometheus().getAttrArn())).build());
             Nag.suppress(f, "AwsSolutions-IAM4", "AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole: AWS's own minimal "

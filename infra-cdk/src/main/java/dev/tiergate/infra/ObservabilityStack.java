@@ -15,7 +15,11 @@ import software.amazon.awscdk.services.cloudwatch.MathExpression;
 import software.amazon.awscdk.services.cloudwatch.Metric;
 import software.amazon.awscdk.services.cloudwatch.TreatMissingData;
 import software.amazon.awscdk.services.cloudwatch.actions.SnsAction;
-import software.amazon.awscdk.services.kms.Alias;
+import software.amazon.awscdk.Aws;
+import software.amazon.awscdk.services.iam.ArnPrincipal;
+import software.amazon.awscdk.services.iam.PolicyStatement;
+import software.amazon.awscdk.services.iam.ServicePrincipal;
+import software.amazon.awscdk.services.kms.Key;
 import software.amazon.awscdk.services.sns.Topic;
 import software.amazon.awscdk.services.sns.subscriptions.EmailSubscription;
 import software.constructs.Construct;
@@ -39,9 +43,20 @@ public final class ObservabilityStack extends Stack {
     private final Topic critical;
     private final Topic warning;
     private final Topic info;
+    private final Key alertsKey;
 
     public ObservabilityStack(Construct scope, String id, StackProps props, TiergateConfig config, Optional<String> email) {
         super(scope, id, props);
+        // CloudWatch alarms and Auto Scaling notifications cannot publish to a topic under the AWS-managed SNS key: its
+        // policy cannot be changed to admit them. A key of our own, whose policy does, makes the alarms reach people.
+        alertsKey = Key.Builder.create(this, "AlertsKey").description("tiergate alert topics").enableKeyRotation(true).build();
+        alertsKey.addToResourcePolicy(PolicyStatement.Builder.create().sid("CloudWatchAlarmsPublish")
+                .principals(List.of(new ServicePrincipal("cloudwatch.amazonaws.com")))
+                .actions(List.of("kms:Decrypt", "kms:GenerateDataKey*")).resources(List.of("*")).build());
+        alertsKey.addToResourcePolicy(PolicyStatement.Builder.create().sid("AutoScalingNotificationsPublish")
+                .principals(List.of(new ArnPrincipal("arn:" + Aws.PARTITION + ":iam::" + Aws.ACCOUNT_ID
+                        + ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")))
+                .actions(List.of("kms:Decrypt", "kms:GenerateDataKey*")).resources(List.of("*")).build());
         critical = topic("Critical");
         warning = topic("Warning");
         info = topic("Info");
@@ -120,7 +135,7 @@ public final class ObservabilityStack extends Stack {
 
     private Topic topic(String name) {
         return Topic.Builder.create(this, name).displayName("tiergate " + name.toLowerCase(java.util.Locale.ROOT))
-                .masterKey(Alias.fromAliasName(this, name + "Key", "alias/aws/sns")).enforceSsl(true).build();
+                .masterKey(alertsKey).enforceSsl(true).build();
     }
 
     static Map<String, String> dims(TierConfig t) {
@@ -147,6 +162,11 @@ public final class ObservabilityStack extends Stack {
 
     private static GraphWidget graph(String title, List<IMetric> metrics) {
         return GraphWidget.Builder.create().title(title).left(metrics).width(8).build();
+    }
+
+    /** The topics' key: whoever publishes to them needs {@code kms:GenerateDataKey*} and {@code kms:Decrypt} on it. */
+    public Key alertsKey() {
+        return alertsKey;
     }
 
     public Topic critical() {

@@ -109,6 +109,14 @@ class TiergateAppTest {
     void observabilityAlarmsHaveTheReferenceThresholds() {
         Template t = Template.fromStack(stacks.observability());
         t.resourceCountIs("AWS::SNS::Topic", 3);
+        // Alarms and Auto Scaling can publish only to topics under a key whose policy admits them: not alias/aws/sns.
+        t.hasResourceProperties("AWS::KMS::Key", Map.of("EnableKeyRotation", true));
+        String key = t.findResources("AWS::KMS::Key", Map.of()).keySet().iterator().next();
+        for (Map<String, Object> topic : t.findResources("AWS::SNS::Topic", Map.of()).values()) {
+            assertThat(((Map<?, ?>) topic.get("Properties")).get("KmsMasterKeyId").toString()).contains(key).doesNotContain("alias/aws/sns");
+        }
+        String policy = t.findResources("AWS::KMS::Key", Map.of()).get(key).toString();
+        assertThat(policy).contains("cloudwatch.amazonaws.com").contains("AWSServiceRoleForAutoScaling").contains("kms:GenerateDataKey*");
         t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription", "error rate over 10%", "Threshold", 10));
         t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription", "error rate over 5%", "Threshold", 5));
         t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription", "a budget exceeded its limit by 50%", "Threshold", 150));
