@@ -109,7 +109,7 @@ public final class GatewayStack extends Stack {
         Function stream = Function.Builder.create(this, "ChatStream").runtime(Runtime.JAVA_21).architecture(Architecture.X86_64)
                 .handler("run.sh").code(Code.fromAsset(streamingPackage(settings.lambdaJar()).toString()))
                 .layers(List.of(LayerVersion.fromLayerVersionArn(this, "WebAdapter", String.format(WEB_ADAPTER_LAYER, getRegion()))))
-                .memorySize(2048).timeout(Duration.minutes(5)).environment(streamEnv).tracing(Tracing.ACTIVE)
+                .memorySize(2048).timeout(streamTimeout(settings.config())).environment(streamEnv).tracing(Tracing.ACTIVE)
                 .vpc(vpc).vpcSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())
                 .securityGroups(List.of(sg)).description("tiergate chat completions, streamed (Lambda Web Adapter)").build();
         functions.put("ChatStream", stream);
@@ -145,7 +145,10 @@ public final class GatewayStack extends Stack {
         }
 
         LogGroup access = LogGroup.Builder.create(this, "ApiAccessLogs").retention(RetentionDays.THREE_MONTHS).build();
+        // REGIONAL: an EDGE endpoint's CloudFront idle timeout of 30 s would cut a stream between slow tokens; a
+        // regional one allows 5 minutes between bytes and 15 minutes in all for a streamed response.
         api = RestApi.Builder.create(this, "RestApi").restApiName("tiergate").description("tiergate OpenAI-compatible gateway")
+                .endpointTypes(List.of(software.amazon.awscdk.services.apigateway.EndpointType.REGIONAL))
                 .cloudWatchRole(true)
                 .deployOptions(StageOptions.builder().stageName("v1").throttlingRateLimit(500).throttlingBurstLimit(1000)
                         .loggingLevel(MethodLoggingLevel.ERROR).tracingEnabled(true)
@@ -170,13 +173,13 @@ public final class GatewayStack extends Stack {
         Resource v1 = api.getRoot().addResource("v1");
         Resource chat = v1.addResource("chat").addResource("completions");
         chat.addMethod("POST", LambdaIntegration.Builder.create(stream).proxy(true)
-                        .responseTransferMode(ResponseTransferMode.STREAM).timeout(Duration.minutes(5)).build(),
+                        .responseTransferMode(ResponseTransferMode.STREAM).timeout(streamTimeout(settings.config())).build(),
                 MethodOptions.builder().requestValidator(validator).requestModels(Map.of("application/json", chatBody)).build());
         // Legacy completions stream too; embeddings never do, so the buffered function answers them.
         Model completionBody = Model.Builder.create(this, "CompletionBody").restApi(api).contentType("application/json")
                 .schema(JsonSchema.builder().type(JsonSchemaType.OBJECT).required(List.of("prompt")).build()).build();
         v1.addResource("completions").addMethod("POST", LambdaIntegration.Builder.create(stream).proxy(true)
-                        .responseTransferMode(ResponseTransferMode.STREAM).timeout(Duration.minutes(5)).build(),
+                        .responseTransferMode(ResponseTransferMode.STREAM).timeout(streamTimeout(settings.config())).build(),
                 MethodOptions.builder().requestValidator(validator).requestModels(Map.of("application/json", completionBody)).build());
         LambdaIntegration apiIntegration = new LambdaIntegration(alias(apiFn));
         Model embeddingBody = Model.Builder.create(this, "EmbeddingBody").restApi(api).contentType("application/json")
@@ -261,4 +264,13 @@ public final class GatewayStack extends Stack {
         return functions;
     }
 
+
+    /**
+     * A streamed answer's time: the gateway's {@code stream_timeout_ms} and a few seconds to close it, within the 15
+     * minutes API Gateway's response streaming and Lambda allow.
+     */
+    static Duration streamTimeout(dev.tiergate.core.config.TiergateConfig config) {
+        long ms = Math.min(dev.tiergate.core.config.GatewaySettings.MAX_STREAM_TIMEOUT_MS, config.gateway().streamTimeoutMs() + 10_000);
+        return Duration.seconds(Math.ceil(ms / 1000.0));
+    }
 }

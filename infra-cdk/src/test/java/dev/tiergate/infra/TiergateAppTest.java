@@ -152,6 +152,12 @@ class TiergateAppTest {
                 .contains("chat", "completions", "embeddings", "models", "route", "health", "admin");
         assertThat(t.findResources("AWS::ApiGateway::Method", Map.of("Properties", Map.of("HttpMethod", "POST",
                 "Integration", Match.objectLike(Map.of("ResponseTransferMode", "STREAM")))))).hasSize(2);
+        // Streams last up to stream_timeout_ms (5 minutes by default) on a REGIONAL endpoint; the function and the
+        // integration allow it and a few seconds more, and whole answers stay under API Gateway's 29 s.
+        t.hasResourceProperties("AWS::ApiGateway::RestApi", Map.of("EndpointConfiguration", Map.of("Types", List.of("REGIONAL"))));
+        assertThat(t.findResources("AWS::ApiGateway::Method", Map.of("Properties", Map.of("HttpMethod", "POST",
+                "Integration", Match.objectLike(Map.of("ResponseTransferMode", "STREAM", "TimeoutInMillis", 310_000)))))).hasSize(2);
+        t.hasResourceProperties("AWS::Lambda::Function", Map.of("Handler", "run.sh", "Timeout", 310));
         t.hasResourceProperties("AWS::Events::Rule", Map.of("ScheduleExpression", "rate(1 minute)"));
         t.hasResourceProperties("AWS::Events::Rule", Map.of("ScheduleExpression", "cron(15 0 * * ? *)"));
         t.hasResourceProperties("AWS::ApiGateway::Stage", Map.of("StageName", "v1",

@@ -106,7 +106,7 @@ public final class ConfigLoader {
         GatewaySettings d = GatewaySettings.DEFAULT;
         ConfigNode.Fields f = n.fields("max_body_bytes", "request_timeout_ms", "first_byte_timeout_ms", "max_attempts",
                 "backoff_base_ms", "backoff_max_ms", "max_messages", "max_n", "degraded_message", "circuit_breaker", "cache_ttl_seconds",
-                "replica_selection", "key_cache_seconds", "stream_journal_ms");
+                "replica_selection", "key_cache_seconds", "stream_journal_ms", "stream_timeout_ms");
         int maxBody = f.get("max_body_bytes", c -> (int) c.integer(1024, 64L * 1024 * 1024), d.maxBodyBytes());
         long timeout = f.get("request_timeout_ms", c -> c.integer(100, 28_000), d.requestTimeoutMs());
         long firstByte = f.get("first_byte_timeout_ms", c -> c.integer(50, 28_000), Math.min(d.firstByteTimeoutMs(), timeout));
@@ -137,10 +137,12 @@ public final class ConfigLoader {
         }, true);
         int keyCache = (int) f.get("key_cache_seconds", c -> c.integer(0, 60), (long) d.keyCacheSeconds()).longValue();
         long journal = f.get("stream_journal_ms", c -> c.integer(200, 600_000), d.streamJournalMs());
+        long streamTimeout = f.get("stream_timeout_ms", c -> c.integer(timeout, GatewaySettings.MAX_STREAM_TIMEOUT_MS),
+                Math.max(timeout, d.streamTimeoutMs()));
         return GatewaySettings.builder().maxBodyBytes(maxBody).requestTimeoutMs(timeout).firstByteTimeoutMs(firstByte)
                 .maxAttempts(attempts).backoffBaseMs(base).backoffMaxMs(max).maxMessages(messages).maxN(maxN)
                 .degradedMessage(degraded).breaker(b).cacheTtlSeconds(cacheTtl).prefixAffinity(affinity)
-                .keyCacheSeconds(keyCache).streamJournalMs(journal).build();
+                .keyCacheSeconds(keyCache).streamJournalMs(journal).streamTimeoutMs(streamTimeout).build();
     }
 
     private static List<TierConfig> tiers(ConfigNode n) {

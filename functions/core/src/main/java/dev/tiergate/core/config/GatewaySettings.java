@@ -6,7 +6,10 @@ import java.util.Optional;
  * Limits and resilience of the request path.
  *
  * @param maxBodyBytes       larger request bodies get 413
- * @param requestTimeoutMs   the overall deadline of one request, split across its attempts; below API Gateway's 29 s
+ * @param requestTimeoutMs   the overall deadline of one whole (not streamed) answer, split across its attempts; below API
+ *                           Gateway's 29 s
+ * @param streamTimeoutMs    the overall deadline of a streamed answer: API Gateway's response streaming allows 15
+ *                           minutes, and a long answer from a large model takes minutes
  * @param firstByteTimeoutMs one attempt's limit from sending to the upstream's status line; a slower replica is
  *                           given up on and the next one tried
  * @param maxAttempts        attempts per tier before its fallback is tried
@@ -26,7 +29,12 @@ import java.util.Optional;
 public record GatewaySettings(int maxBodyBytes, long requestTimeoutMs, long firstByteTimeoutMs, int maxAttempts,
                               long backoffBaseMs, long backoffMaxMs, int maxMessages, int maxN,
                               Optional<String> degradedMessage, BreakerSettings breaker, long cacheTtlSeconds,
-                              boolean prefixAffinity, int keyCacheSeconds, long streamJournalMs) {
+                              boolean prefixAffinity, int keyCacheSeconds, long streamJournalMs, long streamTimeoutMs) {
+
+    /** A request's deadline: the stream's, or the whole answer's. */
+    public long timeoutMs(boolean stream) {
+        return stream ? streamTimeoutMs : requestTimeoutMs;
+    }
 
     public static final int DEFAULT_MAX_BODY_BYTES = 1_048_576;
     /** Below API Gateway's 29 s integration timeout, with room for the answer to travel. */
@@ -39,6 +47,9 @@ public record GatewaySettings(int maxBodyBytes, long requestTimeoutMs, long firs
     public static final int DEFAULT_MAX_N = 8;
     public static final int DEFAULT_KEY_CACHE_SECONDS = 2;
     public static final long DEFAULT_STREAM_JOURNAL_MS = 5_000;
+    public static final long DEFAULT_STREAM_TIMEOUT_MS = 300_000;
+    /** API Gateway's limit for a streamed response (and Lambda's for an invocation). */
+    public static final long MAX_STREAM_TIMEOUT_MS = 900_000;
 
     public static final GatewaySettings DEFAULT = builder().build();
 
@@ -62,6 +73,7 @@ public record GatewaySettings(int maxBodyBytes, long requestTimeoutMs, long firs
         private boolean prefixAffinity = true;
         private int keyCacheSeconds = DEFAULT_KEY_CACHE_SECONDS;
         private long streamJournalMs = DEFAULT_STREAM_JOURNAL_MS;
+        private long streamTimeoutMs = DEFAULT_STREAM_TIMEOUT_MS;
 
         private Builder() {
         }
@@ -80,10 +92,12 @@ public record GatewaySettings(int maxBodyBytes, long requestTimeoutMs, long firs
         public Builder prefixAffinity(boolean v) { prefixAffinity = v; return this; }
         public Builder keyCacheSeconds(int v) { keyCacheSeconds = v; return this; }
         public Builder streamJournalMs(long v) { streamJournalMs = v; return this; }
+        public Builder streamTimeoutMs(long v) { streamTimeoutMs = v; return this; }
 
         public GatewaySettings build() {
             return new GatewaySettings(maxBodyBytes, requestTimeoutMs, firstByteTimeoutMs, maxAttempts, backoffBaseMs, backoffMaxMs,
-                    maxMessages, maxN, degradedMessage, breaker, cacheTtlSeconds, prefixAffinity, keyCacheSeconds, streamJournalMs);
+                    maxMessages, maxN, degradedMessage, breaker, cacheTtlSeconds, prefixAffinity, keyCacheSeconds, streamJournalMs,
+                    Math.max(streamTimeoutMs, requestTimeoutMs));
         }
     }
 

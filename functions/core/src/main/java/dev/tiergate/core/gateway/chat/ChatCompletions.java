@@ -134,7 +134,7 @@ public final class ChatCompletions {
             span.annotate("tier", routed.tier().name());
         }
         ChatContext ctx = ChatContext.routed(requestId, caller, chat, routing, routed, start,
-                start.plusMillis(settings.requestTimeoutMs()), cached.slot(caller, chat, routed));
+                start.plusMillis(settings.timeoutMs(chat.stream())), cached.slot(caller, chat, routed));
         Optional<CachedAnswers.Kept> hit = cached.fresh(ctx);
         if (hit.isPresent()) {
             recorder.cacheHit(ctx, hit.get().completion().text());
