@@ -76,8 +76,10 @@ public final class ObservabilityStack extends Stack {
         }
         Map<String, IMetric> both = new LinkedHashMap<>(requests);
         both.putAll(errors);
-        String sumR = String.join("+", requests.keySet());
-        String sumE = String.join("+", errors.keySet());
+        // FILL: a tier with no traffic in the window has no datapoint, and without it the sum (and so the rate) is
+        // missing: one quiet tier would blind the alarm to every other tier's errors.
+        String sumR = String.join("+", requests.keySet().stream().map(k -> "FILL(" + k + ",0)").toList());
+        String sumE = String.join("+", errors.keySet().stream().map(k -> "FILL(" + k + ",0)").toList());
         MathExpression errorRate = MathExpression.Builder.create().expression("100*(" + sumE + ")/(" + sumR + ")")
                 .usingMetrics(both).label("error rate %").period(Duration.minutes(5)).build();
         alarm("ErrorRateCritical", critical, errorRate, 10, 2, "error rate over 10%");
@@ -101,9 +103,10 @@ public final class ObservabilityStack extends Stack {
             if (t.fleet().isEmpty()) continue;
             Metric healthy = fleet(ns, t, "HealthyReplicas", "Minimum");
             Metric kvUse = fleet(ns, t, "KvCacheUsage", "Maximum");
-            // The CloudWatch agent on the instances scrapes vLLM every 10 s; a minute is CloudWatch's standard resolution.
+            // The CloudWatch agent on each instance scrapes vLLM every 10 s: the minute's Average is the queue per replica
+            // (a Sum would add six samples of every replica, and fire at about 4 waiting instead of 20).
             Metric waiting = Metric.Builder.create().namespace(Ec2FleetStack.FLEET_NAMESPACE).metricName("vllm:num_requests_waiting")
-                    .dimensionsMap(Map.of("tier", t.name())).statistic("Sum").period(Duration.minutes(1)).build();
+                    .dimensionsMap(Map.of("tier", t.name())).statistic("Average").period(Duration.minutes(1)).build();
             queue.add(waiting);
             kv.add(kvUse);
             if (t.fleet().get().minInstances() > 0) {
@@ -112,7 +115,7 @@ public final class ObservabilityStack extends Stack {
                 ((software.amazon.awscdk.services.cloudwatch.CfnAlarm) a.getNode().getDefaultChild()).setTreatMissingData("breaching");
             }
             alarm("KvCache-" + t.name(), warning, kvUse, 95, 3, "tier '" + t.name() + "' KV cache over 95%");
-            alarm("Queue-" + t.name(), warning, waiting, 20, 1, "tier '" + t.name() + "' has more than 20 requests waiting");
+            alarm("Queue-" + t.name(), warning, waiting, 20, 1, "tier '" + t.name() + "' has more than 20 requests waiting per replica");
         }
 
         Dashboard d = Dashboard.Builder.create(this, "Dashboard").dashboardName("tiergate").build();

@@ -127,7 +127,12 @@ class TiergateAppTest {
         t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription", "tier 'small' has no healthy replica",
                 "Threshold", 1, "ComparisonOperator", "LessThanThreshold", "TreatMissingData", "breaching"));
         t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription", "tier 'medium' KV cache over 95%", "Threshold", 95));
-        t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription", "tier 'small' has more than 20 requests waiting", "Threshold", 20));
+        t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription", "tier 'small' has more than 20 requests waiting per replica",
+                "Threshold", 20, "Statistic", "Average"));
+        // The error rate survives a tier with no traffic: every series is filled with 0.
+        String errorRate = t.findResources("AWS::CloudWatch::Alarm", Map.of("Properties", Map.of("AlarmDescription", "error rate over 10%")))
+                .values().iterator().next().toString();
+        assertThat(errorRate).contains("FILL(e0,0)").contains("FILL(r0,0)").doesNotContain("(e0+");
         t.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("AlarmDescription",
                 Match.stringLikeRegexp("tier 'large' takes over 25%.*"), "Threshold", 25));
         // large has min_instances 0: an empty fleet is not an outage.

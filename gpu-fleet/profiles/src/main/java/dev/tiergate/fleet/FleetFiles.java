@@ -60,7 +60,7 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
                 docker pull "$IMAGE"
                 docker run -d --name vllm --restart unless-stopped --gpus all --ipc=host -p %d:%d \\
                   -v /opt/models:/opt/models -v /opt/hf-cache:/root/.cache/huggingface \\
-                  "$IMAGE" --model "$MODEL_SOURCE" --host 0.0.0.0 --port %d \\
+                  "$IMAGE" "$MODEL_SOURCE" --host 0.0.0.0 --port %d \\
                     %s
 
                 # 3. CloudWatch agent: vLLM's queue depth, running requests and KV-cache use, every 10 s.

@@ -49,6 +49,10 @@ class FleetFilesTest {
                     .contains("s3://models-bucket/models/");
             t.fleet().get().quantization().ifPresent(q -> assertThat(script).contains("'--quantization' '" + q + "'"));
             assertThat(script).doesNotContain("--swap-space");
+            // The image's entrypoint is `vllm serve`, whose model is positional (--model is deprecated there).
+            assertThat(script).contains("\"$IMAGE\" \"$MODEL_SOURCE\" --host").doesNotContain("--model ");
+            v.toolCallParser().ifPresent(parser -> assertThat(script).contains("'--enable-auto-tool-choice'")
+                    .contains("'--tool-call-parser' '" + parser + "'"));
         }
     }
 
