@@ -48,6 +48,9 @@ class WireShapesTest {
                 + "\"logprobs\":null,\"finish_reason\":\"length\",\"stop_reason\":null}],"
                 + "\"usage\":{\"prompt_tokens\":3,\"total_tokens\":5,\"completion_tokens\":2,\"prompt_tokens_details\":{\"cached_tokens\":1}}}";
         ChatCompletion c = json.readValue(vllm, ChatCompletion.class);
+        ChatCompletion withLogprobs = json.readValue(vllm.replace("\"logprobs\":null", "\"logprobs\":{\"content\":[{\"token\":\"ok\",\"logprob\":-0.1}]}"),
+                ChatCompletion.class);
+        assertThat(withLogprobs.text()).isEqualTo("ok");
         assertThat(c.text()).isEqualTo("ok");
         assertThat(c.choices().get(0).finishReason()).isEqualTo("length");
         assertThat(c.usage().cachedTokens()).isEqualTo(1);

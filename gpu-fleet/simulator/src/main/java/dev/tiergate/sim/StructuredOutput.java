@@ -38,14 +38,14 @@ final class StructuredOutput {
                 if (!autoToolChoice) {
                     throw VllmError.badRequest("\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set", null);
                 }
-                return named(tools, lastUserText(body)).map(t -> call(t, body));
+                return named(tools, lastUserText(body)).map(StructuredOutput::call);
             }
             case "required" -> {
-                return Optional.of(call(named(tools, lastUserText(body)).orElse(tools.get(0)), body));
+                return Optional.of(call(named(tools, lastUserText(body)).orElse(tools.get(0))));
             }
             case "named" -> {
                 String name = choice.path("function").path("name").asText("");
-                for (JsonNode t : tools) if (t.path("function").path("name").asText().equals(name)) return Optional.of(call(t, body));
+                for (JsonNode t : tools) if (t.path("function").path("name").asText().equals(name)) return Optional.of(call(t));
                 throw VllmError.badRequest("Tool '" + name + "' has not been passed in `tools`.", "tool_choice");
             }
             default -> throw VllmError.schema("tool_choice: Input should be 'none', 'auto' or 'required'");
@@ -80,7 +80,7 @@ final class StructuredOutput {
         return Optional.empty();
     }
 
-    private static Call call(JsonNode tool, JsonNode body) {
+    private static Call call(JsonNode tool) {
         JsonNode f = tool.path("function");
         return new Call(f.path("name").asText(), example(f.path("parameters")).toString());
     }

@@ -100,7 +100,7 @@ public record ChatRequest(Endpoint endpoint, ObjectNode body, String model, int 
         int bestOf = positiveInt(body, "best_of").orElse(n);
         if (bestOf < n) throw OpenAiError.invalidRequest("'best_of' must be at least 'n'.", "best_of").failure();
         if (stream && bestOf > n) throw OpenAiError.invalidRequest("'best_of' greater than 'n' cannot be streamed.", "best_of").failure();
-        SamplingParameters.validate(body);
+        SamplingParameters.validate(body, true);
         String text = String.join("\n", prompts);
         return new ChatRequest(Endpoint.COMPLETIONS, body, model, prompts.size(), text, prompts.getLast(), stream, wantsUsage,
                 // OpenAI's and vLLM's default for a legacy completion is 16 tokens: held and charged as that.

@@ -13,6 +13,11 @@ final class SamplingParameters {
     }
 
     static void validate(JsonNode body) {
+        validate(body, false);
+    }
+
+    /** @param legacyCompletion a {@code /v1/completions} body, whose {@code logprobs} is a count (0 to 20), not a switch */
+    static void validate(JsonNode body, boolean legacyCompletion) {
         number(body, "temperature", 0, 2);
         number(body, "top_p", 0, 1);
         number(body, "presence_penalty", -2, 2);
@@ -22,8 +27,15 @@ final class SamplingParameters {
             throw OpenAiError.invalidRequest("'seed' must be a whole number.", "seed").failure();
         }
         JsonNode logprobs = present(body, "logprobs");
-        if (logprobs != null && !logprobs.isBoolean()) throw OpenAiError.invalidRequest("'logprobs' must be true or false.", "logprobs").failure();
-        JsonNode top = present(body, "top_logprobs");
+        if (legacyCompletion) {
+            if (logprobs != null && (!logprobs.isIntegralNumber() || !logprobs.canConvertToInt() || logprobs.asInt() < 0 || logprobs.asInt() > 20)) {
+                throw OpenAiError.invalidRequest("'logprobs' must be a whole number from 0 to 20.", "logprobs").failure();
+            }
+            logprobs = null;
+        } else if (logprobs != null && !logprobs.isBoolean()) {
+            throw OpenAiError.invalidRequest("'logprobs' must be true or false.", "logprobs").failure();
+        }
+        JsonNode top = legacyCompletion ? null : present(body, "top_logprobs");
         if (top != null) {
             if (!top.isIntegralNumber() || !top.canConvertToInt() || top.asInt() < 0 || top.asInt() > 20) {
                 throw OpenAiError.invalidRequest("'top_logprobs' must be a whole number from 0 to 20.", "top_logprobs").failure();

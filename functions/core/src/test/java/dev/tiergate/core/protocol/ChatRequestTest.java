@@ -65,6 +65,10 @@ class ChatRequestTest {
         assertThat(c.promptText()).contains("one", "two", "three");
         assertThatThrownBy(() -> ChatRequest.fromCompletion(JSON.readTree("{\"model\":\"small\",\"prompt\":\"x\",\"n\":3,\"best_of\":2}")))
                 .isInstanceOfSatisfying(OpenAiError.Failure.class, f -> assertThat(f.error().param()).contains("best_of"));
+        // Legacy completions count their logprobs; chat switches them on.
+        assertThat(ChatRequest.fromCompletion(JSON.readTree("{\"model\":\"small\",\"prompt\":\"x\",\"logprobs\":3}")).choices()).isEqualTo(1);
+        assertThatThrownBy(() -> ChatRequest.fromCompletion(JSON.readTree("{\"model\":\"small\",\"prompt\":\"x\",\"logprobs\":true}")))
+                .isInstanceOfSatisfying(OpenAiError.Failure.class, f -> assertThat(f.error().param()).contains("logprobs"));
         assertThatThrownBy(() -> ChatRequest.fromCompletion(JSON.readTree("{\"model\":\"small\",\"prompt\":[1,2]}")))
                 .isInstanceOfSatisfying(OpenAiError.Failure.class, f -> assertThat(f.error().param()).contains("prompt"));
     }

@@ -121,7 +121,10 @@ public final class ChatCompletions {
                     + settings.maxMessages() + ".", field).failure();
         }
         if (chat.choices() > settings.maxN()) {
-            throw OpenAiError.invalidRequest("'n' must be a whole number from 1 to " + settings.maxN() + ".", "n").failure();
+            String limit = endpoint == Endpoint.COMPLETIONS
+                    ? "'n' (or 'best_of') times the number of prompts must be at most " + settings.maxN() + "."
+                    : "'n' must be a whole number from 1 to " + settings.maxN() + ".";
+            throw OpenAiError.invalidRequest(limit, "n").failure();
         }
         return chat;
     }

@@ -82,7 +82,7 @@ public final class FailoverChain {
             for (String f : primary.fallbacks()) {
                 if (f.equals(TierConfig.DEGRADED)) deg = true;
                 else if (f.equals(TierConfig.CACHE)) stale = true;
-                else config.tier(f).ifPresent(tiers::add);
+                else config.tier(f).filter(t -> serves(t, ctx.chat().endpoint())).ifPresent(tiers::add);
             }
             this.degraded = deg && settings.degradedMessage().isPresent();
             this.staleCache = stale;
@@ -156,6 +156,12 @@ public final class FailoverChain {
             }
             return Optional.empty();
         }
+    }
+
+    /** A fallback must answer on the request's endpoint: an embedding model does not chat, a chat model does not embed. */
+    private static boolean serves(TierConfig tier, dev.tiergate.core.protocol.Endpoint endpoint) {
+        return endpoint.generates() ? tier.generates()
+                : tier.capabilities().contains(dev.tiergate.core.protocol.Endpoint.EMBEDDINGS_CAPABILITY);
     }
 
     /** The body the upstream gets: the tier's model, no tiergate fields, and the output bound the budget reserved. */
