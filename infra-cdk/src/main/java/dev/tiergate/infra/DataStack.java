@@ -51,6 +51,7 @@ public final class DataStack extends Stack {
         t.put("idempotency", List.of("request_id", "", "expires_at"));
         t.put("cache", List.of("cache_key", "", "expires_at"));
         t.put("fleet", List.of("replica", "", "expires_at"));
+        t.put("semantic-cache", List.of("pk", "sk", "expires_at"));
         return t;
     }
 

@@ -121,7 +121,7 @@ public final class GatewayStack extends Stack {
             t.get("keys").grantReadData(f);
             t.get("budgets").grantReadData(f);
             t.get("usage").grantReadWriteData(f);
-            for (String rw : List.of("ledger", "reservations", "idempotency", "cache", "fleet")) t.get(rw).grantReadWriteData(f);
+            for (String rw : List.of("ledger", "reservations", "idempotency", "cache", "fleet", "semantic-cache")) t.get(rw).grantReadWriteData(f);
         }
         for (String rw : List.of("keys", "budgets", "audit", "ledger", "usage", "reservations")) t.get(rw).grantReadWriteData(admin);
         t.get("fleet").grantReadWriteData(monitor);

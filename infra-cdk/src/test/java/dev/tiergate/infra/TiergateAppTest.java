@@ -67,13 +67,16 @@ class TiergateAppTest {
     @Test
     void dataTablesAreDurableEncryptedAndExpireWhatExpires() {
         Template t = Template.fromStack(stacks.data());
-        t.resourceCountIs("AWS::DynamoDB::Table", 9);
+        t.resourceCountIs("AWS::DynamoDB::Table", 10);
         t.allResourcesProperties("AWS::DynamoDB::Table", Map.of("BillingMode", "PAY_PER_REQUEST",
                 "DeletionProtectionEnabled", true,
                 "PointInTimeRecoverySpecification", Map.of("PointInTimeRecoveryEnabled", true),
                 "SSESpecification", Map.of("SSEEnabled", true)));
         t.hasResource("AWS::DynamoDB::Table", Map.of("DeletionPolicy", "Retain"));
         t.hasResourceProperties("AWS::DynamoDB::Table", Map.of("TableName", "tiergate-reservations",
+                "TimeToLiveSpecification", Map.of("AttributeName", "expires_at", "Enabled", true)));
+        t.hasResourceProperties("AWS::DynamoDB::Table", Map.of("TableName", "tiergate-semantic-cache",
+                "KeySchema", List.of(Map.of("AttributeName", "pk", "KeyType", "HASH"), Map.of("AttributeName", "sk", "KeyType", "RANGE")),
                 "TimeToLiveSpecification", Map.of("AttributeName", "expires_at", "Enabled", true)));
         t.hasResourceProperties("AWS::DynamoDB::Table", Map.of("TableName", "tiergate-usage",
                 "GlobalSecondaryIndexes", List.of(Match.objectLike(Map.of("IndexName", "by_org_day")))));

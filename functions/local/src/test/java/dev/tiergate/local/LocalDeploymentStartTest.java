@@ -60,7 +60,8 @@ class LocalDeploymentStartTest {
             assertThat(stack.dynamoEndpoint()).as("in process by default: no HTTP endpoint").isEmpty();
             TableNames names = TableNames.withPrefix(config.tablePrefix());
             assertThat(stack.dynamoClient().listTables().tableNames()).containsExactlyInAnyOrder(names.keys(), names.usage(),
-                    names.ledger(), names.reservations(), names.budgets(), names.audit(), names.idempotency(), names.cache(), names.fleet());
+                    names.ledger(), names.reservations(), names.budgets(), names.audit(), names.idempotency(), names.cache(), names.fleet(),
+                    names.semanticCache());
             assertThat(stack.dynamoClient().scan(b -> b.tableName(names.reservations())).count()).isZero();
             assertThat(stack.dynamoClient().scan(b -> b.tableName(names.ledger())).count()).isZero();
         }

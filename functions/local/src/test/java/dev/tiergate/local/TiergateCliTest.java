@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TiergateCliTest {
 
     private static final String[] ALL = {"up", "sim", "serve", "bench-budget", "bench-dispatch", "plan", "route",
-            "eval-routing", "report", "bench"};
+            "eval-routing", "eval-cache", "report", "bench"};
 
     @Test
     void helpAndNoArgumentsListEverySubcommandInOrder() {

@@ -37,7 +37,8 @@ public final class TableSetup {
                 () -> create(ddb, names.audit(), "pk", "sk"),
                 () -> create(ddb, names.idempotency(), "request_id", null),
                 () -> create(ddb, names.cache(), "cache_key", null),
-                () -> create(ddb, names.fleet(), "replica", null));
+                () -> create(ddb, names.fleet(), "replica", null),
+                () -> create(ddb, names.semanticCache(), "pk", "sk"));
         try (ExecutorService each = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> started = creates.stream().<Future<?>>map(each::submit).toList();
             for (Future<?> f : started) {

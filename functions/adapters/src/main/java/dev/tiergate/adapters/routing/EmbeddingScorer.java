@@ -32,13 +32,18 @@ import java.util.concurrent.TimeoutException;
  * built then crashes the process (SIGSEGV in createSession). The CLI therefore stops on the signal itself, not from a
  * hook ({@code TiergateCli}).
  */
-public final class EmbeddingScorer implements ComplexityScorer, AutoCloseable {
+public final class EmbeddingScorer implements ComplexityScorer, dev.tiergate.core.ports.PromptEmbedder, AutoCloseable {
 
     private static final String EXAMPLES = "/routing/examples.jsonl";
     private static final String LOADER_THREAD = "routing-embeddings";
     private static final int K = 9;
     /** Softmax temperature over cosine similarities: low enough that the nearest examples dominate. */
     private static final double TEMPERATURE = 0.1;
+
+    /** all-MiniLM-L6-v2's vectors. */
+    private static final int DIMENSIONS = 384;
+    /** Texts embedded lately: the router and the semantic cache ask for the same prompt, and it is embedded once. */
+    private static final int RECENT = 256;
 
     private record Example(float[] vector, int label) {}
 
@@ -47,6 +52,13 @@ public final class EmbeddingScorer implements ComplexityScorer, AutoCloseable {
     private final CompletableFuture<Index> index = new CompletableFuture<>();
     private final java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
     private final Thread loader;
+    private final java.util.Map<String, float[]> recent = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(RECENT * 2, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(java.util.Map.Entry<String, float[]> eldest) {
+                    return size() > RECENT;
+                }
+            });
 
     private EmbeddingScorer() {
         loader = Thread.ofPlatform().daemon().name(LOADER_THREAD).unstarted(() -> {
@@ -153,9 +165,10 @@ public final class EmbeddingScorer implements ComplexityScorer, AutoCloseable {
             if (loader.getState() == Thread.State.NEW) startLoading();
             return Optional.empty();
         }
-        if (text.isBlank()) return Optional.empty();
+        Optional<float[]> embedded = embed(text);
+        if (embedded.isEmpty()) return Optional.empty();
         Index idx = index.resultNow();
-        float[] v = normalized(idx.model().embed(text).content().vector());
+        float[] v = embedded.get();
         // Top-K by cosine similarity, then a softmax-weighted vote.
         double[] topSim = new double[K];
         int[] topLabel = new int[K];
@@ -182,6 +195,25 @@ public final class EmbeddingScorer implements ComplexityScorer, AutoCloseable {
             total += w;
         }
         return Optional.of(new ClassScores(votes[0] / total, votes[1] / total, votes[2] / total));
+    }
+
+    @Override
+    public Optional<float[]> embed(String text) {
+        if (index.state() != java.util.concurrent.Future.State.SUCCESS) {
+            if (loader.getState() == Thread.State.NEW) startLoading();
+            return Optional.empty();
+        }
+        if (text.isBlank()) return Optional.empty();
+        float[] known = recent.get(text);
+        if (known != null) return Optional.of(known);
+        float[] v = normalized(index.resultNow().model().embed(text).content().vector());
+        recent.put(text, v);
+        return Optional.of(v);
+    }
+
+    @Override
+    public int dimensions() {
+        return DIMENSIONS;
     }
 
     private static float[] normalized(float[] v) {

@@ -184,6 +184,8 @@ public final class Gateway implements AutoCloseable {
                 .config(config).guard(guard).tokens(startup.tokens()).clock(clock).json(json)
                 .idempotency(new DynamoIdempotencyStore(dynamo, tables.idempotency()))
                 .cache(new DynamoResponseCache(dynamo, tables.cache(), clock)).settlements(settlements)
+                .semanticCache(new dev.tiergate.adapters.dynamodb.DynamoSemanticCache(dynamo, tables.semanticCache(), clock),
+                        routing.embedder().orElse(dev.tiergate.core.ports.PromptEmbedder.NONE))
                 .observer(RequestObserver.all(java.util.stream.Stream.concat(java.util.stream.Stream.of(telemetry.metrics()),
                         telemetry.observers().stream()).toList()))
                 .tracer(telemetry.tracer()).build();

@@ -34,7 +34,10 @@ public final class Routing implements AutoCloseable {
     /** @param loadModelNow false leaves the embedding model unloaded until {@link #startModelLoad} or the first prompt to score */
     public static Routing build(TiergateConfig config, Upstream upstream, FleetRegistry fleet, boolean loadModelNow) {
         RoutingSettings s = config.routing();
-        Optional<EmbeddingScorer> embedding = !s.embedding().enabled() ? Optional.empty()
+        // The semantic cache embeds with the same model: it is loaded when either needs it.
+        boolean semantic = config.gateway().semanticCache().enabled()
+                || config.teams().values().stream().anyMatch(t -> t.semanticCache().map(c -> c.enabled()).orElse(false));
+        Optional<EmbeddingScorer> embedding = !s.embedding().enabled() && !semantic ? Optional.empty()
                 : Optional.of(loadModelNow ? EmbeddingScorer.loadInBackground() : EmbeddingScorer.unloaded());
         Optional<SelfAssessment> self = s.selfAssessment().enabled()
                 ? Optional.of(new LlmSelfAssessment(upstream, fleet, s.selfAssessment().tier(), config.tierNamed(s.selfAssessment().tier()).model()))
@@ -46,6 +49,11 @@ public final class Routing implements AutoCloseable {
 
     public TierRouter router() {
         return router;
+    }
+
+    /** The embedding model, for the semantic cache; empty when neither routing nor any team's cache uses it. */
+    public Optional<dev.tiergate.core.ports.PromptEmbedder> embedder() {
+        return embedding.map(e -> e);
     }
 
     /** Starts loading the embedding model in the background, if it is enabled and not loading yet. */

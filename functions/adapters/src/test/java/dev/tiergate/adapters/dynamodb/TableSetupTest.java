@@ -30,8 +30,10 @@ class TableSetupTest {
             TableSetup.createIfMissing(ddb, names);
 
             assertThat(ddb.listTables().tableNames()).containsExactlyInAnyOrder(names.keys(), names.usage(), names.ledger(),
-                    names.reservations(), names.budgets(), names.audit(), names.idempotency(), names.cache(), names.fleet());
+                    names.reservations(), names.budgets(), names.audit(), names.idempotency(), names.cache(), names.fleet(),
+                    names.semanticCache());
             assertThat(keys(ddb, names.ledger())).containsExactly("owner", "period");
+            assertThat(keys(ddb, names.semanticCache())).containsExactly("pk", "sk");
             assertThat(keys(ddb, names.keys())).containsExactly("hash");
             TableDescription usage = ddb.describeTable(b -> b.tableName(names.usage())).table();
             assertThat(usage.globalSecondaryIndexes()).singleElement()

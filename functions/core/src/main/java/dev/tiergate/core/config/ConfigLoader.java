@@ -61,7 +61,7 @@ public final class ConfigLoader {
         List<TierConfig> tiers = tiers(top.required("tiers"));
         RoutingSettings routing = routing(top.optional("routing"), tiers, top.owner());
         BudgetSettings budgets = top.optional("budgets").map(ConfigLoader::budgets).orElse(BudgetSettings.DEFAULT);
-        Map<String, TiergateConfig.TeamPolicy> teams = top.optional("teams").map(n -> teams(n, tiers)).orElse(Map.of());
+        Map<String, TiergateConfig.TeamPolicy> teams = top.optional("teams").map(n -> teams(n, tiers, gateway)).orElse(Map.of());
         ObservabilitySettings observability = top.optional("observability").map(ConfigLoader::observability)
                 .orElse(ObservabilitySettings.DEFAULT);
         ReportSettings reports = top.optional("reports").map(ConfigLoader::reports).orElse(ReportSettings.DEFAULT);
@@ -106,7 +106,7 @@ public final class ConfigLoader {
         GatewaySettings d = GatewaySettings.DEFAULT;
         ConfigNode.Fields f = n.fields("max_body_bytes", "request_timeout_ms", "first_byte_timeout_ms", "max_attempts",
                 "backoff_base_ms", "backoff_max_ms", "max_messages", "max_n", "degraded_message", "circuit_breaker", "cache_ttl_seconds",
-                "replica_selection", "key_cache_seconds", "stream_journal_ms", "stream_timeout_ms");
+                "replica_selection", "key_cache_seconds", "stream_journal_ms", "stream_timeout_ms", "semantic_cache");
         int maxBody = f.get("max_body_bytes", c -> (int) c.integer(1024, 64L * 1024 * 1024), d.maxBodyBytes());
         long timeout = f.get("request_timeout_ms", c -> c.integer(100, 28_000), d.requestTimeoutMs());
         long firstByte = f.get("first_byte_timeout_ms", c -> c.integer(50, 28_000), Math.min(d.firstByteTimeoutMs(), timeout));
@@ -142,7 +142,20 @@ public final class ConfigLoader {
         return GatewaySettings.builder().maxBodyBytes(maxBody).requestTimeoutMs(timeout).firstByteTimeoutMs(firstByte)
                 .maxAttempts(attempts).backoffBaseMs(base).backoffMaxMs(max).maxMessages(messages).maxN(maxN)
                 .degradedMessage(degraded).breaker(b).cacheTtlSeconds(cacheTtl).prefixAffinity(affinity)
-                .keyCacheSeconds(keyCache).streamJournalMs(journal).streamTimeoutMs(streamTimeout).build();
+                .keyCacheSeconds(keyCache).streamJournalMs(journal).streamTimeoutMs(streamTimeout)
+                .semanticCache(f.optional("semantic_cache").map(c -> semanticCache(c, SemanticCacheSettings.OFF)).orElse(SemanticCacheSettings.OFF))
+                .build();
+    }
+
+    /** A semantic_cache section; what it leaves out is {@code d}'s. */
+    private static SemanticCacheSettings semanticCache(ConfigNode n, SemanticCacheSettings d) {
+        ConfigNode.Fields f = n.fields("enabled", "threshold", "ttl_seconds", "max_entries", "max_prompt_chars", "any_sampling");
+        return new SemanticCacheSettings(f.get("enabled", ConfigNode::bool, d.enabled()),
+                f.get("threshold", c -> c.fraction(0.5, 1.0), d.threshold()),
+                f.get("ttl_seconds", c -> c.integer(1, 30L * 24 * 3600), d.ttlSeconds()),
+                f.get("max_entries", c -> c.integer(2, 100_000_000), d.maxEntries()),
+                (int) f.get("max_prompt_chars", c -> c.integer(1, 4096), (long) d.maxPromptChars()).longValue(),
+                f.get("any_sampling", ConfigNode::bool, d.anySampling()));
     }
 
     private static List<TierConfig> tiers(ConfigNode n) {
@@ -171,7 +184,7 @@ public final class ConfigLoader {
 
     private static TierConfig tier(int index, ConfigNode n) {
         ConfigNode.Fields f = n.fields("name", "model", "context_window", "capabilities", "prices_per_million",
-                "endpoint", "fleet", "simulator", "latency_ms", "variants", "api_key_env", "fallbacks");
+                "endpoint", "fleet", "simulator", "latency_ms", "variants", "api_key_env", "fallbacks", "semantic_cache");
         String name = f.required("name").name();
         String model = f.required("model").string();
         if ("auto".equals(name) || "auto".equals(model)) throw f.required("name").error("'auto' is reserved for routing");
@@ -192,7 +205,10 @@ public final class ConfigLoader {
             return v;
         });
         List<String> fallbacks = f.get("fallbacks", ConfigNode::strings, List.of());
-        return new TierConfig(index, name, model, context, caps, prices, endpoint, fleet, sim, latency, variants, keyEnv, fallbacks);
+        // A tier whose answers must never be reused for a different wording (say, one that looks up live data) turns it off.
+        boolean semantic = f.get("semantic_cache", ConfigNode::bool, true);
+        return new TierConfig(index, name, model, context, caps, prices, endpoint, fleet, sim, latency, variants, keyEnv, fallbacks,
+                semantic);
     }
 
     private static List<TierConfig.Variant> variants(ConfigNode n) {
@@ -351,16 +367,17 @@ public final class ConfigLoader {
         return tier;
     }
 
-    private static Map<String, TiergateConfig.TeamPolicy> teams(ConfigNode n, List<TierConfig> tiers) {
+    private static Map<String, TiergateConfig.TeamPolicy> teams(ConfigNode n, List<TierConfig> tiers, GatewaySettings gateway) {
         Map<String, TiergateConfig.TeamPolicy> out = new LinkedHashMap<>();
         for (Map.Entry<String, ConfigNode> e : n.entries().entrySet()) {
-            ConfigNode.Fields f = e.getValue().fields("allowed_tiers", "rate_limits", "cache_ttl_seconds");
+            ConfigNode.Fields f = e.getValue().fields("allowed_tiers", "rate_limits", "cache_ttl_seconds", "semantic_cache");
             List<String> allowed = new ArrayList<>();
             for (ConfigNode t : f.optional("allowed_tiers").map(ConfigNode::list).orElse(List.of())) allowed.add(tierName(t, tiers));
             dev.tiergate.core.budget.RateLimits limits = f.optional("rate_limits").map(ConfigLoader::rateLimits)
                     .orElse(dev.tiergate.core.budget.RateLimits.NONE);
             Optional<Long> ttl = f.optional("cache_ttl_seconds").map(c -> c.integer(0, 30L * 24 * 3600));
-            out.put(e.getKey(), new TiergateConfig.TeamPolicy(allowed, limits, ttl));
+            Optional<SemanticCacheSettings> semantic = f.optional("semantic_cache").map(c -> semanticCache(c, gateway.semanticCache()));
+            out.put(e.getKey(), new TiergateConfig.TeamPolicy(allowed, limits, ttl, semantic));
         }
         return out;
     }

@@ -25,11 +25,13 @@ import java.util.Optional;
  *                           this time (0 reads DynamoDB on every request)
  * @param streamJournalMs    how often a stream's tokens so far are written beside its hold, so that a gateway that
  *                           dies mid-stream has them charged by the sweeper; at most this long of a stream goes unpaid
+ * @param semanticCache      every team's semantic cache unless the team sets its own (off by default)
  */
 public record GatewaySettings(int maxBodyBytes, long requestTimeoutMs, long firstByteTimeoutMs, int maxAttempts,
                               long backoffBaseMs, long backoffMaxMs, int maxMessages, int maxN,
                               Optional<String> degradedMessage, BreakerSettings breaker, long cacheTtlSeconds,
-                              boolean prefixAffinity, int keyCacheSeconds, long streamJournalMs, long streamTimeoutMs) {
+                              boolean prefixAffinity, int keyCacheSeconds, long streamJournalMs, long streamTimeoutMs,
+                              SemanticCacheSettings semanticCache) {
 
     /** A request's deadline: the stream's, or the whole answer's. */
     public long timeoutMs(boolean stream) {
@@ -74,6 +76,7 @@ public record GatewaySettings(int maxBodyBytes, long requestTimeoutMs, long firs
         private int keyCacheSeconds = DEFAULT_KEY_CACHE_SECONDS;
         private long streamJournalMs = DEFAULT_STREAM_JOURNAL_MS;
         private long streamTimeoutMs = DEFAULT_STREAM_TIMEOUT_MS;
+        private SemanticCacheSettings semanticCache = SemanticCacheSettings.OFF;
 
         private Builder() {
         }
@@ -93,11 +96,12 @@ public record GatewaySettings(int maxBodyBytes, long requestTimeoutMs, long firs
         public Builder keyCacheSeconds(int v) { keyCacheSeconds = v; return this; }
         public Builder streamJournalMs(long v) { streamJournalMs = v; return this; }
         public Builder streamTimeoutMs(long v) { streamTimeoutMs = v; return this; }
+        public Builder semanticCache(SemanticCacheSettings v) { semanticCache = v; return this; }
 
         public GatewaySettings build() {
             return new GatewaySettings(maxBodyBytes, requestTimeoutMs, firstByteTimeoutMs, maxAttempts, backoffBaseMs, backoffMaxMs,
                     maxMessages, maxN, degradedMessage, breaker, cacheTtlSeconds, prefixAffinity, keyCacheSeconds, streamJournalMs,
-                    Math.max(streamTimeoutMs, requestTimeoutMs));
+                    Math.max(streamTimeoutMs, requestTimeoutMs), semanticCache);
         }
     }
 

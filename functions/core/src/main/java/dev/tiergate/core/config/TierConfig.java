@@ -21,7 +21,8 @@ import java.util.Set;
  */
 public record TierConfig(int index, String name, String model, int contextWindow, Set<String> capabilities,
                          Prices prices, Optional<URI> endpoint, Optional<FleetSpec> fleet, SimulatorSpec simulator,
-                         Optional<Integer> latencyMs, List<Variant> variants, Optional<String> apiKeyEnv, List<String> fallbacks) {
+                         Optional<Integer> latencyMs, List<Variant> variants, Optional<String> apiKeyEnv, List<String> fallbacks,
+                         boolean semanticCache) {
 
     public static final String DEGRADED = "degraded";
     public static final String CACHE = "cache";

@@ -16,7 +16,8 @@ public record TiergateConfig(String organization, String tablePrefix, GatewaySet
     }
 
     /** What a team may use; a team not listed may use every tier. */
-    public record TeamPolicy(List<String> allowedTiers, dev.tiergate.core.budget.RateLimits rateLimits, Optional<Long> cacheTtlSeconds) {
+    public record TeamPolicy(List<String> allowedTiers, dev.tiergate.core.budget.RateLimits rateLimits, Optional<Long> cacheTtlSeconds,
+                             Optional<SemanticCacheSettings> semanticCache) {
         public TeamPolicy {
             allowedTiers = List.copyOf(allowedTiers);
         }
@@ -26,6 +27,12 @@ public record TiergateConfig(String organization, String tablePrefix, GatewaySet
     public long cacheTtlSeconds(String team) {
         TeamPolicy p = teams.get(team);
         return p == null ? gateway.cacheTtlSeconds() : p.cacheTtlSeconds().orElse(gateway.cacheTtlSeconds());
+    }
+
+    /** A team's semantic cache: its own settings (over the gateway's defaults), else the gateway's. */
+    public SemanticCacheSettings semanticCache(String team) {
+        TeamPolicy p = teams.get(team);
+        return p == null ? gateway.semanticCache() : p.semanticCache().orElse(gateway.semanticCache());
     }
 
     public dev.tiergate.core.budget.RateLimits teamRateLimits(String team) {

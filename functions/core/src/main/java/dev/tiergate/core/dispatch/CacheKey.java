@@ -20,11 +20,34 @@ public final class CacheKey {
     private final ObjectMapper canonical = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
     public Optional<String> of(ObjectNode body, String team, String tier, String model) {
-        JsonNode t = body.get("temperature");
-        boolean deterministic = (t != null && t.isNumber() && t.asDouble() == 0.0) || (body.hasNonNull("seed") && body.get("seed").isIntegralNumber());
-        if (!deterministic) return Optional.empty();
-        if (body.path("n").asInt(1) != 1) return Optional.empty();
+        if (!deterministic(body) || body.path("n").asInt(1) != 1) return Optional.empty();
+        return hashed(body.deepCopy(), team, tier, model);
+    }
+
+    /**
+     * The semantic cache's scope: the same key less the wording of the last message, which must be the user's and
+     * text. Two requests share a scope when everything but that wording is equal: tier, model, system prompt, earlier
+     * turns, tools, response format, sampling parameters, {@code max_tokens}.
+     *
+     * @param anySampling also requests that are not deterministic (the team opted in); one choice always
+     */
+    public Optional<String> semanticScope(ObjectNode body, String team, String tier, String model, boolean anySampling) {
+        if ((!anySampling && !deterministic(body)) || body.path("n").asInt(1) != 1) return Optional.empty();
         ObjectNode copy = body.deepCopy();
+        JsonNode messages = copy.get("messages");
+        if (messages == null || !messages.isArray() || messages.isEmpty()) return Optional.empty();
+        JsonNode last = messages.get(messages.size() - 1);
+        if (!last.isObject() || !"user".equals(last.path("role").asText()) || !last.path("content").isTextual()) return Optional.empty();
+        ((ObjectNode) last).remove("content");
+        return hashed(copy, "semantic\u0000" + team, tier, model);
+    }
+
+    private static boolean deterministic(ObjectNode body) {
+        JsonNode t = body.get("temperature");
+        return (t != null && t.isNumber() && t.asDouble() == 0.0) || (body.hasNonNull("seed") && body.get("seed").isIntegralNumber());
+    }
+
+    private Optional<String> hashed(ObjectNode copy, String team, String tier, String model) {
         copy.remove(IGNORED);
         try {
             Object sorted = canonical.treeToValue(copy, Object.class);

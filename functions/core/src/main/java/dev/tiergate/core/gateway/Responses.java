@@ -23,6 +23,8 @@ public final class Responses {
     public static final String FALLBACK_FROM = "x-tiergate-fallback-from";
     public static final String DEGRADED = "x-tiergate-degraded";
     public static final String CACHE = "x-tiergate-cache";
+    /** On a semantic hit: the cosine similarity of the two prompts' embeddings. */
+    public static final String CACHE_SIMILARITY = "x-tiergate-cache-similarity";
 
     private final ObjectMapper json;
 

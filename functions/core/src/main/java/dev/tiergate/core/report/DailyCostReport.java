@@ -72,7 +72,7 @@ public final class DailyCostReport {
             total = total.plus(r.cost());
             int hour = r.timestamp().atOffset(ZoneOffset.UTC).getHour();
             hourly.set(hour, hourly.get(hour).plus(r.cost()));
-            if (r.outcome() == dev.tiergate.core.usage.Outcome.CACHE_HIT) hits++;
+            if (r.outcome().cacheHit()) hits++;
             else if (r.status() == 200) latencies.add(r.latencyMs());
             if (r.status() >= 400 || r.outcome().failed()) errors++;
             if (!r.fallbackFrom().isEmpty()) fallbacks++;

@@ -8,6 +8,8 @@ public enum Outcome {
     OK,
     /** Answered from the exact cache, at no cost. */
     CACHE_HIT,
+    /** Answered from the semantic cache (a prompt that means the same was answered before), at no cost. */
+    SEMANTIC_CACHE_HIT,
     /** Every tier failed and the team's cached answer was served instead. */
     CACHE_FALLBACK,
     /** Every tier failed and the polite degraded answer was served. */
@@ -37,11 +39,16 @@ public enum Outcome {
         throw new IllegalArgumentException("unknown outcome '" + s + "'");
     }
 
+    /** Answered from a cache instead of a model: what the cache hit rate counts. */
+    public boolean cacheHit() {
+        return this == CACHE_HIT || this == SEMANTIC_CACHE_HIT;
+    }
+
     /** Counted as an error in reports and alarms (besides any status of 400 or more). */
     public boolean failed() {
         return switch (this) {
             case STREAM_BROKEN, UPSTREAM_ERROR, GATEWAY_ERROR, INTERRUPTED -> true;
-            case OK, CACHE_HIT, CACHE_FALLBACK, DEGRADED, REJECTED, BUDGET_REJECTED, CLIENT_DISCONNECTED -> false;
+            case OK, CACHE_HIT, SEMANTIC_CACHE_HIT, CACHE_FALLBACK, DEGRADED, REJECTED, BUDGET_REJECTED, CLIENT_DISCONNECTED -> false;
         };
     }
 }

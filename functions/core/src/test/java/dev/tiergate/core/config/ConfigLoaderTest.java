@@ -45,6 +45,34 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theSemanticCacheIsOffUnlessATeamOptsInAndATeamsSettingsFallBackToTheGateways() {
+        TiergateConfig off = ConfigLoader.parse(TWO_TIERS, "t.yaml");
+        assertThat(off.semanticCache("anyone").enabled()).isFalse();
+        assertThat(off.tierNamed("small").semanticCache()).isTrue();
+
+        TiergateConfig c = ConfigLoader.parse("""
+                gateway:
+                  semantic_cache: {threshold: 0.9, ttl_seconds: 120}
+                teams:
+                  faq: {semantic_cache: {enabled: true, max_entries: 500}}
+                """ + TWO_TIERS.replace("endpoint: https://llm.example.com", "endpoint: https://llm.example.com\n    semantic_cache: false"), "t.yaml");
+        assertThat(c.semanticCache("other").enabled()).isFalse();
+        SemanticCacheSettings faq = c.semanticCache("faq");
+        assertThat(faq.enabled()).isTrue();
+        assertThat(faq.threshold()).isEqualTo(0.9);
+        assertThat(faq.ttlSeconds()).isEqualTo(120);
+        assertThat(faq.maxEntries()).isEqualTo(500);
+        assertThat(faq.maxPromptChars()).isEqualTo(SemanticCacheSettings.DEFAULT_MAX_PROMPT_CHARS);
+        assertThat(faq.anySampling()).isFalse();
+        assertThat(c.tierNamed("large").semanticCache()).isFalse();
+
+        assertThatThrownBy(() -> ConfigLoader.parse("gateway:\n  semantic_cache: {threshold: 1.5}\n" + TWO_TIERS, "t.yaml"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("threshold");
+        assertThatThrownBy(() -> ConfigLoader.parse("teams:\n  a: {semantic_cache: {treshold: 0.9}}\n" + TWO_TIERS, "t.yaml"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("treshold");
+    }
+
+    @Test
     void usageRecordsAreOnByDefaultAndCanBeOffOnlyWithBudgetsOff() {
         assertThat(ConfigLoader.parse(TWO_TIERS, "t.yaml").usage().record()).isTrue();
         TiergateConfig off = ConfigLoader.parse(TWO_TIERS + "budgets: {enabled: false}\nusage: {record: false}\n", "t.yaml");

@@ -38,8 +38,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * {@code POST /v1/chat/completions}, as a pipeline: authenticate → validate → (idempotency) → route → (cache) →
- * reserve → dispatch along the {@link FailoverChain} → settle and observe through the {@link RequestRecorder}.
+ * {@code POST /v1/chat/completions}, as a pipeline: authenticate → validate → (idempotency) → route → (exact cache,
+ * then semantic cache) → reserve → dispatch along the {@link FailoverChain} → settle and observe through the {@link RequestRecorder}.
  *
  * <p>Every path that dispatched ends in a {@link Conclusion}: what to record, and the answer to give once its cost
  * is known. It is recorded in exactly one place per path, {@link #conclude} for whole answers and refusals, the end of
@@ -53,6 +53,7 @@ public final class ChatCompletions {
     private final RoutingRequests routingRequests;
     private final IdempotentRequests idempotent;
     private final CachedAnswers cached;
+    private final Optional<SemanticAnswers> semantic;
     private final FailoverChain failover;
     private final StreamRelay relay;
     private final RequestRecorder recorder;
@@ -75,6 +76,8 @@ public final class ChatCompletions {
         this.routingRequests = new RoutingRequests(b.tokens, b.teamAllowed);
         this.idempotent = new IdempotentRequests(b.idempotency, clock, responses);
         this.cached = new CachedAnswers(b.cache, b.config, json);
+        this.semantic = b.semanticStore == null ? Optional.empty()
+                : Optional.of(new SemanticAnswers(b.semanticStore, b.embedder, b.config, json));
         this.failover = new FailoverChain(b.config, b.guard, b.dispatcher, settings, tracer, json);
         this.recorder = new RequestRecorder(b.settlements, b.guard, b.observer, tracer, b.tokens,
                 b.config.observability().contentLogTeams(), clock);
@@ -140,8 +143,20 @@ public final class ChatCompletions {
                 start.plusMillis(settings.timeoutMs(chat.stream())), cached.slot(caller, chat, routed));
         Optional<CachedAnswers.Kept> hit = cached.fresh(ctx);
         if (hit.isPresent()) {
-            recorder.cacheHit(ctx, hit.get().completion().text());
+            recorder.cacheHit(ctx, hit.get().completion().text(), Outcome.CACHE_HIT);
             return cached.replay(ctx, hit.get(), Map.of());
+        }
+        if (semantic.isPresent()) {
+            Optional<SemanticAnswers.Hit> near;
+            try (Tracer.Span span = tracer.span("semantic_cache")) {
+                ctx = ctx.withSemantic(semantic.get().slot(caller, chat, routed));
+                near = semantic.get().find(ctx);
+                span.annotate("hit", Boolean.toString(near.isPresent()));
+            }
+            if (near.isPresent()) {
+                recorder.cacheHit(ctx, near.get().kept().completion().text(), Outcome.SEMANTIC_CACHE_HIT);
+                return cached.replay(ctx, near.get().kept(), near.get().headers());
+            }
         }
         BudgetDecision decision;
         try (Tracer.Span span = tracer.span("budget")) {
@@ -227,9 +242,15 @@ public final class ChatCompletions {
             Map<String, String> headers = AnswerHeaders.of(ctx, served);
             headers.put(Responses.COST, cost.plain());
             // An answer that calls tools is not kept: a streamed replay of the cache carries text only.
-            if (cached.keeps(ctx, served) && answer.at("/choices/0/message/tool_calls").isEmpty()) {
-                headers.put(Responses.CACHE, "miss");
-                cached.fill(ctx, served, body);
+            if (answer.at("/choices/0/message/tool_calls").isEmpty()) {
+                if (cached.keeps(ctx, served)) {
+                    headers.put(Responses.CACHE, "miss");
+                    cached.fill(ctx, served, body);
+                }
+                if (semantic.isPresent() && semantic.get().keeps(ctx, served)) {
+                    headers.put(Responses.CACHE, "miss");
+                    semantic.get().fill(ctx, body);
+                }
             }
             return responses.raw(200, body, headers);
         });
@@ -310,6 +331,9 @@ public final class ChatCompletions {
             if (relayed.completion().isPresent() && cached.keeps(ctx, chain.served())) {
                 cached.fill(ctx, chain.served(), relayed.completion().get());
             }
+            if (relayed.completion().isPresent() && semantic.isPresent() && semantic.get().keeps(ctx, chain.served())) {
+                semantic.get().fill(ctx, relayed.completion().get());
+            }
             relay.finish(relayed, cost, sink);
         });
     }
@@ -349,6 +373,8 @@ public final class ChatCompletions {
         private TokenCounter tokens;
         private dev.tiergate.core.ports.IdempotencyStore idempotency;
         private dev.tiergate.core.ports.ResponseCache cache;
+        private dev.tiergate.core.ports.SemanticCacheStore semanticStore;
+        private dev.tiergate.core.ports.PromptEmbedder embedder;
         private dev.tiergate.core.ports.SettlementQueue settlements;
         private java.util.function.Function<String, java.util.List<String>> teamAllowed;
         private GatewaySettings settings;
@@ -369,6 +395,12 @@ public final class ChatCompletions {
         public Builder tokens(TokenCounter tokens) { this.tokens = tokens; return this; }
         public Builder idempotency(dev.tiergate.core.ports.IdempotencyStore idempotency) { this.idempotency = idempotency; return this; }
         public Builder cache(dev.tiergate.core.ports.ResponseCache cache) { this.cache = cache; return this; }
+        /** Default: no semantic cache, whatever the config says. */
+        public Builder semanticCache(dev.tiergate.core.ports.SemanticCacheStore store, dev.tiergate.core.ports.PromptEmbedder embedder) {
+            this.semanticStore = java.util.Objects.requireNonNull(store, "store");
+            this.embedder = java.util.Objects.requireNonNull(embedder, "embedder");
+            return this;
+        }
         public Builder settlements(dev.tiergate.core.ports.SettlementQueue settlements) { this.settlements = settlements; return this; }
         /** The tiers a team may use (empty: all); by default the config's. */
         public Builder teamAllowed(java.util.function.Function<String, java.util.List<String>> teamAllowed) { this.teamAllowed = teamAllowed; return this; }

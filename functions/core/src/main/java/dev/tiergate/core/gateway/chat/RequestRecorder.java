@@ -66,12 +66,13 @@ public final class RequestRecorder {
     }
 
     /** An answer from the cache: free, nothing held, recorded as such. */
-    void cacheHit(ChatContext ctx, String answer) {
+    void cacheHit(ChatContext ctx, String answer, Outcome hit) {
+        if (!hit.cacheHit()) throw new IllegalArgumentException(hit + " is not a cache hit");
         settlements.submit(new Settlement.RecordOnly(new UsageRecord(ctx.requestId(), ctx.start(), ctx.caller().id(),
                 ctx.caller().org(), ctx.caller().team(), ctx.caller().user(), ctx.route().tier().name(), ctx.route().model(),
-                TokenUsage.NONE, Usd.ZERO, 0, 200, Outcome.CACHE_HIT, ctx.chat().stream(), UsageSource.CACHE, "")));
-        observe(ctx, ctx.route().tier().name(), ctx.route().model(), 200, Outcome.CACHE_HIT, 0, 0, TokenUsage.NONE, Usd.ZERO,
-                Optional.empty(), answer);
+                TokenUsage.NONE, Usd.ZERO, millisSince(ctx.start()), 200, hit, ctx.chat().stream(), UsageSource.CACHE, "")));
+        observe(ctx, ctx.route().tier().name(), ctx.route().model(), 200, hit, millisSince(ctx.start()), 0, TokenUsage.NONE,
+                Usd.ZERO, Optional.empty(), answer);
     }
 
     /** Refused by the budget before anything was held: observed, with no usage record (nothing was used). */
@@ -117,7 +118,7 @@ public final class RequestRecorder {
                 : Optional.empty();
         observer.observe(new RequestOutcome(ctx.requestId(), ctx.start(),
                 k.id(), k.team(), tier, model, status, outcome, ctx.chat().stream(), latencyMs, ttftMs, used, cost,
-                outcome == Outcome.CACHE_HIT, fallbackFrom, ctx.budgetAction(), ctx.routingScore(), content));
+                outcome.cacheHit(), fallbackFrom, ctx.budgetAction(), ctx.routingScore(), content));
     }
 
     private long millisSince(Instant start) {
