@@ -140,4 +140,17 @@ class CompletionsAndEmbeddingsEndToEndTest {
         assertThat(endpoints.get("embed")).containsExactly("/v1/embeddings");
         assertThat(endpoints.get("small")).containsExactly("/v1/chat/completions", "/v1/completions");
     }
+
+    @Test
+    void legacyCompletionLogprobsAreParallelListsOverTheTextsTokens() {
+        Completion c = client.completions().create(CompletionCreateParams.builder().model("small").prompt("Count to three.")
+                .maxTokens(8).logprobs(3).seed(2).build());
+        var lp = c.choices().get(0).logprobs().orElseThrow();
+        List<String> tokens = lp.tokens().orElseThrow();
+        assertThat(String.join("", tokens)).isEqualTo(c.choices().get(0).text());
+        assertThat(lp.tokenLogprobs().orElseThrow()).hasSameSizeAs(tokens).allSatisfy(p -> assertThat(p).isNegative());
+        assertThat(lp.textOffset().orElseThrow()).hasSameSizeAs(tokens).startsWith(0L);
+        assertThat(lp.topLogprobs().orElseThrow()).hasSameSizeAs(tokens);
+        assertThat((long) tokens.size()).isEqualTo(c.usage().orElseThrow().completionTokens());
+    }
 }

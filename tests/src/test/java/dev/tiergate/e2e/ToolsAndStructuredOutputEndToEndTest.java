@@ -117,6 +117,40 @@ class ToolsAndStructuredOutputEndToEndTest {
     }
 
     @Test
+    void logprobsComeBackPerTokenWholeAndStreamedAndABadRequestForThemIsA400() throws Exception {
+        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model("small").seed(5).maxCompletionTokens(12)
+                .addUserMessage("Say something short.").logprobs(true).topLogprobs(2).build();
+        ChatCompletion c = client.chat().completions().create(params);
+        List<com.openai.models.chat.completions.ChatCompletionTokenLogprob> tokens =
+                c.choices().get(0).logprobs().orElseThrow().content().orElseThrow();
+        assertThat(tokens).isNotEmpty().allSatisfy(t -> {
+            assertThat(t.logprob()).isNegative();
+            assertThat(t.topLogprobs()).hasSize(2);
+            assertThat(t.topLogprobs().get(0).token()).isEqualTo(t.token());
+        });
+        String text = c.choices().get(0).message().content().orElseThrow();
+        assertThat(tokens.stream().map(com.openai.models.chat.completions.ChatCompletionTokenLogprob::token).collect(java.util.stream.Collectors.joining()))
+                .isEqualTo(text);
+        assertThat((long) tokens.size()).isEqualTo(c.usage().orElseThrow().completionTokens());
+
+        // Streamed through the gateway, each chunk keeps its tokens' log probabilities: the same tokens as the whole answer.
+        StringBuilder streamed = new StringBuilder();
+        try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(params)) {
+            s.stream().flatMap(ch -> ch.choices().stream()).forEach(ch -> ch.logprobs().flatMap(l -> l.content())
+                    .ifPresent(list -> list.forEach(t -> streamed.append(t.token()))));
+        }
+        assertThat(streamed.toString()).isEqualTo(text);
+
+        assertThatThrownBy(() -> client.chat().completions().create(ChatCompletionCreateParams.builder().model("small")
+                .addUserMessage("hi").topLogprobs(2).build()))
+                // The gateway refuses this one itself, before anything is dispatched.
+                .isInstanceOfSatisfying(BadRequestException.class, b -> assertThat(b.getMessage()).contains("'logprobs' set to true"));
+        assertThatThrownBy(() -> client.chat().completions().create(ChatCompletionCreateParams.builder().model("small")
+                .addUserMessage("hi").logprobs(true).topLogprobs(21).build()))
+                .isInstanceOfSatisfying(BadRequestException.class, b -> assertThat(b.getMessage()).contains("from 0 to 20"));
+    }
+
+    @Test
     void autoToolChoiceOnATierWhoseServerHasNoToolParserIsVllmsOwn400() throws Exception {
         try (StackFixture plain = new StackFixture(BudgetConfig.config(), 0)) {
             OpenAIClient c = OpenAIOkHttpClient.builder().apiKey(plain.createKey("search", "bo").get("key"))

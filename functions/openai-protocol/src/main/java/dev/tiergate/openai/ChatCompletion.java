@@ -49,16 +49,15 @@ public record ChatCompletion(String id, long created, String model, List<Choice>
     @JsonInclude(JsonInclude.Include.ALWAYS)
     @JsonPropertyOrder({"index", "message", "logprobs", "finish_reason", "stop_reason"})
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Choice(int index, Message message, String finishReason, String stopReason) {
+    public record Choice(int index, Message message, String finishReason, String stopReason, TokenLogprobs logprobs) {
+
+        /** Without log probabilities (null on the wire), as when a request does not ask for them. */
+        public Choice(int index, Message message, String finishReason, String stopReason) {
+            this(index, message, finishReason, stopReason, null);
+        }
 
         public static Choice of(int index, String text, String finishReason) {
             return new Choice(index, Message.assistant(text), finishReason, null);
-        }
-
-        /** Log probabilities are not returned by tiergate or its simulator. */
-        @JsonProperty("logprobs")
-        public Object logprobs() {
-            return null;
         }
     }
 

@@ -33,6 +33,12 @@ public record ChatCompletionChunk(String id, long created, String model, List<Ch
         return new ChatCompletionChunk(id, created, model, List.of(new Choice(index, new Delta(null, text), finishReason)), null);
     }
 
+    /** A piece of the {@code index}-th choice's text with its tokens' log probabilities. */
+    public static ChatCompletionChunk content(String id, long created, String model, int index, String text, String finishReason,
+                                              TokenLogprobs logprobs) {
+        return new ChatCompletionChunk(id, created, model, List.of(new Choice(index, new Delta(null, text), finishReason, logprobs)), null);
+    }
+
     /** The usage event: no choices. */
     public static ChatCompletionChunk usage(String id, long created, String model, Usage usage) {
         return new ChatCompletionChunk(id, created, model, List.of(), usage);
@@ -46,12 +52,11 @@ public record ChatCompletionChunk(String id, long created, String model, List<Ch
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     @JsonPropertyOrder({"index", "delta", "logprobs", "finish_reason"})
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Choice(int index, Delta delta, @JsonInclude(JsonInclude.Include.ALWAYS) String finishReason) {
+    public record Choice(int index, Delta delta, @JsonInclude(JsonInclude.Include.ALWAYS) String finishReason,
+                         @JsonInclude(JsonInclude.Include.ALWAYS) TokenLogprobs logprobs) {
 
-        @JsonProperty("logprobs")
-        @JsonInclude(JsonInclude.Include.ALWAYS)
-        public Object logprobs() {
-            return null;
+        public Choice(int index, Delta delta, String finishReason) {
+            this(index, delta, finishReason, null);
         }
     }
 

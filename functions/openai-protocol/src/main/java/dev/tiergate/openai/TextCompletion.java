@@ -29,11 +29,10 @@ public record TextCompletion(String id, long created, String model, List<Choice>
     @JsonInclude(JsonInclude.Include.ALWAYS)
     @JsonPropertyOrder({"index", "text", "logprobs", "finish_reason", "stop_reason"})
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Choice(int index, String text, String finishReason, String stopReason) {
+    public record Choice(int index, String text, String finishReason, String stopReason, TextLogprobs logprobs) {
 
-        @JsonProperty("logprobs")
-        public Object logprobs() {
-            return null;
+        public Choice(int index, String text, String finishReason, String stopReason) {
+            this(index, text, finishReason, stopReason, null);
         }
     }
 }

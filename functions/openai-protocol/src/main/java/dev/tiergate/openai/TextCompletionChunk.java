@@ -24,6 +24,11 @@ public record TextCompletionChunk(String id, long created, String model, List<Ch
         return new TextCompletionChunk(id, created, model, List.of(new Choice(index, text, finishReason)), null);
     }
 
+    public static TextCompletionChunk text(String id, long created, String model, int index, String text, String finishReason,
+                                           TextLogprobs logprobs) {
+        return new TextCompletionChunk(id, created, model, List.of(new Choice(index, text, finishReason, logprobs)), null);
+    }
+
     public static TextCompletionChunk usage(String id, long created, String model, Usage usage) {
         return new TextCompletionChunk(id, created, model, List.of(), usage);
     }
@@ -36,12 +41,11 @@ public record TextCompletionChunk(String id, long created, String model, List<Ch
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     @JsonPropertyOrder({"index", "text", "logprobs", "finish_reason"})
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Choice(int index, String text, @JsonInclude(JsonInclude.Include.ALWAYS) String finishReason) {
+    public record Choice(int index, String text, @JsonInclude(JsonInclude.Include.ALWAYS) String finishReason,
+                         @JsonInclude(JsonInclude.Include.ALWAYS) TextLogprobs logprobs) {
 
-        @JsonProperty("logprobs")
-        @JsonInclude(JsonInclude.Include.ALWAYS)
-        public Object logprobs() {
-            return null;
+        public Choice(int index, String text, String finishReason) {
+            this(index, text, finishReason, null);
         }
     }
 }

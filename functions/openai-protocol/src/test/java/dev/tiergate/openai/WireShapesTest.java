@@ -36,6 +36,25 @@ class WireShapesTest {
     }
 
     @Test
+    void logprobsHaveVllmsKeysInBothShapes() throws Exception {
+        TokenLogprobs chat = new TokenLogprobs(List.of(new TokenLogprobs.Token("Hi", -0.25, List.of(72, 105),
+                List.of(new TokenLogprobs.Top("Hi", -0.25, List.of(72, 105)), new TokenLogprobs.Top(" the", -1.5, List.of(32, 116, 104, 101))))));
+        assertThat(json.writeValueAsString(ChatCompletionChunk.content("c", 1, "m", 0, "Hi", null, chat))).contains(
+                "\"logprobs\":{\"content\":[{\"token\":\"Hi\",\"logprob\":-0.25,\"bytes\":[72,105],\"top_logprobs\":"
+                        + "[{\"token\":\"Hi\",\"logprob\":-0.25,\"bytes\":[72,105]},{\"token\":\" the\",\"logprob\":-1.5,\"bytes\":[32,116,104,101]}]}]}");
+        java.util.Map<String, Double> top = new java.util.LinkedHashMap<>();
+        top.put("Hi", -0.25);
+        top.put(" the", -1.5);
+        TextLogprobs text = new TextLogprobs(List.of(0), List.of(-0.25), List.of("Hi"), List.of(top));
+        assertThat(json.writeValueAsString(text)).isEqualTo(
+                "{\"text_offset\":[0],\"token_logprobs\":[-0.25],\"tokens\":[\"Hi\"],\"top_logprobs\":[{\"Hi\":-0.25,\" the\":-1.5}]}");
+        // vLLM writes a null log probability for an echoed first token; it reads back.
+        TextLogprobs echoed = json.readValue("{\"text_offset\":[0],\"token_logprobs\":[null],\"tokens\":[\"Hi\"],\"top_logprobs\":[null]}",
+                TextLogprobs.class);
+        assertThat(echoed.tokenLogprobs()).containsExactly((Double) null);
+    }
+
+    @Test
     void cachedTokensAppearOnlyWhenCounted() throws Exception {
         assertThat(json.writeValueAsString(Usage.of(10, 2, 0))).contains("\"prompt_tokens_details\":null");
         assertThat(json.writeValueAsString(Usage.of(10, 2, 8))).contains("\"prompt_tokens_details\":{\"cached_tokens\":8}");

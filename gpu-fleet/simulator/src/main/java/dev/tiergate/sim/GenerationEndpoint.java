@@ -41,6 +41,9 @@ final class GenerationEndpoint {
     private final VllmMetrics metrics;
     private final PromptTokenizer tokenizer;
     private final TextGenerator generator;
+    private final SimulatedLogprobs scorer;
+    /** vLLM's {@code --max-logprobs} default: the most alternatives a request may ask for. */
+    static final int MAX_LOGPROBS = 20;
     private final ObjectMapper json;
     private final java.util.function.Supplier<Faults> faults;
     /** What vLLM sends as {@code system_fingerprint}: its build; the simulator names itself. */
@@ -55,6 +58,7 @@ final class GenerationEndpoint {
         this.metrics = metrics;
         this.tokenizer = tokenizer;
         this.generator = new TextGenerator(tokenizer);
+        this.scorer = new SimulatedLogprobs(tokenizer);
         this.json = json;
         this.faults = faults;
     }
@@ -63,10 +67,11 @@ final class GenerationEndpoint {
     /**
      * @param toolCall the function the answer calls, when tools are given and the request makes or lets the model call one
      * @param json     the JSON text the answer is, under {@code response_format} json_object or json_schema
+     * @param logprobs how many alternatives each token's log probability comes with; -1 when none was asked for
      */
     private record Job(Kind kind, List<int[]> prompts, Integer maxTokens, int n, boolean stream, boolean includeUsage,
                        long seed, String id, long created, java.util.Optional<StructuredOutput.Call> toolCall,
-                       java.util.Optional<String> json) {}
+                       java.util.Optional<String> json, int logprobs) {}
 
     void handle(HttpExchange ex, JsonNode body, Kind kind) throws IOException, VllmError, InterruptedException {
         Job job = validate(ex, body, kind);
@@ -110,6 +115,7 @@ final class GenerationEndpoint {
             throw VllmError.badRequest("max_tokens=" + maxTokens + " cannot be greater than max_model_len="
                     + settings.maxModelLen() + ". Please request fewer output tokens.", "max_tokens");
         }
+        int logprobs = logprobs(body, kind);
         List<int[]> prompts = new ArrayList<>();
         try {
             if (kind == Kind.CHAT) {
@@ -166,7 +172,33 @@ final class GenerationEndpoint {
             call = StructuredOutput.toolCall(body, settings.toolCallParser().isPresent());
             json = call.isPresent() ? java.util.Optional.empty() : StructuredOutput.json(body, seed);
         }
-        return new Job(kind, prompts, maxTokens, n, stream, includeUsage, seed, id, System.currentTimeMillis() / 1000, call, json);
+        return new Job(kind, prompts, maxTokens, n, stream, includeUsage, seed, id, System.currentTimeMillis() / 1000, call, json,
+                logprobs);
+    }
+
+    /** Chat: {@code logprobs} (bool) and {@code top_logprobs} (int); completions: {@code logprobs} (int). As vLLM checks them. */
+    private static int logprobs(JsonNode body, Kind kind) throws VllmError {
+        int top;
+        if (kind == Kind.CHAT) {
+            boolean wanted = bool(body, "logprobs");
+            Integer asked = optionalInt(body, "top_logprobs");
+            if (asked != null && asked < 0) throw VllmError.badRequest("`top_logprobs` must be a positive value.", "top_logprobs");
+            if (asked != null && asked > 0 && !wanted) {
+                throw VllmError.badRequest("when using `top_logprobs`, `logprobs` must be set to true.", "top_logprobs");
+            }
+            if (!wanted) return -1;
+            top = asked == null ? 0 : asked;
+        } else {
+            Integer asked = optionalInt(body, "logprobs");
+            if (asked == null) return -1;
+            if (asked < 0) throw VllmError.badRequest("`logprobs` must be a positive value.", "logprobs");
+            top = asked;
+        }
+        if (top > MAX_LOGPROBS) {
+            throw VllmError.badRequest("Requested sample logprobs of " + top + ", which is greater than max allowed: " + MAX_LOGPROBS,
+                    kind == Kind.CHAT ? "top_logprobs" : "logprobs");
+        }
+        return top;
     }
 
     private void run(HttpExchange ex, Job job, boolean cut, boolean malformed) throws IOException, InterruptedException {
@@ -227,12 +259,17 @@ final class GenerationEndpoint {
                 choices.add(job.toolCall().isPresent()
                         ? new ChatCompletion.Choice(i, ChatCompletion.Message.calling(List.of(ToolCall.function(callId(job, i),
                         job.toolCall().get().name(), g.text()))), g.finishReason(), null)
-                        : ChatCompletion.Choice.of(i, g.text(), g.finishReason()));
+                        : new ChatCompletion.Choice(i, ChatCompletion.Message.assistant(g.text()), g.finishReason(), null,
+                        job.logprobs() < 0 ? null : SimulatedLogprobs.chat(scored(job, i, g))));
             }
             answer = new ChatCompletion(job.id(), job.created(), settings.servedModelName(), choices, usage, FINGERPRINT);
         } else {
             List<TextCompletion.Choice> choices = new ArrayList<>();
-            for (int i = 0; i < gens.size(); i++) choices.add(new TextCompletion.Choice(i, gens.get(i).text(), gens.get(i).finishReason(), null));
+            for (int i = 0; i < gens.size(); i++) {
+                TextGenerator.Generation g = gens.get(i);
+                choices.add(new TextCompletion.Choice(i, g.text(), g.finishReason(), null,
+                        job.logprobs() < 0 ? null : SimulatedLogprobs.text(scored(job, i, g), 0)));
+            }
             answer = new TextCompletion(job.id(), job.created(), settings.servedModelName(), choices, usage, FINGERPRINT);
         }
         byte[] bytes = json.writeValueAsBytes(answer);
@@ -281,10 +318,14 @@ final class GenerationEndpoint {
                 continue;
             }
             List<TextGenerator.Piece> pieces = g.pieces();
+            int position = 0;
+            int offset = 0;
             for (int p = 0; p < pieces.size(); p++) {
                 engine.decode(pieces.get(p).tokens());
                 String finish = p == pieces.size() - 1 ? g.finishReason() : null;
-                event(out, piece(job, i, pieces.get(p).text(), finish));
+                event(out, piece(job, i, pieces.get(p).text(), finish, position, offset));
+                position += pieces.get(p).tokens();
+                offset += pieces.get(p).text().length();
                 sent++;
                 if (malformed && sent == cutAt) {
                     String whole = json.writeValueAsString(piece(job, i, "", null));
@@ -312,6 +353,28 @@ final class GenerationEndpoint {
         return job.kind() == Kind.CHAT
                 ? ChatCompletionChunk.content(job.id(), job.created(), settings.servedModelName(), index, text, finishReason)
                 : TextCompletionChunk.text(job.id(), job.created(), settings.servedModelName(), index, text, finishReason);
+    }
+
+    /** A whole choice's tokens, scored piece by piece as its stream would be, so both carry the same tokens as its usage counts. */
+    private List<SimulatedLogprobs.Scored> scored(Job job, int index, TextGenerator.Generation g) {
+        List<SimulatedLogprobs.Scored> out = new ArrayList<>();
+        int position = 0;
+        for (TextGenerator.Piece piece : g.pieces()) {
+            out.addAll(scorer.score(piece.text(), job.seed() + index, position, job.logprobs()));
+            position += piece.tokens();
+        }
+        return out;
+    }
+
+    /** A piece of a choice's text; with its tokens' log probabilities when asked (from the choice's token {@code position}). */
+    private Object piece(Job job, int index, String text, String finishReason, int position, int offset) {
+        if (job.logprobs() < 0) return piece(job, index, text, finishReason);
+        List<SimulatedLogprobs.Scored> scored = scorer.score(text, job.seed() + index, position, job.logprobs());
+        return job.kind() == Kind.CHAT
+                ? ChatCompletionChunk.content(job.id(), job.created(), settings.servedModelName(), index, text, finishReason,
+                SimulatedLogprobs.chat(scored))
+                : TextCompletionChunk.text(job.id(), job.created(), settings.servedModelName(), index, text, finishReason,
+                SimulatedLogprobs.text(scored, offset));
     }
 
     /** cached_tokens is reported only with --enable-prompt-tokens-details and only when non-zero, as vLLM does. */

@@ -80,6 +80,18 @@ public final class PromptTokenizer {
         return encoding.countTokensOrdinary(text);
     }
 
+    /** The text cut into its tokens, each as its UTF-8 bytes (a token may hold part of a character). */
+    public java.util.List<byte[]> tokenBytes(String text) {
+        IntArrayList ids = encoding.encodeOrdinary(text);
+        java.util.List<byte[]> out = new java.util.ArrayList<>(ids.size());
+        for (int i = 0; i < ids.size(); i++) {
+            IntArrayList one = new IntArrayList(1);
+            one.add(ids.get(i));
+            out.add(encoding.decodeBytes(one));
+        }
+        return out;
+    }
+
     static String contentText(JsonNode content) {
         if (content == null || content.isNull()) return "";
         if (content.isTextual()) return content.asText();

@@ -177,6 +177,68 @@ class SimulatedReplicaTest {
     }
 
     @Test
+    void logprobsComeOnePerCountedTokenWithTheirAlternativesWholeAndStreamed() throws Exception {
+        SimulatedReplica r = start(ReplicaSettings.builder("small"));
+        String ask = chat("What is a token?", ",\"max_tokens\":12,\"seed\":3,\"logprobs\":true,\"top_logprobs\":3");
+        JsonNode whole = JSON.readTree(post(r, "/v1/chat/completions", ask).body());
+        JsonNode content = whole.at("/choices/0/logprobs/content");
+        StringBuilder joined = new StringBuilder();
+        for (JsonNode t : content) {
+            joined.append(t.get("token").asText());
+            assertThat(t.get("logprob").asDouble()).isNegative();
+            assertThat(t.get("bytes")).isNotEmpty();
+            JsonNode top = t.get("top_logprobs");
+            assertThat(top).hasSize(3);
+            assertThat(top.get(0).get("token").asText()).isEqualTo(t.get("token").asText());
+            assertThat(top.get(1).get("logprob").asDouble()).isLessThan(top.get(0).get("logprob").asDouble());
+            assertThat(top.get(2).get("logprob").asDouble()).isLessThan(top.get(1).get("logprob").asDouble());
+        }
+        assertThat(joined.toString()).isEqualTo(whole.at("/choices/0/message/content").asText());
+        assertThat(content.size()).isEqualTo(whole.at("/usage/completion_tokens").asInt());
+
+        // Streamed, each chunk carries its own tokens: the same ones, in order.
+        HttpResponse<Stream<String>> res = http.send(HttpRequest.newBuilder(r.baseUrl().resolve("/v1/chat/completions"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(ask.replace("\"seed\":3", "\"seed\":3,\"stream\":true"))).build(),
+                HttpResponse.BodyHandlers.ofLines());
+        List<JsonNode> streamed = new ArrayList<>();
+        for (String e : res.body().filter(l -> l.startsWith("data: {")).map(l -> l.substring(6)).toList()) {
+            JsonNode lp = JSON.readTree(e).at("/choices/0/logprobs/content");
+            if (lp.isArray()) lp.forEach(streamed::add);
+        }
+        assertThat(streamed).isEqualTo(java.util.stream.StreamSupport.stream(content.spliterator(), false).toList());
+
+        // Without logprobs asked, the field is null, as in vLLM.
+        JsonNode plain = JSON.readTree(post(r, "/v1/chat/completions", chat("What is a token?", ",\"max_tokens\":5")).body());
+        assertThat(plain.at("/choices/0/logprobs").isNull()).isTrue();
+    }
+
+    @Test
+    void legacyCompletionsGiveParallelLogprobListsAndBadLogprobRequestsAreRefusedAsVllmDoes() throws Exception {
+        SimulatedReplica r = start(ReplicaSettings.builder("small"));
+        JsonNode c = JSON.readTree(post(r, "/v1/completions", "{\"model\":\"small\",\"prompt\":\"Count:\",\"logprobs\":2}").body());
+        JsonNode lp = c.at("/choices/0/logprobs");
+        String text = c.at("/choices/0/text").asText();
+        assertThat(lp.get("tokens").size()).isEqualTo(c.at("/usage/completion_tokens").asInt())
+                .isEqualTo(lp.get("token_logprobs").size()).isEqualTo(lp.get("text_offset").size()).isEqualTo(lp.get("top_logprobs").size());
+        StringBuilder joined = new StringBuilder();
+        for (int i = 0; i < lp.get("tokens").size(); i++) {
+            assertThat(lp.get("text_offset").get(i).asInt()).isEqualTo(joined.length());
+            joined.append(lp.get("tokens").get(i).asText());
+            assertThat(lp.get("top_logprobs").get(i).size()).isEqualTo(2);
+        }
+        assertThat(joined.toString()).isEqualTo(text);
+
+        HttpResponse<String> noLogprobs = post(r, "/v1/chat/completions", chat("hi", ",\"top_logprobs\":2"));
+        assertThat(noLogprobs.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(noLogprobs.body()).at("/error/message").asText()).contains("`logprobs` must be set to true");
+        HttpResponse<String> tooMany = post(r, "/v1/chat/completions", chat("hi", ",\"logprobs\":true,\"top_logprobs\":21"));
+        assertThat(tooMany.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(tooMany.body()).at("/error/message").asText()).contains("greater than max allowed: 20");
+        assertThat(post(r, "/v1/completions", "{\"model\":\"small\",\"prompt\":\"x\",\"logprobs\":-1}").statusCode()).isEqualTo(400);
+    }
+
+    @Test
     void streamWithoutIncludeUsageHasNoUsageChunk() throws Exception {
         SimulatedReplica r = start(ReplicaSettings.builder("small"));
         String body = post(r, "/v1/chat/completions", chat("hi", ",\"stream\":true")).body();

@@ -100,10 +100,12 @@ public final class CachedAnswers {
         if (!ctx.chat().stream()) return responses.raw(200, kept.raw(), headers);
         headers.put("content-type", "text/event-stream; charset=utf-8");
         String finish = c.choices().isEmpty() || c.choices().get(0).finishReason() == null ? "stop" : c.choices().get(0).finishReason();
+        // The kept answer's log probabilities, when its request asked for them (the cache key includes that): one chunk carries all.
+        dev.tiergate.openai.TokenLogprobs logprobs = c.choices().isEmpty() ? null : c.choices().get(0).logprobs();
         boolean usage = ctx.chat().clientWantsUsage();
         return new ApiResponse.EventStream(200, headers, sink -> {
             sink.data(json.writeValueAsString(ChatCompletionChunk.role(c.id(), c.created(), c.model(), 0)));
-            sink.data(json.writeValueAsString(ChatCompletionChunk.content(c.id(), c.created(), c.model(), 0, c.text(), finish)));
+            sink.data(json.writeValueAsString(ChatCompletionChunk.content(c.id(), c.created(), c.model(), 0, c.text(), finish, logprobs)));
             if (usage) sink.data(json.writeValueAsString(ChatCompletionChunk.usage(c.id(), c.created(), c.model(), c.usage())));
             sink.data(ServerSentEvents.DONE);
         });

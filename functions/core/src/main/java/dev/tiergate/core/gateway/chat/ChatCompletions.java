@@ -328,10 +328,12 @@ public final class ChatCompletions {
                 throw e;
             }
             Usd cost = recorder.dispatched(ctx, chain.served(), relayed.ending());
-            if (relayed.completion().isPresent() && cached.keeps(ctx, chain.served())) {
+            // The answer a stream assembles holds its text, not its log probabilities: a request that asked for them is not kept.
+            boolean keepable = relayed.completion().isPresent() && !ctx.chat().body().path("logprobs").asBoolean(false);
+            if (keepable && cached.keeps(ctx, chain.served())) {
                 cached.fill(ctx, chain.served(), relayed.completion().get());
             }
-            if (relayed.completion().isPresent() && semantic.isPresent() && semantic.get().keeps(ctx, chain.served())) {
+            if (keepable && semantic.isPresent() && semantic.get().keeps(ctx, chain.served())) {
                 semantic.get().fill(ctx, relayed.completion().get());
             }
             relay.finish(relayed, cost, sink);
