@@ -71,6 +71,7 @@ public final class DynamoSemanticCache implements SemanticCacheStore, AutoClosea
     private List<Map<String, AttributeValue>> page(String key, String team) {
         return ddb.query(q -> q.tableName(table).keyConditionExpression("pk = :pk")
                 .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(teamKey(team, key))))
+                .projectionExpression("team, entry, prompt, vector, expires_at")
                 .scanIndexForward(false).limit(PAGE)).items();
     }
 
