@@ -60,6 +60,7 @@ public final class DataStack extends Stack {
     private final Bucket models;
     private final StringParameter configParameter;
     private final Secret adminKey;
+    private final Secret hfToken;
     private final CfnWorkspace prometheus;
 
     public DataStack(Construct scope, String id, StackProps props, DeploySettings settings) {
@@ -112,6 +113,13 @@ public final class DataStack extends Stack {
 
         CfnOutput.Builder.create(this, "ReportsBucket").value(reports.getBucketName()).build();
         CfnOutput.Builder.create(this, "ModelWeightsBucket").value(models.getBucketName()).build();
+        // Created holding 'unset' (no token); its owner puts the token in. Gated models (Llama) do not start without one.
+        hfToken = Secret.Builder.create(this, "HuggingFaceToken").description("Hugging Face token the GPU fleets download gated models with")
+                .secretStringValue(software.amazon.awscdk.SecretValue.unsafePlainText(dev.tiergate.fleet.FleetFiles.TOKEN_UNSET)).build();
+        Nag.suppress(hfToken, "AwsSolutions-SMG4", "A Hugging Face access token, rotated on the hub by its owner; there is no rotation "
+                + "Lambda for it.");
+        CfnOutput.Builder.create(this, "HuggingFaceTokenSecret").value(hfToken.getSecretName())
+                .description("aws secretsmanager put-secret-value --secret-id <this> --secret-string hf_... (gated models need it)").build();
         CfnOutput.Builder.create(this, "AdminKeySecret").value(adminKey.getSecretName())
                 .description("aws secretsmanager get-secret-value --secret-id <this> gives the bootstrap admin key").build();
         CfnOutput.Builder.create(this, "PrometheusRemoteWriteUrl").value(remoteWriteUrl()).build();
@@ -131,6 +139,10 @@ public final class DataStack extends Stack {
 
     public StringParameter configParameter() {
         return configParameter;
+    }
+
+    public Secret hfToken() {
+        return hfToken;
     }
 
     public Secret adminKey() {

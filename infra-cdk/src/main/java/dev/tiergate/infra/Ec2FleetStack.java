@@ -64,7 +64,8 @@ public final class Ec2FleetStack extends Stack {
         super(scope, id, props);
         FleetSpec f = tier.fleet().orElseThrow();
         ServingProfile profile = ServingProfile.of(tier);
-        FleetFiles files = new FleetFiles(profile, data.models().getBucketName(), data.remoteWriteUrl(), getRegion(), FLEET_NAMESPACE);
+        FleetFiles files = new FleetFiles(profile, data.models().getBucketName(), data.remoteWriteUrl(), getRegion(), FLEET_NAMESPACE,
+                data.hfToken().getSecretArn());
 
         Role role = Role.Builder.create(this, "InstanceRole").assumedBy(new ServicePrincipal("ec2.amazonaws.com"))
                 .description("tiergate " + tier.name() + " fleet: weights cache, metrics, SSM sessions")
@@ -75,6 +76,8 @@ public final class Ec2FleetStack extends Stack {
                 "Policy::arn:<AWS::Partition>:iam::aws:policy/CloudWatchAgentServerPolicy"));
         data.models().grantReadWrite(role, profile.weightsPrefix() + "*");
         Nag.suppress(role, "AwsSolutions-IAM5", "Read and write only under this model's weights prefix in the weights bucket.");
+        // The Hugging Face token for gated models: the instances read it, nothing else does.
+        data.hfToken().grantRead(role);
         role.addToPolicy(PolicyStatement.Builder.create().actions(List.of("aps:RemoteWrite"))
                 .resources(List.of(data.prometheus().getAttrArn())).build());
 

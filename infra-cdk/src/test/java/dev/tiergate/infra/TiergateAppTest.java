@@ -106,6 +106,10 @@ class TiergateAppTest {
                 .contains("deeplearning/ami").contains("aps:RemoteWrite");
         t.hasResourceProperties("AWS::EC2::LaunchTemplate", Map.of("LaunchTemplateData", Match.objectLike(Map.of(
                 "InstanceType", "g5.xlarge", "MetadataOptions", Map.of("HttpTokens", "required")))));
+        // The instances read the Hugging Face token secret (gated models), and the user-data reads it.
+        assertThat(json).contains("secretsmanager:GetSecretValue").contains("get-secret-value");
+        Template.fromStack(stacks.data()).hasResourceProperties("AWS::SecretsManager::Secret", Map.of(
+                "Description", "Hugging Face token the GPU fleets download gated models with", "SecretString", dev.tiergate.fleet.FleetFiles.TOKEN_UNSET));
     }
 
     @Test

@@ -9,11 +9,21 @@ import java.util.stream.Collectors;
  * KV-cache use per tier (standard one-minute resolution): the autoscaling signal and the alarms' source) and the Prometheus
  * agent config (remote-writes vLLM's metrics to Amazon Managed Prometheus with SigV4).
  *
+ * <p>The script is the one an instance runs, and the tests run it too, in a sandbox: {@code TIERGATE_ROOT} (unset on an
+ * instance) roots its files there, and stand-ins for {@code docker}, {@code aws} and the CloudWatch agent are on its path.
+ *
  * @param modelsBucket   where model weights are cached, so instances after the first skip the download from the hub
  * @param remoteWriteUrl the AMP workspace's remote-write URL
  * @param namespace      the CloudWatch namespace of the fleet metrics
+ * @param hfTokenSecret  the Secrets Manager secret holding the Hugging Face token (gated models need one)
  */
-public record FleetFiles(ServingProfile profile, String modelsBucket, String remoteWriteUrl, String region, String namespace) {
+public record FleetFiles(ServingProfile profile, String modelsBucket, String remoteWriteUrl, String region, String namespace,
+                         String hfTokenSecret) {
+
+    /** What the token secret holds until its owner sets it: no token. */
+    public static final String TOKEN_UNSET = "unset";
+    /** Written last into the weights cache: a cache without it is incomplete and not used. */
+    public static final String CACHE_COMPLETE = "tiergate-cache-complete";
 
     public static final String PROMETHEUS_AGENT_IMAGE = "quay.io/prometheus/prometheus:v2.53.2";
 
@@ -38,61 +48,83 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
                 #!/bin/bash
                 # tiergate fleet instance for tier %s: rendered by gpu-fleet/profiles from tiergate.yaml; do not edit.
                 set -euo pipefail
-                exec > >(tee -a /var/log/tiergate-fleet.log) 2>&1
+                ROOT="${TIERGATE_ROOT:-}"
+                mkdir -p "$ROOT/var/log"
+                exec > >(tee -a "$ROOT/var/log/tiergate-fleet.log") 2>&1
+                fail() { echo "tiergate fleet: $*" >&2; exit 1; }
 
                 TIER=%s
                 MODEL_ID=%s
                 WEIGHTS_CACHE=%s
-                MODEL_DIR=/opt/models/current
+                HF_TOKEN_SECRET=%s
                 IMAGE=%s
-                mkdir -p "$MODEL_DIR" /etc/tiergate
+                mkdir -p "$ROOT/opt/models/current" "$ROOT/opt/hf-cache" "$ROOT/etc/tiergate"
 
-                # 1. Weights: from the S3 cache when present (fast, in-region), else from %s, then cached for the next instance.
-                if aws s3 ls "$WEIGHTS_CACHE" >/dev/null 2>&1; then
-                  aws s3 sync "$WEIGHTS_CACHE" "$MODEL_DIR" --only-show-errors
-                  MODEL_SOURCE="$MODEL_DIR"
+                # 1. Weights: from the S3 cache when it is complete (fast, in-region), else from %s, cached once served.
+                #    The cache is a flat model directory (config.json at its root), which is what vllm serve DIR needs.
+                if aws s3 ls "${WEIGHTS_CACHE}%s" >/dev/null 2>&1; then
+                  aws s3 sync "$WEIGHTS_CACHE" "$ROOT/opt/models/current" --exclude %s --only-show-errors
+                  MODEL_SOURCE=/opt/models/current
                 else
                   MODEL_SOURCE="$MODEL_ID"
                   CACHE_AFTER_START=1
                 fi
 
-                # 2. The vLLM OpenAI server on port %d, every GPU, restarted by Docker if it dies.
+                # 2. The Hugging Face token, for gated models (set the secret's value; until then it holds '%s').
+                HF_TOKEN="$(aws secretsmanager get-secret-value --secret-id "$HF_TOKEN_SECRET" --query SecretString --output text)" \\
+                  || fail "cannot read the Hugging Face token secret $HF_TOKEN_SECRET"
+                if [ "$HF_TOKEN" = %s ]; then HF_TOKEN=""; fi
+                export HF_TOKEN
+
+                # 3. The vLLM OpenAI server on port %d, every GPU, restarted by Docker if it dies.
                 docker pull "$IMAGE"
-                docker run -d --name vllm --restart unless-stopped --gpus all --ipc=host -p %d:%d \\
-                  -v /opt/models:/opt/models -v /opt/hf-cache:/root/.cache/huggingface \\
+                docker run -d --name vllm --restart unless-stopped --gpus all --ipc=host -p %d:%d -e HF_TOKEN \\
+                  -v "$ROOT/opt/models:/opt/models" -v "$ROOT/opt/hf-cache:/root/.cache/huggingface" \\
                   "$IMAGE" "$MODEL_SOURCE" --host 0.0.0.0 --port %d \\
                     %s
 
-                # 3. CloudWatch agent: vLLM's queue depth, running requests and KV-cache use, every 10 s.
-                cat > /etc/tiergate/prometheus-scrape.yml <<'TIERGATE_EOF'
+                # 4. CloudWatch agent: vLLM's queue depth, running requests and KV-cache use, every 10 s.
+                cat > "$ROOT/etc/tiergate/prometheus-scrape.yml" <<'TIERGATE_EOF'
                 %s
                 TIERGATE_EOF
-                cat > /etc/tiergate/cloudwatch-agent.json <<'TIERGATE_EOF'
+                cat > "$ROOT/etc/tiergate/cloudwatch-agent.json" <<'TIERGATE_EOF'
                 %s
                 TIERGATE_EOF
-                /opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s \\
-                  -c file:/etc/tiergate/cloudwatch-agent.json
+                "$ROOT/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl" -a fetch-config -m ec2 -s \\
+                  -c "file:$ROOT/etc/tiergate/cloudwatch-agent.json"
 
-                # 4. Prometheus agent: vLLM's metrics to Amazon Managed Prometheus (SigV4, the instance role).
-                cat > /etc/tiergate/prometheus-agent.yml <<'TIERGATE_EOF'
+                # 5. Prometheus agent: vLLM's metrics to Amazon Managed Prometheus (SigV4, the instance role).
+                cat > "$ROOT/etc/tiergate/prometheus-agent.yml" <<'TIERGATE_EOF'
                 %s
                 TIERGATE_EOF
                 docker run -d --name prometheus-agent --restart unless-stopped --network host \\
-                  -v /etc/tiergate:/etc/tiergate:ro %s \\
+                  -v "$ROOT/etc/tiergate:/etc/tiergate:ro" %s \\
                   --config.file=/etc/tiergate/prometheus-agent.yml --enable-feature=agent --storage.agent.path=/tmp/agent
 
-                # 5. Once vLLM answers /health, cache weights fetched from the hub for the next instances.
+                # 6. Wait for vLLM's /health; an instance whose server never answers stops here, and caches nothing.
+                healthy=0
                 for i in $(seq 1 180); do
-                  if curl -fsS "http://127.0.0.1:%d/health" >/dev/null; then break; fi
+                  if curl -fsS "http://127.0.0.1:%d/health" >/dev/null 2>&1; then healthy=1; break; fi
                   sleep 10
                 done
+                [ "$healthy" = 1 ] || fail "vLLM did not answer /health in 30 minutes; see: docker logs vllm"
+
+                # 7. Cache the served snapshot for the next instances: flat files (links followed), the marker last.
                 if [ "${CACHE_AFTER_START:-0}" = 1 ]; then
-                  aws s3 sync /opt/hf-cache "$WEIGHTS_CACHE" --only-show-errors || echo "weights not cached: $?"
+                  SNAPSHOT="$(ls -d "$ROOT/opt/hf-cache/hub/models--${MODEL_ID//\\//--}/snapshots/"*/ 2>/dev/null | head -n 1)"
+                  if [ -n "$SNAPSHOT" ] && [ -f "${SNAPSHOT}config.json" ]; then
+                    aws s3 sync "$SNAPSHOT" "$WEIGHTS_CACHE" --only-show-errors \\
+                      && echo done | aws s3 cp - "${WEIGHTS_CACHE}%s" --only-show-errors \\
+                      || echo "tiergate fleet: weights not cached (exit $?); the next instance downloads them again"
+                  else
+                    echo "tiergate fleet: no hub snapshot of $MODEL_ID to cache"
+                  fi
                 fi
-                """.formatted(p.tier(), q(p.tier()), q(p.modelId()), q(cache), q(p.image()),
-                fromS3 ? "the model's own S3 location" : "the Hugging Face hub", ServingProfile.PORT, ServingProfile.PORT,
-                ServingProfile.PORT, ServingProfile.PORT, flags, prometheusScrape(), cloudWatchAgent(), prometheusAgent(),
-                PROMETHEUS_AGENT_IMAGE, ServingProfile.PORT);
+                echo "tiergate fleet: tier $TIER serving"
+                """.formatted(p.tier(), q(p.tier()), q(p.modelId()), q(cache), q(hfTokenSecret), q(p.image()),
+                fromS3 ? "the model's own S3 location" : "the Hugging Face hub", CACHE_COMPLETE, q(CACHE_COMPLETE), TOKEN_UNSET,
+                q(TOKEN_UNSET), ServingProfile.PORT, ServingProfile.PORT, ServingProfile.PORT, ServingProfile.PORT, flags,
+                prometheusScrape(), cloudWatchAgent(), prometheusAgent(), PROMETHEUS_AGENT_IMAGE, ServingProfile.PORT, CACHE_COMPLETE);
     }
 
     /** The vLLM metrics the CloudWatch agent publishes: what scaling and the fleet alarms read. */

@@ -1,0 +1,194 @@
+package dev.tiergate.fleet;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tiergate.core.config.ConfigLoader;
+import dev.tiergate.core.config.TierConfig;
+import dev.tiergate.core.config.TiergateConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The user-data a fleet instance runs, run: under bash, in a sandbox whose {@code docker}, {@code aws} and CloudWatch
+ * agent are stand-ins that do what the real ones do (the vLLM image is the simulator started from the script's exact
+ * arguments, refusing what vLLM refuses; S3 is a folder with S3's prefix semantics; the Prometheus agent's config is
+ * checked by promtool). Instances boot in turn on one bucket, as a fleet's do.
+ */
+class UserDataSandboxTest {
+
+    private static final TiergateConfig EXAMPLE = ConfigLoader.load(Path.of("..", "..", "tiergate.yaml"));
+    private static final String SECRET = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:tiergate/hf-token";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path sandbox;
+    private final List<Process> started = new ArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    @BeforeEach
+    void portIsFree() throws IOException {
+        // The script serves on vLLM's port, as on an instance: a test machine using it cannot run this test.
+        try (ServerSocket s = new ServerSocket(ServingProfile.PORT)) {
+            assertThat(s.getLocalPort()).isEqualTo(ServingProfile.PORT);
+        }
+    }
+
+    @AfterEach
+    void stopServers() throws Exception {
+        for (Path pid : pids()) ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).ifPresent(ProcessHandle::destroy);
+        for (Process p : started) p.destroyForcibly();
+    }
+
+    private List<Path> pids() throws IOException {
+        Path containers = sandbox.resolve("state/containers");
+        if (!Files.isDirectory(containers)) return List.of();
+        try (var s = Files.list(containers)) {
+            return s.filter(p -> p.toString().endsWith(".pid")).toList();
+        }
+    }
+
+    private static FleetFiles files(TierConfig tier) {
+        return new FleetFiles(ServingProfile.of(tier), "models-bucket", "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write",
+                "eu-west-1", "Tiergate/Fleet", SECRET);
+    }
+
+    private void secret(String value) throws IOException {
+        Path dir = Files.createDirectories(sandbox.resolve("secrets"));
+        Files.writeString(dir.resolve(SECRET.replace('/', '_').replace(':', '_')), value);
+    }
+
+    private Path stand_in(String name, Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Path target = dir.resolve(name);
+        try (InputStream in = UserDataSandboxTest.class.getResourceAsStream("/sandbox/" + name)) {
+            Files.copy(in, target);
+        }
+        Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return target;
+    }
+
+    /** What one boot of an instance left: its exit code and log. */
+    private record Boot(int exit, String log, Path root) {
+        String container() throws IOException {
+            Path log = root.getParent().resolve("state/containers/vllm.log");
+            return Files.exists(log) ? Files.readString(log) : "";
+        }
+    }
+
+    /** Boots a fresh instance (its own disk) on the shared bucket and secrets, and runs the user-data to its end. */
+    private Boot boot(String instance, FleetFiles files, int gpus) throws Exception {
+        for (Path pid : pids()) {
+            ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).ifPresent(h -> {
+                h.destroy();
+                h.onExit().join();
+            });
+            Files.delete(pid);
+        }
+        Path root = Files.createDirectories(sandbox.resolve(instance));
+        Path bin = sandbox.resolve("bin");
+        if (!Files.exists(bin.resolve("docker"))) for (String s : List.of("docker", "aws", "sleep")) stand_in(s, bin);
+        stand_in("amazon-cloudwatch-agent-ctl", root.resolve("opt/aws/amazon-cloudwatch-agent/bin"));
+        Path script = root.resolve("user-data.sh");
+        Files.writeString(script, files.userData());
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString()).redirectErrorStream(true);
+        Map<String, String> env = pb.environment();
+        env.clear();
+        env.put("PATH", bin + ":/usr/local/bin:/usr/bin:/bin");
+        env.put("TIERGATE_ROOT", root.toString());
+        env.put("SANDBOX_STATE", Files.createDirectories(sandbox.resolve("state")).toString());
+        env.put("SANDBOX_S3", Files.createDirectories(sandbox.resolve("s3")).toString());
+        env.put("SANDBOX_SECRETS", sandbox.resolve("secrets").toString());
+        env.put("SIM_JAVA", ProcessHandle.current().info().command().orElse("java"));
+        env.put("SIM_CLASSPATH", System.getProperty("java.class.path"));
+        env.put("SIM_GPU_COUNT", Integer.toString(gpus));
+        Process p = pb.start();
+        started.add(p);
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("the user-data ended").isTrue();
+        return new Boot(p.exitValue(), out, root);
+    }
+
+    private void answers(String servedModel) throws Exception {
+        HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:8000/health")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).isEqualTo(200);
+        HttpResponse<String> chat = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:8000/v1/chat/completions"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"model\":\"" + servedModel + "\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
+        assertThat(JSON.readTree(chat.body()).at("/choices/0/message/content").asText()).isNotBlank();
+    }
+
+    @Test
+    void theFirstInstanceServesFromTheHubAndTheNextOnesFromTheCacheItLeft() throws Exception {
+        TierConfig small = EXAMPLE.tierNamed("small");
+        FleetFiles files = files(small);
+        secret(FleetFiles.TOKEN_UNSET);
+
+        Boot first = boot("instance-1", files, 1);
+        assertThat(first.exit()).as(first.log() + first.container()).isZero();
+        assertThat(first.container()).contains("hub/models--hugging-quants--Meta-Llama-3.1-8B-Instruct-AWQ-INT4/snapshots/");
+        answers(small.model());
+        // The cache is the flat model directory: config.json at the prefix's root, the marker written last.
+        Path cache = sandbox.resolve("s3/models-bucket/" + ServingProfile.of(small).weightsPrefix());
+        assertThat(cache.resolve("config.json")).isRegularFile();
+        assertThat(cache.resolve("model.safetensors")).isRegularFile();
+        assertThat(cache.resolve(FleetFiles.CACHE_COMPLETE)).isRegularFile();
+        assertThat(cache.resolve("hub")).doesNotExist();
+
+        for (String next : List.of("instance-2", "instance-3")) {
+            Boot b = boot(next, files, 1);
+            assertThat(b.exit()).as(b.log() + b.container()).isZero();
+            assertThat(b.container()).contains("(model " + b.root().resolve("opt/models/current"));
+            assertThat(b.root().resolve("opt/hf-cache/hub")).as("nothing fetched from the hub").doesNotExist();
+            answers(small.model());
+        }
+
+        // The agents' configs are what they were given and what promtool accepts.
+        JsonNode agent = JSON.readTree(sandbox.resolve("state/cloudwatch-agent.json").toFile());
+        String scrape = agent.at("/logs/metrics_collected/prometheus/prometheus_config_path").asText();
+        assertThat(first.root().resolve(scrape.substring(1))).isRegularFile();
+        assertThat(Files.readString(sandbox.resolve("state/containers/prometheus-agent.log"))).contains("SUCCESS");
+    }
+
+    @Test
+    void aGatedModelStartsOnlyOnceItsTokenIsSetAndAFailedStartStopsTheScriptAndCachesNothing() throws Exception {
+        TierConfig large = EXAMPLE.tierNamed("large");
+        FleetFiles files = files(large);
+        int gpus = large.fleet().orElseThrow().vllm().tensorParallelSize();
+        secret(FleetFiles.TOKEN_UNSET);
+
+        Boot refused = boot("instance-1", files, gpus);
+        assertThat(refused.exit()).isNotZero();
+        assertThat(refused.log()).contains("tiergate fleet: vLLM did not answer /health");
+        assertThat(refused.container()).contains("You are trying to access a gated repo");
+        assertThat(sandbox.resolve("s3/models-bucket")).doesNotExist();
+
+        secret("hf_sandbox_token");
+        Boot served = boot("instance-2", files, gpus);
+        assertThat(served.exit()).as(served.log() + served.container()).isZero();
+        answers(large.model());
+    }
+}
