@@ -30,7 +30,13 @@ public final class CapacityCheck {
         for (TierConfig t : config.tiers()) {
             if (t.fleet().isEmpty()) continue;
             FleetSpec f = t.fleet().get();
-            Optional<ModelSpec> model = ModelSpec.forModelId(f.modelId());
+            Optional<String> refused = launchRefusal(t.name(), f);
+            if (refused.isPresent()) {
+                out.add(new Finding(t.name(), false, true, refused.get()));
+                continue;
+            }
+            Optional<ModelSpec> model = dev.tiergate.planner.Checkpoint.of(f.modelId()).flatMap(c -> ModelSpec.named(c.family()))
+                    .or(() -> ModelSpec.forModelId(f.modelId()));
             Optional<InstanceType> instance = InstanceType.named(f.instanceType());
             Quantization q = f.quantization().flatMap(Quantization::named).orElse(Quantization.FP16);
             if (model.isEmpty() || instance.isEmpty()) {
@@ -40,7 +46,7 @@ public final class CapacityCheck {
                 continue;
             }
             CapacityPlanner.Fit fit = CapacityPlanner.fit(model.get(), q, instance.get(), f.vllm().maxModelLen(), 1,
-                    f.vllm().gpuMemoryUtilization());
+                    f.vllm().gpuMemoryUtilization(), f.vllm().tensorParallelSize());
             String where = "tier '" + t.name() + "' (" + model.get().name() + " " + q + " on " + f.instanceType() + ", max_model_len "
                     + f.vllm().maxModelLen() + ")";
             if (!fit.fits()) {
@@ -53,6 +59,43 @@ public final class CapacityCheck {
             }
         }
         return out;
+    }
+
+    /**
+     * What {@code vllm serve} would refuse at start for a catalogued checkpoint (the simulator's launch contract reads the
+     * same table): a quantization its weights do not carry, tensor parallelism that does not divide its heads or
+     * exceeds the instance's GPUs, a context above what it derives.
+     */
+    static Optional<String> launchRefusal(String tier, FleetSpec f) {
+        Optional<dev.tiergate.planner.Checkpoint> c = dev.tiergate.planner.Checkpoint.of(f.modelId());
+        Optional<InstanceType> instance = InstanceType.named(f.instanceType());
+        int tp = f.vllm().tensorParallelSize();
+        String where = "tier '" + tier + "' (" + f.modelId() + " on " + f.instanceType() + ")";
+        if (instance.isPresent() && tp > instance.get().gpus()) {
+            return Optional.of(where + ": tensor_parallel_size " + tp + " needs " + tp + " GPUs; " + f.instanceType() + " has "
+                    + instance.get().gpus() + " (vLLM: World size (" + tp + ") is larger than the number of available GPUs)");
+        }
+        if (f.quantization().isPresent() && !dev.tiergate.planner.Checkpoint.VLLM_METHODS.contains(f.quantization().get())) {
+            return Optional.of(where + ": " + f.quantization().get() + " is not a vLLM quantization method (one of "
+                    + new java.util.TreeSet<>(dev.tiergate.planner.Checkpoint.VLLM_METHODS) + "; full precision is 'none' or no quantization)");
+        }
+        if (c.isEmpty()) return Optional.empty();
+        if (!c.get().accepts(f.quantization())) {
+            String declared = c.get().quantization().orElse("none: full-precision weights");
+            return Optional.of(where + ": quantization " + f.quantization().orElseThrow() + " on a checkpoint whose config declares "
+                    + declared + "; vLLM refuses it at start"
+                    + (c.get().quantization().isEmpty() ? " (Cannot find the config file for " + f.quantization().get().replace("_marlin", "")
+                    + "): use a checkpoint quantized with it (an -AWQ repository), or fp8, which quantizes at load" : ""));
+        }
+        if (c.get().attentionHeads() % tp != 0) {
+            return Optional.of(where + ": tensor_parallel_size " + tp + " does not divide the model's " + c.get().attentionHeads()
+                    + " attention heads; vLLM refuses it at start");
+        }
+        if (f.vllm().maxModelLen() > c.get().derivedContext()) {
+            return Optional.of(where + ": max_model_len " + f.vllm().maxModelLen() + " is above the " + c.get().derivedContext()
+                    + " tokens vLLM derives from the model's config; it refuses it at start");
+        }
+        return Optional.empty();
     }
 
     /** Throws with every tier that does not fit. */

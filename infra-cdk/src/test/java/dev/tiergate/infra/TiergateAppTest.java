@@ -211,11 +211,47 @@ class TiergateAppTest {
     @Test
     void anImpossibleFleetStopsTheSynthWithTheReason() {
         String yaml = settings.configText().replace("instance_type: p4d.24xlarge", "instance_type: g5.xlarge")
-                .replace("quantization: fp8", "quantization: fp16");
+                .replace("quantization: fp8", "quantization: none").replace("tensor_parallel_size: 4", "tensor_parallel_size: 1");
         assertThat(yaml).contains("instance_type: g5.xlarge");
         DeploySettings bad = new DeploySettings(settings.configFile(), yaml, ConfigLoader.parse(yaml, "bad.yaml"), settings.lambdaJar(), Optional.empty());
         assertThatThrownBy(() -> TiergateApp.build(new App(), bad))
                 .hasMessageContaining("tier 'large'").hasMessageContaining("does not fit").hasMessageContaining("g5.xlarge");
         assertThat(CapacityCheck.check(settings.config())).allMatch(CapacityCheck.Finding::fits);
+    }
+
+    @Test
+    void aTierVllmWouldRefuseToStartStopsTheSynthNamingTheMismatch() {
+        // The old example: AWQ on Llama 3.1's full-precision weights.
+        String yaml = settings.configText().replace("model_id: hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4", "model_id: meta-llama/Llama-3.1-8B-Instruct")
+                .replace("quantization: awq_marlin          # vLLM", "quantization: awq          # vLLM");
+        assertThat(yaml).contains("model_id: meta-llama/Llama-3.1-8B-Instruct ").contains("quantization: awq          # vLLM");
+        DeploySettings bad = new DeploySettings(settings.configFile(), yaml, ConfigLoader.parse(yaml, "bad.yaml"), settings.lambdaJar(), Optional.empty());
+        assertThatThrownBy(() -> TiergateApp.build(new App(), bad)).hasMessageContaining("tier 'small'")
+                .hasMessageContaining("quantization awq on a checkpoint whose config declares none").hasMessageContaining("Cannot find the config file for awq");
+        // Tensor parallelism that does not divide the heads (Qwen2.5-32B has 40) or exceeds the GPUs, and a context above what the model derives.
+        String medium = "vllm: {gpu_memory_utilization: 0.92, max_model_len: 16384, max_num_seqs: 64, max_num_batched_tokens: 8192, tool_call_parser: hermes}";
+        assertThat(settings.configText()).contains(medium);
+        assertThat(refusalIn(settings.configText().replace(medium, medium.replace("max_num_batched_tokens: 8192",
+                "max_num_batched_tokens: 8192, tensor_parallel_size: 3")).replace("instance_type: g6e.xlarge", "instance_type: g6e.12xlarge")))
+                .contains("tensor_parallel_size 3 does not divide the model's 40 attention heads");
+        assertThat(refusal(medium.replace("max_num_batched_tokens: 8192", "max_num_batched_tokens: 8192, tensor_parallel_size: 2")))
+                .contains("tensor_parallel_size 2 needs 2 GPUs; g6e.xlarge has 1");
+        assertThat(refusal(medium.replace("max_model_len: 16384", "max_model_len: 65536")))
+                .contains("max_model_len 65536 is above the 32768 tokens vLLM derives");
+        assertThat(CapacityCheck.launchRefusal("medium", settings.config().tierNamed("medium").fleet().orElseThrow())).isEmpty();
+        // fp16 is a dtype, not a quantization method: vLLM's argument parser refuses it.
+        assertThat(refusalIn(settings.configText().replace("quantization: awq_marlin\n      vllm: {gpu_memory_utilization: 0.92, max_model_len: 16384",
+                "quantization: fp16\n      vllm: {gpu_memory_utilization: 0.92, max_model_len: 16384"))).contains("fp16 is not a vLLM quantization method");
+    }
+
+    /** The medium tier's vllm line replaced, and what the synth check then says of it. */
+    private String refusal(String vllmLine) {
+        return refusalIn(settings.configText().replace(
+                "vllm: {gpu_memory_utilization: 0.92, max_model_len: 16384, max_num_seqs: 64, max_num_batched_tokens: 8192, tool_call_parser: hermes}", vllmLine));
+    }
+
+    private static String refusalIn(String yaml) {
+        var f = ConfigLoader.parse(yaml, "t.yaml").tierNamed("medium").fleet().orElseThrow();
+        return CapacityCheck.launchRefusal("medium", f).orElse("no refusal");
     }
 }

@@ -77,8 +77,8 @@ final class PlanCommand implements Callable<Integer> {
                 m.name(), m.paramsBillions(), m.layers(), m.kvHeads(), m.headDim(), m.maxContext());
         System.out.printf(Locale.ROOT, "weights         %.1f GiB in %s%n", f.weightsGiB(), q);
         System.out.printf(Locale.ROOT, "KV cache        %,d bytes (%.0f KiB) a token%n", f.kvBytesPerToken(), f.kvBytesPerToken() / 1024.0);
-        System.out.printf(Locale.ROOT, "instance        %s: %d × %s, %.0f GiB, $%.3f an hour%s%n", i.name(), i.gpus(), i.gpu(),
-                i.totalGpuMemoryGiB(), i.usdPerHour(), instance == null ? " (the cheapest that fits)" : "");
+        System.out.printf(Locale.ROOT, "instance        %s: %d × %s, %.1f GiB usable each, $%.3f an hour%s%n", i.name(), i.gpus(), i.gpu(),
+                i.gpuMemoryGiB(), i.usdPerHour(), instance == null ? " (the cheapest that fits)" : "");
         if (!f.fits()) {
             System.err.println("does not fit: " + f.reason());
             return 1;

@@ -42,7 +42,8 @@ class PlanCommandTest {
     void aFittingPlanPrintsTheFitAndTheMonthlyCost() {
         Run r = run("plan", "--model", "llama-3.1-8b", "--quantization", "awq", "--concurrency", "8", "--requests-per-day", "100000");
         assertThat(r.code()).isZero();
-        assertThat(r.out()).contains("KV cache        131,072 bytes (128 KiB) a token", "(the cheapest that fits)", "16 sequence(s)",
+        assertThat(r.out()).contains("KV cache        131,072 bytes (128 KiB) a token", "(the cheapest that fits)", "13 sequence(s)",
+                "22.5 GiB usable each",
                 "hosted $13,500");
     }
 

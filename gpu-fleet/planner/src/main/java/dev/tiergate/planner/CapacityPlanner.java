@@ -22,13 +22,29 @@ public final class CapacityPlanner {
     private CapacityPlanner() {}
 
     public static double weightsGiB(ModelSpec m, Quantization q) {
-        return m.paramsBillions() * 1e9 * q.weightBytes() / GIB;
+        if (!q.keepsEmbeddingsFp16()) return m.paramsBillions() * 1e9 * q.weightBytes() / GIB;
+        double embeddings = m.embeddingParamsBillions();
+        return ((m.paramsBillions() - embeddings) * q.weightBytes() + embeddings * Quantization.FP16.weightBytes()) * 1e9 / GIB;
     }
 
+    /** On every GPU of the instance (tensor parallelism across all of them). */
     public static Fit fit(ModelSpec m, Quantization q, InstanceType i, int context, int concurrency, double gpuMemoryUtilization) {
-        double usable = i.totalGpuMemoryGiB() * gpuMemoryUtilization;
+        return fit(m, q, i, context, concurrency, gpuMemoryUtilization, i.gpus());
+    }
+
+    /**
+     * @param gpusUsed tensor × pipeline parallel size: vLLM places the model on that many GPUs, and the rest of the
+     *                 instance's hold nothing of it
+     */
+    public static Fit fit(ModelSpec m, Quantization q, InstanceType i, int context, int concurrency, double gpuMemoryUtilization,
+                          int gpusUsed) {
         double weights = weightsGiB(m, q);
-        double kvBudget = usable - weights - RESERVE_GIB_PER_GPU * i.gpus();
+        if (gpusUsed < 1 || gpusUsed > i.gpus()) {
+            return new Fit(m, q, i, weights, 0, m.kvBytesPerToken(q), 0, context, 0, false, "tensor × pipeline parallel size "
+                    + gpusUsed + " needs " + gpusUsed + " GPUs; " + i.name() + " has " + i.gpus());
+        }
+        double usable = gpusUsed * i.gpuMemoryGiB() * gpuMemoryUtilization;
+        double kvBudget = usable - weights - RESERVE_GIB_PER_GPU * gpusUsed;
         long perToken = m.kvBytesPerToken(q);
         long tokens = kvBudget <= 0 ? 0 : (long) (kvBudget * GIB / perToken);
         int atContext = (int) Math.min(Integer.MAX_VALUE, tokens / Math.max(1, context));
@@ -40,8 +56,8 @@ public final class CapacityPlanner {
         } else if (kvBudget <= 0) {
             fits = false;
             reason = String.format(java.util.Locale.ROOT, "the weights (%.1f GiB in %s) and the runtime reserve (%.1f GiB) need more than the "
-                    + "%.1f GiB usable on %s (%d × %s, %.0f%% of %.0f GiB)", weights, q, RESERVE_GIB_PER_GPU * i.gpus(), usable, i.name(),
-                    i.gpus(), i.gpu(), gpuMemoryUtilization * 100, i.totalGpuMemoryGiB());
+                    + "%.1f GiB usable on %s (%d of its %d × %s, %.0f%% of %.1f GiB each)", weights, q, RESERVE_GIB_PER_GPU * gpusUsed, usable,
+                    i.name(), gpusUsed, i.gpus(), i.gpu(), gpuMemoryUtilization * 100, i.gpuMemoryGiB());
         } else if (atContext < concurrency) {
             fits = false;
             reason = String.format(java.util.Locale.ROOT, "the KV cache holds %,d tokens (%.1f GiB at %,d bytes a token): %d sequence(s) of %,d "

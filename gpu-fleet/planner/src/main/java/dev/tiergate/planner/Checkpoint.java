@@ -20,6 +20,10 @@ import java.util.Optional;
 public record Checkpoint(String repo, String family, boolean gated, Optional<String> quantization, int attentionHeads,
                          int derivedContext, String source) {
 
+    /** The {@code --quantization} values vLLM's argument parser accepts that tiergate's fleets use or may. */
+    public static final java.util.Set<String> VLLM_METHODS = java.util.Set.of("awq", "awq_marlin", "gptq", "gptq_marlin", "fp8",
+            "compressed-tensors", "bitsandbytes", "gguf", "experts_int8", "modelopt", "marlin");
+
     public static final List<Checkpoint> CATALOGUE = List.of(
             new Checkpoint("meta-llama/Llama-3.1-8B-Instruct", "llama-3.1-8b", true, Optional.empty(), 32, 131_072,
                     "config.json of the repository; gated by the Llama 3.1 Community License"),
@@ -37,6 +41,18 @@ public record Checkpoint(String repo, String family, boolean gated, Optional<Str
                     "config.json; gated (accept the conditions on the hub)"),
             new Checkpoint("intfloat/e5-small-v2", "e5-small-v2", false, Optional.empty(), 12, 512,
                     "config.json: max_position_embeddings 512"));
+
+    /**
+     * Whether vLLM loads this checkpoint with {@code --quantization asked}: a checkpoint that declares a method takes
+     * that method or its Marlin kernel; one that declares none takes none, or fp8 (quantized at load). AWQ or GPTQ on
+     * full-precision weights finds no quantization config and fails.
+     */
+    public boolean accepts(Optional<String> asked) {
+        if (asked.isEmpty() || asked.get().equals("none")) return true;
+        String a = asked.get();
+        if (quantization.isEmpty()) return a.equals("fp8");
+        return a.equals(quantization.get()) || a.equals(quantization.get() + "_marlin");
+    }
 
     public static Optional<Checkpoint> of(String repo) {
         return CATALOGUE.stream().filter(c -> c.repo.equals(repo)).findFirst();

@@ -26,6 +26,11 @@ public enum Quantization {
         return kvBytes;
     }
 
+    /** 4-bit weight-only formats leave the embeddings and {@code lm_head} in FP16. */
+    public boolean keepsEmbeddingsFp16() {
+        return this == AWQ || this == GPTQ;
+    }
+
     public static Optional<Quantization> named(String s) {
         String n = s.toUpperCase(Locale.ROOT);
         if (n.equals("NONE") || n.equals("FULL")) return Optional.of(FP16);

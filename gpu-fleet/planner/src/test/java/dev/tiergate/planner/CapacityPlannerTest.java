@@ -24,7 +24,8 @@ class CapacityPlannerTest {
     @Test
     void weightMemoryFollowsTheQuantization() {
         assertThat(CapacityPlanner.weightsGiB(model("llama-3.1-8b"), Quantization.FP16)).isCloseTo(14.96, within(0.01));
-        assertThat(CapacityPlanner.weightsGiB(model("llama-3.1-8b"), Quantization.AWQ)).isCloseTo(4.21, within(0.01));
+        // AWQ keeps the embeddings and lm_head (128,256 × 4,096 each) in FP16: 6.98 B × 0.5625 + 1.05 B × 2 bytes.
+        assertThat(CapacityPlanner.weightsGiB(model("llama-3.1-8b"), Quantization.AWQ)).isCloseTo(5.61, within(0.01));
         assertThat(CapacityPlanner.weightsGiB(model("llama-3.3-70b"), Quantization.FP8)).isCloseTo(65.75, within(0.01));
     }
 
@@ -39,8 +40,9 @@ class CapacityPlannerTest {
     void anEightBillionModelFitsAnA10gWithRoomForConcurrency() {
         CapacityPlanner.Fit f = CapacityPlanner.fit(model("llama-3.1-8b"), Quantization.AWQ, InstanceType.named("g5.xlarge").orElseThrow(), 8192, 8, 0.92);
         assertThat(f.fits()).isTrue();
-        // 24 × 0.92 − 4.21 − 1.5 = 16.37 GiB of KV at 128 KiB a token: ~134k tokens, 16 sequences of 8,192.
-        assertThat(f.concurrencyAtContext()).isEqualTo(16);
+        // 22.5 GiB (what an A10G exposes) × 0.92 − 5.61 − 1.5 = 13.59 GiB of KV at 128 KiB a token: ~111k tokens,
+        // 13 sequences of 8,192.
+        assertThat(f.concurrencyAtContext()).isEqualTo(13);
         CapacityPlanner.Fit tooMany = CapacityPlanner.fit(model("llama-3.1-8b"), Quantization.AWQ, InstanceType.named("g5.xlarge").orElseThrow(), 8192, 64, 0.92);
         assertThat(tooMany.fits()).isFalse();
         assertThat(tooMany.reason()).contains("fewer than the 64 asked for");
@@ -70,5 +72,39 @@ class CapacityPlannerTest {
         assertThat(c[0]).isCloseTo(1.006 * 730 * 2, within(1e-6));
         // 3M requests a month × (500 × $3 + 200 × $15) per million tokens = $13,500
         assertThat(c[1]).isCloseTo(13_500, within(1e-6));
+    }
+
+    @Test
+    void tensorParallelismPlacesTheModelOnItsGpusOnly() {
+        InstanceType p4d = InstanceType.named("p4d.24xlarge").orElseThrow();
+        CapacityPlanner.Fit all = CapacityPlanner.fit(model("llama-3.3-70b"), Quantization.FP8, p4d, 32768, 1, 0.90);
+        CapacityPlanner.Fit four = CapacityPlanner.fit(model("llama-3.3-70b"), Quantization.FP8, p4d, 32768, 1, 0.90, 4);
+        assertThat(four.fits()).isTrue();
+        assertThat(four.kvBudgetGiB()).isLessThan(all.kvBudgetGiB() / 2);
+        // 4 × 39.6 × 0.9 − 65.75 − 6 = 70.8 GiB of KV cache on the four GPUs it uses.
+        assertThat(four.kvBudgetGiB()).isCloseTo(70.8, within(0.1));
+        CapacityPlanner.Fit tooMany = CapacityPlanner.fit(model("llama-3.3-70b"), Quantization.FP8, InstanceType.named("g6e.xlarge").orElseThrow(),
+                8192, 1, 0.9, 4);
+        assertThat(tooMany.fits()).isFalse();
+        assertThat(tooMany.reason()).contains("needs 4 GPUs; g6e.xlarge has 1");
+    }
+
+    @Test
+    void qwenTwoPointFivesContextIsWhatItsConfigSaysNotWhatYarnCouldStretch() {
+        assertThat(model("qwen2.5-32b").maxContext()).isEqualTo(32_768);
+        CapacityPlanner.Fit f = CapacityPlanner.fit(model("qwen2.5-32b"), Quantization.AWQ, InstanceType.named("g6e.xlarge").orElseThrow(), 65536, 1, 0.9);
+        assertThat(f.reason()).contains("maximum of 32768");
+    }
+
+    @Test
+    void aCheckpointAcceptsItsOwnQuantizationItsMarlinKernelOrFp8AtLoad() {
+        Checkpoint full = Checkpoint.of("meta-llama/Llama-3.1-8B-Instruct").orElseThrow();
+        Checkpoint awq = Checkpoint.of("hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4").orElseThrow();
+        assertThat(full.accepts(java.util.Optional.of("awq"))).isFalse();
+        assertThat(full.accepts(java.util.Optional.of("fp8"))).isTrue();
+        assertThat(full.accepts(java.util.Optional.empty())).isTrue();
+        assertThat(awq.accepts(java.util.Optional.of("awq_marlin"))).isTrue();
+        assertThat(awq.accepts(java.util.Optional.of("gptq"))).isFalse();
+        for (Checkpoint c : Checkpoint.CATALOGUE) assertThat(ModelSpec.named(c.family())).as(c.repo()).isPresent();
     }
 }
