@@ -57,6 +57,21 @@ public final class Ec2FleetStack extends Stack {
     public static final String GPU_AMI_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id";
     public static final String FLEET_NAMESPACE = "Tiergate/Fleet";
 
+    /**
+     * How long a new instance may take to serve: ten minutes for the machine, Docker and vLLM's start, plus the weights
+     * at about 100 MB/s from the hub or the cache (a 70B model in FP16, ~131 GiB, adds 22 minutes); at most the two
+     * hours a lifecycle hook may wait.
+     */
+    static Duration startupGrace(FleetSpec f) {
+        double gib = dev.tiergate.planner.Checkpoint.of(f.modelId()).flatMap(c -> dev.tiergate.planner.ModelSpec.named(c.family()))
+                .or(() -> dev.tiergate.planner.ModelSpec.forModelId(f.modelId()))
+                .map(m -> dev.tiergate.planner.CapacityPlanner.weightsGiB(m, f.quantization()
+                        .flatMap(dev.tiergate.planner.Quantization::named).orElse(dev.tiergate.planner.Quantization.FP16)))
+                .orElse(150.0);
+        long seconds = 600 + Math.round(gib * 1.0737 * 10);
+        return Duration.seconds(Math.min(7200, seconds));
+    }
+
     private final ApplicationLoadBalancer alb;
     private final SecurityGroup albSecurityGroup;
 
@@ -90,27 +105,42 @@ public final class Ec2FleetStack extends Stack {
         albSecurityGroup.addEgressRule(instances, Port.tcp(ServingProfile.PORT), "ALB to vLLM");
 
         UserData userData = UserData.custom(files.userData());
+        Duration grace = startupGrace(f);
         LaunchTemplate template = LaunchTemplate.Builder.create(this, "LaunchTemplate")
                 .instanceType(new InstanceType(f.instanceType()))
                 .machineImage(MachineImage.fromSsmParameter(GPU_AMI_PARAMETER))
                 .userData(userData).role(role).securityGroup(instances).requireImdsv2(true)
+                // The instance reads its Auto Scaling group's name from its tags, to complete the launch hook.
+                .instanceMetadataTags(true)
                 .blockDevices(List.of(software.amazon.awscdk.services.ec2.BlockDevice.builder().deviceName("/dev/sda1")
                         .volume(software.amazon.awscdk.services.ec2.BlockDeviceVolume.ebs(300,
                                 software.amazon.awscdk.services.ec2.EbsDeviceOptions.builder().encrypted(true)
                                         .volumeType(software.amazon.awscdk.services.ec2.EbsDeviceVolumeType.GP3).build())).build()))
                 .build();
 
-        AutoScalingGroup asg = AutoScalingGroup.Builder.create(this, "Fleet").vpc(vpc).launchTemplate(template)
+        // Named, so the instance role can be granted the launch hook on this group alone without depending on it.
+        String groupName = getStackName() + "-fleet";
+        role.addToPolicy(PolicyStatement.Builder.create().actions(List.of("autoscaling:CompleteLifecycleAction"))
+                .resources(List.of("arn:" + getPartition() + ":autoscaling:" + getRegion() + ":" + getAccount()
+                        + ":autoScalingGroup:*:autoScalingGroupName/" + groupName)).build());
+        AutoScalingGroup asg = AutoScalingGroup.Builder.create(this, "Fleet").autoScalingGroupName(groupName).vpc(vpc).launchTemplate(template)
                 .vpcSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())
                 .minCapacity(f.minInstances()).maxCapacity(f.maxInstances())
                 // Model download and load take minutes: the ALB health check may not kill an instance before.
                 .healthChecks(software.amazon.awscdk.services.autoscaling.HealthChecks.withAdditionalChecks(
                         software.amazon.awscdk.services.autoscaling.AdditionalHealthChecksOptions.builder()
                                 .additionalTypes(List.of(software.amazon.awscdk.services.autoscaling.AdditionalHealthCheckType.ELB))
-                                .gracePeriod(Duration.minutes(20)).build()))
+                                .gracePeriod(grace).build()))
                 .defaultInstanceWarmup(Duration.minutes(15))
                 .notifications(List.of(NotificationConfiguration.builder().topic(events).scalingEvents(ScalingEvents.ALL).build()))
                 .build();
+        // An instance takes traffic (or enters the warm pool) only once vLLM answers: the user-data completes this hook
+        // with CONTINUE after /health, or ABANDON; one that never reports is abandoned when the grace runs out. On the
+        // group itself, so the instances it launches when it is created wait too (a separate hook resource comes after).
+        ((software.amazon.awscdk.services.autoscaling.CfnAutoScalingGroup) asg.getNode().getDefaultChild()).setLifecycleHookSpecificationList(
+                List.of(software.amazon.awscdk.services.autoscaling.CfnAutoScalingGroup.LifecycleHookSpecificationProperty.builder()
+                        .lifecycleHookName(FleetFiles.LAUNCH_HOOK).lifecycleTransition("autoscaling:EC2_INSTANCE_LAUNCHING")
+                        .heartbeatTimeout((int) grace.toSeconds()).defaultResult("ABANDON").build()));
         if (f.warmPool() > 0) {
             WarmPool.Builder.create(this, "WarmPool").autoScalingGroup(asg).minSize(f.warmPool()).build();
         }

@@ -92,7 +92,13 @@ class TiergateAppTest {
     void ec2FleetRunsTheTiersVllmBehindAnInternalAlbAndScalesOnQueueDepth() {
         Template t = Template.fromStack(stacks.fleets().get("small"));
         t.hasResourceProperties("AWS::AutoScaling::AutoScalingGroup", Map.of("MinSize", "1", "MaxSize", "4",
-                "HealthCheckType", "ELB", "HealthCheckGracePeriod", 1200));
+                "HealthCheckType", "ELB", "HealthCheckGracePeriod", 660));
+        // 10 minutes plus the weights at ~100 MB/s: 5.6 GiB of AWQ here; the large tier's 66 GiB of FP8 get 22 minutes.
+        t.hasResourceProperties("AWS::AutoScaling::AutoScalingGroup", Map.of("AutoScalingGroupName", "TiergateFleet-small-fleet",
+                "LifecycleHookSpecificationList", List.of(Map.of("LifecycleHookName", dev.tiergate.fleet.FleetFiles.LAUNCH_HOOK,
+                        "LifecycleTransition", "autoscaling:EC2_INSTANCE_LAUNCHING", "DefaultResult", "ABANDON", "HeartbeatTimeout", 660))));
+        Template.fromStack(stacks.fleets().get("large")).hasResourceProperties("AWS::AutoScaling::AutoScalingGroup", Map.of(
+                "LifecycleHookSpecificationList", List.of(Match.objectLike(Map.of("HeartbeatTimeout", 1306)))));
         t.hasResourceProperties("AWS::ElasticLoadBalancingV2::LoadBalancer", Map.of("Scheme", "internal"));
         t.hasResourceProperties("AWS::ElasticLoadBalancingV2::TargetGroup", Map.of("HealthCheckPath", "/health", "Port", 8000,
                 "TargetGroupAttributes", Match.arrayWith(List.of(Map.of("Key", "load_balancing.algorithm.type",
@@ -105,7 +111,8 @@ class TiergateAppTest {
         assertThat(json).contains("--served-model-name").contains("llama-3.1-8b-instruct").contains("--enable-prompt-tokens-details")
                 .contains("deeplearning/ami").contains("aps:RemoteWrite");
         t.hasResourceProperties("AWS::EC2::LaunchTemplate", Map.of("LaunchTemplateData", Match.objectLike(Map.of(
-                "InstanceType", "g5.xlarge", "MetadataOptions", Map.of("HttpTokens", "required")))));
+                "InstanceType", "g5.xlarge", "MetadataOptions", Map.of("HttpTokens", "required", "InstanceMetadataTags", "enabled")))));
+        assertThat(json).contains("autoscaling:CompleteLifecycleAction").contains("complete-lifecycle-action");
         // The instances read the Hugging Face token secret (gated models), and the user-data reads it.
         assertThat(json).contains("secretsmanager:GetSecretValue").contains("get-secret-value");
         Template.fromStack(stacks.data()).hasResourceProperties("AWS::SecretsManager::Secret", Map.of(

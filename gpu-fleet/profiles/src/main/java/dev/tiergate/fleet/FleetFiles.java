@@ -22,6 +22,8 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
 
     /** What the token secret holds until its owner sets it: no token. */
     public static final String TOKEN_UNSET = "unset";
+    /** The Auto Scaling lifecycle hook an instance completes once vLLM answers: until then it takes no traffic. */
+    public static final String LAUNCH_HOOK = "tiergate-launch";
     /** Written last into the weights cache: a cache without it is incomplete and not used. */
     public static final String CACHE_COMPLETE = "tiergate-cache-complete";
 
@@ -58,7 +60,7 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
                 WEIGHTS_CACHE=%s
                 HF_TOKEN_SECRET=%s
                 IMAGE=%s
-                mkdir -p "$ROOT/opt/models/current" "$ROOT/opt/hf-cache" "$ROOT/etc/tiergate"
+                mkdir -p "$ROOT/opt/models/current" "$ROOT/opt/hf-cache" "$ROOT/etc/tiergate" "$ROOT/usr/local/bin" "$ROOT/etc/systemd/system"
 
                 # 1. Weights: from the S3 cache when it is complete (fast, in-region), else from %s, cached once served.
                 #    The cache is a flat model directory (config.json at its root), which is what vllm serve DIR needs.
@@ -101,13 +103,45 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
                   -v "$ROOT/etc/tiergate:/etc/tiergate:ro" %s \\
                   --config.file=/etc/tiergate/prometheus-agent.yml --enable-feature=agent --storage.agent.path=/tmp/agent
 
-                # 6. Wait for vLLM's /health; an instance whose server never answers stops here, and caches nothing.
-                healthy=0
+                # 6. Ready: once vLLM answers /health, complete the launch lifecycle hook (CONTINUE: the instance goes
+                #    InService, or into the warm pool); if it never answers, ABANDON it (Auto Scaling replaces it). The same
+                #    script runs at every later boot (a warm-pool instance resuming), after Docker has restarted vLLM.
+                cat > "$ROOT/usr/local/bin/tiergate-ready" <<'TIERGATE_EOF'
+                #!/bin/bash
+                set -euo pipefail
+                IMDS="${TIERGATE_IMDS:-http://169.254.169.254}"
+                TOKEN="$(curl -fsS -X PUT "$IMDS/latest/api/token" -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')"
+                meta() { curl -fsS -H "X-aws-ec2-metadata-token: $TOKEN" "$IMDS/latest/meta-data/$1"; }
+                INSTANCE_ID="$(meta instance-id)"
+                GROUP="$(meta tags/instance/aws:autoscaling:groupName)"
+                complete() {
+                  aws autoscaling complete-lifecycle-action --lifecycle-hook-name %s --auto-scaling-group-name "$GROUP" \\
+                    --instance-id "$INSTANCE_ID" --lifecycle-action-result "$1"
+                }
                 for i in $(seq 1 180); do
-                  if curl -fsS "http://127.0.0.1:%d/health" >/dev/null 2>&1; then healthy=1; break; fi
+                  if curl -fsS "http://127.0.0.1:%d/health" >/dev/null 2>&1; then complete CONTINUE; exit 0; fi
                   sleep 10
                 done
-                [ "$healthy" = 1 ] || fail "vLLM did not answer /health in 30 minutes; see: docker logs vllm"
+                complete ABANDON || true
+                echo "tiergate fleet: vLLM did not answer /health in 30 minutes; see: docker logs vllm" >&2
+                exit 1
+                TIERGATE_EOF
+                chmod +x "$ROOT/usr/local/bin/tiergate-ready"
+                cat > "$ROOT/etc/systemd/system/tiergate-ready.service" <<TIERGATE_EOF
+                [Unit]
+                Description=tiergate: complete the Auto Scaling launch hook once vLLM answers
+                After=docker.service
+                Requires=docker.service
+
+                [Service]
+                Type=oneshot
+                ExecStart=/usr/local/bin/tiergate-ready
+
+                [Install]
+                WantedBy=multi-user.target
+                TIERGATE_EOF
+                systemctl enable tiergate-ready.service
+                "$ROOT/usr/local/bin/tiergate-ready" || fail "vLLM did not answer /health in 30 minutes; see: docker logs vllm"
 
                 # 7. Cache the served snapshot for the next instances: flat files (links followed), the marker last.
                 if [ "${CACHE_AFTER_START:-0}" = 1 ]; then
@@ -124,7 +158,7 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
                 """.formatted(p.tier(), q(p.tier()), q(p.modelId()), q(cache), q(hfTokenSecret), q(p.image()),
                 fromS3 ? "the model's own S3 location" : "the Hugging Face hub", CACHE_COMPLETE, q(CACHE_COMPLETE), TOKEN_UNSET,
                 q(TOKEN_UNSET), ServingProfile.PORT, ServingProfile.PORT, ServingProfile.PORT, ServingProfile.PORT, flags,
-                prometheusScrape(), cloudWatchAgent(), prometheusAgent(), PROMETHEUS_AGENT_IMAGE, ServingProfile.PORT, CACHE_COMPLETE);
+                prometheusScrape(), cloudWatchAgent(), prometheusAgent(), PROMETHEUS_AGENT_IMAGE, LAUNCH_HOOK, ServingProfile.PORT, CACHE_COMPLETE);
     }
 
     /** The vLLM metrics the CloudWatch agent publishes: what scaling and the fleet alarms read. */

@@ -46,6 +46,45 @@ class UserDataSandboxTest {
     private final List<Process> started = new ArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+    /** IMDSv2 as the launch template requires it: a session token first, and instance tags in the metadata. */
+    private com.sun.net.httpserver.HttpServer imds;
+
+    @BeforeEach
+    void startMetadataService() throws IOException {
+        imds = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        imds.createContext("/", ex -> {
+            String path = ex.getRequestURI().getPath();
+            byte[] body;
+            int status = 200;
+            if (path.equals("/latest/api/token") && ex.getRequestMethod().equals("PUT")
+                    && ex.getRequestHeaders().getFirst("X-aws-ec2-metadata-token-ttl-seconds") != null) {
+                body = "imds-session".getBytes(StandardCharsets.UTF_8);
+            } else if (!"imds-session".equals(ex.getRequestHeaders().getFirst("X-aws-ec2-metadata-token"))) {
+                status = 401;
+                body = new byte[0];
+            } else if (path.equals("/latest/meta-data/instance-id")) {
+                body = INSTANCE_ID.getBytes(StandardCharsets.UTF_8);
+            } else if (path.equals("/latest/meta-data/tags/instance/aws:autoscaling:groupName")) {
+                body = GROUP.getBytes(StandardCharsets.UTF_8);
+            } else {
+                status = 404;
+                body = new byte[0];
+            }
+            ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+            if (body.length > 0) ex.getResponseBody().write(body);
+            ex.close();
+        });
+        imds.start();
+    }
+
+    private static final String INSTANCE_ID = "i-0123456789abcdef0";
+    private static final String GROUP = "TiergateFleet-small-Fleet-1A2B3C";
+
+    private List<String> lifecycleActions() throws IOException {
+        Path f = sandbox.resolve("state/lifecycle-actions");
+        return Files.exists(f) ? Files.readAllLines(f) : List.of();
+    }
+
     @BeforeEach
     void portIsFree() throws IOException {
         // The script serves on vLLM's port, as on an instance: a test machine using it cannot run this test.
@@ -56,6 +95,7 @@ class UserDataSandboxTest {
 
     @AfterEach
     void stopServers() throws Exception {
+        imds.stop(0);
         for (Path pid : pids()) ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).ifPresent(ProcessHandle::destroy);
         for (Process p : started) p.destroyForcibly();
     }
@@ -107,7 +147,7 @@ class UserDataSandboxTest {
         }
         Path root = Files.createDirectories(sandbox.resolve(instance));
         Path bin = sandbox.resolve("bin");
-        if (!Files.exists(bin.resolve("docker"))) for (String s : List.of("docker", "aws", "sleep")) stand_in(s, bin);
+        if (!Files.exists(bin.resolve("docker"))) for (String s : List.of("docker", "aws", "sleep", "systemctl")) stand_in(s, bin);
         stand_in("amazon-cloudwatch-agent-ctl", root.resolve("opt/aws/amazon-cloudwatch-agent/bin"));
         Path script = root.resolve("user-data.sh");
         Files.writeString(script, files.userData());
@@ -122,6 +162,7 @@ class UserDataSandboxTest {
         env.put("SIM_JAVA", ProcessHandle.current().info().command().orElse("java"));
         env.put("SIM_CLASSPATH", System.getProperty("java.class.path"));
         env.put("SIM_GPU_COUNT", Integer.toString(gpus));
+        env.put("TIERGATE_IMDS", "http://127.0.0.1:" + imds.getAddress().getPort());
         Process p = pb.start();
         started.add(p);
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -149,6 +190,9 @@ class UserDataSandboxTest {
 
         Boot first = boot("instance-1", files, 1);
         assertThat(first.exit()).as(first.log() + first.container()).isZero();
+        // It took traffic only once vLLM answered: the launch hook completed with CONTINUE, through IMDSv2.
+        assertThat(lifecycleActions()).containsExactly(FleetFiles.LAUNCH_HOOK + " " + GROUP + " " + INSTANCE_ID + " CONTINUE");
+        assertThat(Files.readAllLines(sandbox.resolve("state/enabled-units"))).containsExactly("tiergate-ready.service");
         assertThat(first.container()).contains("hub/models--hugging-quants--Meta-Llama-3.1-8B-Instruct-AWQ-INT4/snapshots/");
         answers(small.model());
         // The cache is the flat model directory: config.json at the prefix's root, the marker written last.
@@ -182,6 +226,7 @@ class UserDataSandboxTest {
 
         Boot refused = boot("instance-1", files, gpus);
         assertThat(refused.exit()).isNotZero();
+        assertThat(lifecycleActions()).containsExactly(FleetFiles.LAUNCH_HOOK + " " + GROUP + " " + INSTANCE_ID + " ABANDON");
         assertThat(refused.log()).contains("tiergate fleet: vLLM did not answer /health");
         assertThat(refused.container()).contains("You are trying to access a gated repo");
         assertThat(sandbox.resolve("s3/models-bucket")).doesNotExist();
@@ -190,5 +235,47 @@ class UserDataSandboxTest {
         Boot served = boot("instance-2", files, gpus);
         assertThat(served.exit()).as(served.log() + served.container()).isZero();
         answers(large.model());
+    }
+
+    @Test
+    void aWarmPoolInstanceResumesIntoAHealthyServerBeforeItTakesTraffic() throws Exception {
+        TierConfig small = EXAMPLE.tierNamed("small");
+        secret(FleetFiles.TOKEN_UNSET);
+        Boot warmed = boot("instance-1", files(small), 1);
+        assertThat(warmed.exit()).as(warmed.log() + warmed.container()).isZero();
+
+        // Stopped in the warm pool: vLLM goes down with the instance. Resumed: Docker restarts it (its restart policy),
+        // and the enabled unit completes the hook again only once it answers.
+        for (Path pid : pids()) ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).ifPresent(h -> {
+            h.destroy();
+            h.onExit().join();
+        });
+        assertThat(health()).isFalse();
+        ProcessBuilder daemon = new ProcessBuilder("bash", sandbox.resolve("bin/docker").toString(), "start", "vllm").redirectErrorStream(true);
+        daemon.environment().put("SANDBOX_STATE", sandbox.resolve("state").toString());
+        Process start = daemon.start();
+        assertThat(start.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(start.exitValue()).isZero();
+        String unit = Files.readString(warmed.root().resolve("etc/systemd/system/tiergate-ready.service"));
+        String exec = unit.lines().filter(l -> l.startsWith("ExecStart=")).findFirst().orElseThrow().substring("ExecStart=".length());
+        ProcessBuilder resume = new ProcessBuilder("bash", warmed.root().resolve(exec.substring(1)).toString()).redirectErrorStream(true);
+        resume.environment().put("PATH", sandbox.resolve("bin") + ":/usr/local/bin:/usr/bin:/bin");
+        resume.environment().put("SANDBOX_STATE", sandbox.resolve("state").toString());
+        resume.environment().put("TIERGATE_IMDS", "http://127.0.0.1:" + imds.getAddress().getPort());
+        Process r = resume.start();
+        String out = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(r.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(r.exitValue()).as(out).isZero();
+        assertThat(lifecycleActions()).hasSize(2).allMatch(a -> a.endsWith(" CONTINUE"));
+        answers(small.model());
+    }
+
+    private boolean health() {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:8000/health")).build(), HttpResponse.BodyHandlers.discarding())
+                    .statusCode() == 200;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
     }
 }
