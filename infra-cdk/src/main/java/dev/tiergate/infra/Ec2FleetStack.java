@@ -72,10 +72,42 @@ public final class Ec2FleetStack extends Stack {
         return Duration.seconds(Math.min(7200, seconds));
     }
 
+    /**
+     * A fleet at zero has no instance to publish a queue depth, so target tracking never starts it. The gateway
+     * publishes every request's wanted tier ({@code TierDemand}); when a minute has demand and the group wants no
+     * instance, the group is set to one. Target tracking takes over from there (and scales back to the minimum).
+     */
+    private void scaleFromZero(TierConfig tier, AutoScalingGroup asg, String groupName, String gatewayNamespace) {
+        software.amazon.awscdk.services.cloudwatch.MathExpression wake = software.amazon.awscdk.services.cloudwatch.MathExpression.Builder.create()
+                .expression("IF(demand > 0 AND desired < 1, 1, 0)")
+                .usingMetrics(Map.of(
+                        "demand", Metric.Builder.create().namespace(gatewayNamespace).metricName(TIER_DEMAND)
+                                .dimensionsMap(Map.of("tier", tier.name(), "Service", ObservabilityStack.SERVICE)).statistic("Sum")
+                                .period(Duration.minutes(1)).build(),
+                        "desired", Metric.Builder.create().namespace("AWS/AutoScaling").metricName("GroupDesiredCapacity")
+                                .dimensionsMap(Map.of("AutoScalingGroupName", groupName)).statistic("Maximum").period(Duration.minutes(1)).build()))
+                .period(Duration.minutes(1)).label("demand while at zero").build();
+        software.amazon.awscdk.services.cloudwatch.Alarm alarm = wake.createAlarm(this, "WakeFromZero",
+                software.amazon.awscdk.services.cloudwatch.CreateAlarmOptions.builder().threshold(1).evaluationPeriods(1)
+                        .comparisonOperator(software.amazon.awscdk.services.cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
+                        .treatMissingData(software.amazon.awscdk.services.cloudwatch.TreatMissingData.NOT_BREACHING)
+                        .alarmDescription("tier " + tier.name() + " has requests and no instance: start one").build());
+        software.amazon.awscdk.services.autoscaling.StepScalingAction start = software.amazon.awscdk.services.autoscaling.StepScalingAction.Builder
+                .create(this, "StartFromZero").autoScalingGroup(asg)
+                .adjustmentType(software.amazon.awscdk.services.autoscaling.AdjustmentType.EXACT_CAPACITY).build();
+        start.addAdjustment(software.amazon.awscdk.services.autoscaling.AdjustmentTier.builder().lowerBound(0).adjustment(1).build());
+        alarm.addAlarmAction(new software.amazon.awscdk.services.cloudwatch.actions.AutoScalingAction(start));
+    }
+
+    /** The gateway's metric of requests that wanted a tier (the EMF document {@code EmfRequestMetrics} writes). */
+    public static final String TIER_DEMAND = dev.tiergate.core.observability.FleetSignals.TIER_DEMAND;
+
     private final ApplicationLoadBalancer alb;
     private final SecurityGroup albSecurityGroup;
 
-    public Ec2FleetStack(Construct scope, String id, StackProps props, TierConfig tier, IVpc vpc, DataStack data, ITopic events) {
+    /** @param gatewayNamespace where the gateway publishes its metrics, each tier's demand among them */
+    public Ec2FleetStack(Construct scope, String id, StackProps props, TierConfig tier, IVpc vpc, DataStack data, ITopic events,
+                         String gatewayNamespace) {
         super(scope, id, props);
         FleetSpec f = tier.fleet().orElseThrow();
         ServingProfile profile = ServingProfile.of(tier);
@@ -124,6 +156,9 @@ public final class Ec2FleetStack extends Stack {
                 .resources(List.of("arn:" + getPartition() + ":autoscaling:" + getRegion() + ":" + getAccount()
                         + ":autoScalingGroup:*:autoScalingGroupName/" + groupName)).build());
         AutoScalingGroup asg = AutoScalingGroup.Builder.create(this, "Fleet").autoScalingGroupName(groupName).vpc(vpc).launchTemplate(template)
+                // Its desired capacity, every minute: what tells "at zero" apart for the scale-from-zero alarm.
+                .groupMetrics(List.of(new software.amazon.awscdk.services.autoscaling.GroupMetrics(
+                        software.amazon.awscdk.services.autoscaling.GroupMetric.DESIRED_CAPACITY)))
                 .vpcSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())
                 .minCapacity(f.minInstances()).maxCapacity(f.maxInstances())
                 // Model download and load take minutes: the ALB health check may not kill an instance before.
@@ -154,6 +189,8 @@ public final class Ec2FleetStack extends Stack {
                 .metric(Metric.Builder.create().namespace(FLEET_NAMESPACE).metricName("vllm:num_requests_waiting")
                         .dimensionsMap(Map.of("tier", tier.name())).statistic("Average").period(Duration.minutes(1)).build())
                 .targetValue(f.scaleOnQueueDepth()).build());
+
+        if (f.minInstances() == 0) scaleFromZero(tier, asg, groupName, gatewayNamespace);
 
         alb = ApplicationLoadBalancer.Builder.create(this, "Alb").vpc(vpc).internetFacing(false).securityGroup(albSecurityGroup)
                 .vpcSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())

@@ -61,7 +61,8 @@ public final class TiergateApp {
             if (t.fleet().isEmpty()) continue;
             String id = prefix + "Fleet-" + t.name();
             if (t.fleet().get().kind() == FleetSpec.Kind.EC2) {
-                Ec2FleetStack f = new Ec2FleetStack(app, id, props, t, network.vpc(), data, observability.info());
+                Ec2FleetStack f = new Ec2FleetStack(app, id, props, t, network.vpc(), data, observability.info(),
+                        settings.config().observability().namespace());
                 fleets.put(t.name(), f);
                 replicaUrls.put(t.name(), f.endpoint());
             } else {

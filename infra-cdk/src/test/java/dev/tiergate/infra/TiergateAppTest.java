@@ -97,8 +97,18 @@ class TiergateAppTest {
         t.hasResourceProperties("AWS::AutoScaling::AutoScalingGroup", Map.of("AutoScalingGroupName", "TiergateFleet-small-fleet",
                 "LifecycleHookSpecificationList", List.of(Map.of("LifecycleHookName", dev.tiergate.fleet.FleetFiles.LAUNCH_HOOK,
                         "LifecycleTransition", "autoscaling:EC2_INSTANCE_LAUNCHING", "DefaultResult", "ABANDON", "HeartbeatTimeout", 660))));
-        Template.fromStack(stacks.fleets().get("large")).hasResourceProperties("AWS::AutoScaling::AutoScalingGroup", Map.of(
+        Template large = Template.fromStack(stacks.fleets().get("large"));
+        large.hasResourceProperties("AWS::AutoScaling::AutoScalingGroup", Map.of(
                 "LifecycleHookSpecificationList", List.of(Match.objectLike(Map.of("HeartbeatTimeout", 1306)))));
+        // large has min_instances 0: the gateway's demand for it starts an instance; small (min 1) needs no such alarm.
+        large.hasResourceProperties("AWS::CloudWatch::Alarm", Map.of("Metrics", Match.arrayWith(List.of(
+                Match.objectLike(Map.of("Expression", "IF(demand > 0 AND desired < 1, 1, 0)")),
+                Match.objectLike(Map.of("Id", "demand", "MetricStat", Match.objectLike(Map.of("Metric", Map.of(
+                        "Namespace", settings.config().observability().namespace(), "MetricName", dev.tiergate.core.observability.FleetSignals.TIER_DEMAND,
+                        "Dimensions", List.of(Map.of("Name", "Service", "Value", "tiergate"), Map.of("Name", "tier", "Value", "large")))))))))));
+        large.hasResourceProperties("AWS::AutoScaling::ScalingPolicy", Map.of("PolicyType", "StepScaling", "AdjustmentType", "ExactCapacity",
+                "StepAdjustments", List.of(Map.of("MetricIntervalLowerBound", 0, "ScalingAdjustment", 1))));
+        t.resourceCountIs("AWS::CloudWatch::Alarm", 0);
         t.hasResourceProperties("AWS::ElasticLoadBalancingV2::LoadBalancer", Map.of("Scheme", "internal"));
         t.hasResourceProperties("AWS::ElasticLoadBalancingV2::TargetGroup", Map.of("HealthCheckPath", "/health", "Port", 8000,
                 "TargetGroupAttributes", Match.arrayWith(List.of(Map.of("Key", "load_balancing.algorithm.type",

@@ -50,6 +50,14 @@ public final class EmfRequestMetrics implements RequestObserver {
             m.addMetadata("budgetAction", o.budgetAction().wire());
             o.fallbackFrom().ifPresent(f -> m.addMetadata("fallbackFrom", f));
         });
+        // The tier the request wanted (the routed one, whoever answered), alone as the dimension: what scales a fleet
+        // from zero, where no instance publishes a queue depth.
+        metrics.flushMetrics(m -> {
+            m.setNamespace(namespace);
+            m.setTimestamp(o.timestamp());
+            m.addDimension(DimensionSet.of("tier", o.fallbackFrom().orElse(o.tier())));
+            m.addMetric(dev.tiergate.core.observability.FleetSignals.TIER_DEMAND, 1, MetricUnit.COUNT);
+        });
     }
 
     /** The cold-start metric, once per execution environment (Powertools reads the Lambda initialisation type). */

@@ -56,8 +56,19 @@ class EmfRequestMetricsTest {
             emf.observe(Outcomes.ok("small", 120, 50, 30, "0.0000123"));
             emf.observe(Outcomes.rejected("large"));
         });
-        assertThat(docs).hasSize(2);
+        // Each request writes its own document and the tier-demand one.
+        assertThat(docs).hasSize(4);
         for (JsonNode d : docs) validEmf(d);
+        JsonNode demand = docs.get(1);
+        assertThat(demand.get(dev.tiergate.core.observability.FleetSignals.TIER_DEMAND).asDouble()).isEqualTo(1);
+        assertThat(demand.at("/_aws/CloudWatchMetrics/0/Namespace").asText()).isEqualTo("TiergateTest");
+        Set<String> demandDims = new HashSet<>();
+        demand.at("/_aws/CloudWatchMetrics/0/Dimensions").forEach(set -> set.forEach(n -> demandDims.add(n.asText())));
+        // What the CDK app's scale-from-zero alarm reads: tier and Service, nothing else.
+        assertThat(demandDims).containsExactlyInAnyOrder("tier", "Service");
+        assertThat(demand.get("tier").asText()).isEqualTo("small");
+        assertThat(demand.get("Service").asText()).isEqualTo("tiergate");
+        docs = List.of(docs.get(0), docs.get(2));
         JsonNode ok = docs.getFirst();
         assertThat(ok.get("tier").asText()).isEqualTo("small");
         assertThat(ok.get("Latency").asDouble()).isEqualTo(120);

@@ -16,6 +16,14 @@ public sealed interface Attempted {
     /** The upstream refused the request itself (a 4xx such as a prompt over the context): no retry, no fallback. */
     record Rejected(int status, byte[] body) implements Attempted {}
 
-    /** The tier could not answer in time after its attempts: the fallback chain goes on. */
-    record Failed(int status, String reason) implements Attempted {}
+    /**
+     * The tier could not answer in time after its attempts: the fallback chain goes on.
+     *
+     * @param noReplica the tier had no replica to try at all (a fleet at zero, or every replica ejected)
+     */
+    record Failed(int status, String reason, boolean noReplica) implements Attempted {
+        public Failed(int status, String reason) {
+            this(status, reason, false);
+        }
+    }
 }

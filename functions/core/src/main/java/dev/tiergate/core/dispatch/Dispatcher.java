@@ -74,7 +74,8 @@ public final class Dispatcher {
             Optional<URI> picked = selector.pick(tier.name(), affinity, tried);
             if (picked.isEmpty() && !tried.equals(avoid)) picked = selector.pick(tier.name(), affinity, avoid);
             if (picked.isEmpty()) {
-                return new Attempted.Failed(503, attempts == 0 ? "no replica of tier '" + tier.name() + "' is available" : lastReason);
+                return new Attempted.Failed(503, attempts == 0 ? "no replica of tier '" + tier.name() + "' is available" : lastReason,
+                        attempts == 0);
             }
             URI replica = picked.get();
             CircuitBreaker rb = breakers.replica(replica);

@@ -57,6 +57,9 @@ public final class FailoverChain {
         return new Run(ctx, held);
     }
 
+    /** What a client is told to wait when the routed tier has no replica yet. */
+    static final long NO_REPLICA_RETRY_SECONDS = 60;
+
     /** One request's way along the chain; used by that request's thread only. */
     final class Run {
         private final ChatContext ctx;
@@ -68,6 +71,8 @@ public final class FailoverChain {
         /** The tier answering now (the routed one until a fallback answers) and the money held, which top-ups grow. */
         private Served served;
         private Attempted.Failed lastFailure = new Attempted.Failed(502, "no tier was tried");
+        /** The routed tier had no replica to try: a fleet scaling from zero, whose instance may come. */
+        private boolean routedTierEmpty;
         /** Replicas of the current tier that broke during this request: never tried again by it. */
         private final Set<URI> broken = new HashSet<>();
 
@@ -121,6 +126,12 @@ public final class FailoverChain {
         }
 
         OpenAiError exhausted() {
+            if (routedTierEmpty) {
+                // Its demand is what scales it from zero: a new replica takes minutes, and the client may come back.
+                return OpenAiError.upstream(503, "Tier '" + ctx.route().tier().name() + "' has no replica running"
+                        + (tiers.size() > 1 ? " and its fallbacks could not answer (" + lastFailure.reason() + ")" : "")
+                        + "; one is being started. Retry in a minute.").retryAfter(NO_REPLICA_RETRY_SECONDS);
+            }
             return OpenAiError.upstream(lastFailure.status(), "Tier '" + ctx.route().tier().name() + "'"
                     + (tiers.size() > 1 ? " and its fallbacks" : "") + " could not answer: " + lastFailure.reason() + ".");
         }
@@ -151,6 +162,7 @@ public final class FailoverChain {
                     return Optional.of(a);
                 }
                 lastFailure = f;
+                if (primary && f.noReplica()) routedTierEmpty = true;
                 next++;
                 broken.clear();
             }
