@@ -63,13 +63,25 @@ public final class Ec2FleetStack extends Stack {
      * hours a lifecycle hook may wait.
      */
     static Duration startupGrace(FleetSpec f) {
-        double gib = dev.tiergate.planner.Checkpoint.of(f.modelId()).flatMap(c -> dev.tiergate.planner.ModelSpec.named(c.family()))
+        long seconds = 600 + Math.round(weightsGiB(f) * 1.0737 * 10);
+        return Duration.seconds(Math.min(7200, seconds));
+    }
+
+    /** The weights as the checkpoint stores them (an unknown model: as a 70B in FP8 would be). */
+    private static double weightsGiB(FleetSpec f) {
+        return dev.tiergate.planner.Checkpoint.of(f.modelId()).flatMap(c -> dev.tiergate.planner.ModelSpec.named(c.family()))
                 .or(() -> dev.tiergate.planner.ModelSpec.forModelId(f.modelId()))
                 .map(m -> dev.tiergate.planner.CapacityPlanner.weightsGiB(m, f.quantization()
                         .flatMap(dev.tiergate.planner.Quantization::named).orElse(dev.tiergate.planner.Quantization.FP16)))
                 .orElse(150.0);
-        long seconds = 600 + Math.round(gib * 1.0737 * 10);
-        return Duration.seconds(Math.min(7200, seconds));
+    }
+
+    /**
+     * The root volume: the weights twice (the hub cache, or the S3 copy, and the page cache's spill while the first
+     * instance uploads them), the ~20 GiB vLLM image and the OS; at least 100 GiB.
+     */
+    static int rootVolumeGiB(FleetSpec f) {
+        return (int) Math.max(100, Math.ceil(2 * weightsGiB(f) + 60));
     }
 
     /**
@@ -145,9 +157,11 @@ public final class Ec2FleetStack extends Stack {
                 // The instance reads its Auto Scaling group's name from its tags, to complete the launch hook.
                 .instanceMetadataTags(true)
                 .blockDevices(List.of(software.amazon.awscdk.services.ec2.BlockDevice.builder().deviceName("/dev/sda1")
-                        .volume(software.amazon.awscdk.services.ec2.BlockDeviceVolume.ebs(300,
+                        // gp3 at its default 125 MB/s would take ~18 minutes to write a 70B model's 131 GiB: set to its most.
+                        .volume(software.amazon.awscdk.services.ec2.BlockDeviceVolume.ebs(rootVolumeGiB(f),
                                 software.amazon.awscdk.services.ec2.EbsDeviceOptions.builder().encrypted(true)
-                                        .volumeType(software.amazon.awscdk.services.ec2.EbsDeviceVolumeType.GP3).build())).build()))
+                                        .volumeType(software.amazon.awscdk.services.ec2.EbsDeviceVolumeType.GP3)
+                                        .throughput(1000).iops(4000).build())).build()))
                 .build();
 
         // Named, so the instance role can be granted the launch hook on this group alone without depending on it.

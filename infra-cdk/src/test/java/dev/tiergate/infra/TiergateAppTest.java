@@ -121,7 +121,12 @@ class TiergateAppTest {
         assertThat(json).contains("--served-model-name").contains("llama-3.1-8b-instruct").contains("--enable-prompt-tokens-details")
                 .contains("deeplearning/ami").contains("aps:RemoteWrite");
         t.hasResourceProperties("AWS::EC2::LaunchTemplate", Map.of("LaunchTemplateData", Match.objectLike(Map.of(
-                "InstanceType", "g5.xlarge", "MetadataOptions", Map.of("HttpTokens", "required", "InstanceMetadataTags", "enabled")))));
+                "InstanceType", "g5.xlarge", "MetadataOptions", Map.of("HttpTokens", "required", "InstanceMetadataTags", "enabled"),
+                "BlockDeviceMappings", List.of(Match.objectLike(Map.of("Ebs", Match.objectLike(Map.of("VolumeType", "gp3",
+                        "Throughput", 1000, "Iops", 4000, "VolumeSize", 100, "Encrypted", true)))))))));
+        // The 70B tier's 66 GiB of FP8 weights, twice, and the image: 192 GiB.
+        Template.fromStack(stacks.fleets().get("large")).hasResourceProperties("AWS::EC2::LaunchTemplate", Map.of("LaunchTemplateData",
+                Match.objectLike(Map.of("BlockDeviceMappings", List.of(Match.objectLike(Map.of("Ebs", Match.objectLike(Map.of("VolumeSize", 192)))))))));
         assertThat(json).contains("autoscaling:CompleteLifecycleAction").contains("complete-lifecycle-action");
         // The instances read the Hugging Face token secret (gated models), and the user-data reads it.
         assertThat(json).contains("secretsmanager:GetSecretValue").contains("get-secret-value");
