@@ -94,7 +94,7 @@ public final class Ec2FleetStack extends Stack {
                 .expression("IF(demand > 0 AND desired < 1, 1, 0)")
                 .usingMetrics(Map.of(
                         "demand", Metric.Builder.create().namespace(gatewayNamespace).metricName(TIER_DEMAND)
-                                .dimensionsMap(Map.of("tier", tier.name(), "Service", ObservabilityStack.SERVICE)).statistic("Sum")
+                                .dimensionsMap(Map.of("tier", tier.name())).statistic("Sum")
                                 .period(Duration.minutes(1)).build(),
                         "desired", Metric.Builder.create().namespace("AWS/AutoScaling").metricName("GroupDesiredCapacity")
                                 .dimensionsMap(Map.of("AutoScalingGroupName", groupName)).statistic("Maximum").period(Duration.minutes(1)).build()))

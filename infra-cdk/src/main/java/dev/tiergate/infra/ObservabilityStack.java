@@ -141,8 +141,13 @@ public final class ObservabilityStack extends Stack {
                 .masterKey(alertsKey).enforceSsl(true).build();
     }
 
+    /**
+     * A request metric's dimensions as the gateway's EMF documents declare them: Powertools writes its {@code Service}
+     * dimension as a set of its own beside {@code [tier, model]}, so CloudWatch holds {tier, model} and {Service}
+     * series, never one with all three.
+     */
     static Map<String, String> dims(TierConfig t) {
-        return Map.of("tier", t.name(), "model", t.model(), "Service", SERVICE);
+        return Map.of("tier", t.name(), "model", t.model());
     }
 
     private static Metric request(String ns, TierConfig t, String name, String statistic) {
@@ -151,7 +156,7 @@ public final class ObservabilityStack extends Stack {
     }
 
     private static Metric fleet(String ns, TierConfig t, String name, String statistic) {
-        return Metric.Builder.create().namespace(ns).metricName(name).dimensionsMap(Map.of("tier", t.name(), "Service", SERVICE))
+        return Metric.Builder.create().namespace(ns).metricName(name).dimensionsMap(Map.of("tier", t.name()))
                 .statistic(statistic).period(Duration.minutes(1)).label(t.name()).build();
     }
 

@@ -105,7 +105,7 @@ class TiergateAppTest {
                 Match.objectLike(Map.of("Expression", "IF(demand > 0 AND desired < 1, 1, 0)")),
                 Match.objectLike(Map.of("Id", "demand", "MetricStat", Match.objectLike(Map.of("Metric", Map.of(
                         "Namespace", settings.config().observability().namespace(), "MetricName", dev.tiergate.core.observability.FleetSignals.TIER_DEMAND,
-                        "Dimensions", List.of(Map.of("Name", "Service", "Value", "tiergate"), Map.of("Name", "tier", "Value", "large")))))))))));
+                        "Dimensions", List.of(Map.of("Name", "tier", "Value", "large")))))))))));
         large.hasResourceProperties("AWS::AutoScaling::ScalingPolicy", Map.of("PolicyType", "StepScaling", "AdjustmentType", "ExactCapacity",
                 "StepAdjustments", List.of(Map.of("MetricIntervalLowerBound", 0, "ScalingAdjustment", 1))));
         t.resourceCountIs("AWS::CloudWatch::Alarm", 0);
@@ -275,5 +275,112 @@ class TiergateAppTest {
     private static String refusalIn(String yaml) {
         var f = ConfigLoader.parse(yaml, "t.yaml").tierNamed("medium").fleet().orElseThrow();
         return CapacityCheck.launchRefusal("medium", f).orElse("no refusal");
+    }
+
+    /** A metric as an alarm names it, and as a writer emits it: namespace, name, dimensions with their values. */
+    private record MetricKey(String namespace, String name, Map<String, String> dimensions) {}
+
+    /** The EMF documents a piece of the gateway's code writes, read back as the metrics CloudWatch makes of them. */
+    private static java.util.Set<MetricKey> emitted(Runnable writer) throws Exception {
+        java.io.PrintStream old = System.out;
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            writer.run();
+        } finally {
+            System.setOut(old);
+        }
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.util.Set<MetricKey> out = new java.util.HashSet<>();
+        for (String line : buf.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+            if (!line.startsWith("{")) continue;
+            com.fasterxml.jackson.databind.JsonNode doc = json.readTree(line);
+            for (com.fasterxml.jackson.databind.JsonNode directive : doc.at("/_aws/CloudWatchMetrics")) {
+                for (com.fasterxml.jackson.databind.JsonNode set : directive.get("Dimensions")) {
+                    Map<String, String> dims = new java.util.TreeMap<>();
+                    set.forEach(d -> dims.put(d.asText(), doc.get(d.asText()).asText()));
+                    for (com.fasterxml.jackson.databind.JsonNode m : directive.get("Metrics")) {
+                        out.add(new MetricKey(directive.get("Namespace").asText(), m.get("Name").asText(), dims));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void everyAlarmReadsAMetricThatSomethingActuallyEmits() throws Exception {
+        String ns = settings.config().observability().namespace();
+        var metrics = software.amazon.lambda.powertools.metrics.MetricsFactory.getMetricsInstance();
+        java.util.Set<MetricKey> emitted = new java.util.HashSet<>();
+        // The gateway: one request per tier, served and refused; the fleet monitor's gauges; the budget gauge.
+        emitted.addAll(emitted(() -> {
+            var requests = new dev.tiergate.adapters.metrics.EmfRequestMetrics(metrics, ns);
+            var fleet = new dev.tiergate.adapters.metrics.EmfFleetGauges(metrics, ns);
+            List<dev.tiergate.core.fleet.ReplicaStatus> replicas = new java.util.ArrayList<>();
+            for (var t : settings.config().tiers()) {
+                requests.observe(new dev.tiergate.core.observability.RequestOutcome("r-" + t.name(), java.time.Instant.now(), "key_1", "ml",
+                        t.name(), t.model(), 200, dev.tiergate.core.usage.Outcome.OK, false, 120, 60,
+                        new dev.tiergate.core.money.TokenUsage(10, 5, 0), dev.tiergate.core.money.Usd.of("0.0001"), false, Optional.empty(),
+                        dev.tiergate.core.budget.BudgetAction.ALLOW, java.util.OptionalDouble.of(0.5), Optional.empty()));
+                replicas.add(new dev.tiergate.core.fleet.ReplicaStatus(t.name(), java.net.URI.create("http://" + t.name() + ":8000"), true,
+                        1, 2, 0.5, "ok"));
+            }
+            fleet.publish(replicas);
+            new dev.tiergate.adapters.metrics.EmfBudgetGauge(metrics, ns).publish(0.5);
+        }));
+        // The instances: the CloudWatch agent's EMF processor, as rendered into their user-data.
+        for (var t : settings.config().tiers()) {
+            if (t.fleet().isEmpty() || t.fleet().get().kind() != dev.tiergate.core.config.FleetSpec.Kind.EC2) continue;
+            var files = new dev.tiergate.fleet.FleetFiles(dev.tiergate.fleet.ServingProfile.of(t), "b", "https://aps/remote_write", "eu-west-1",
+                    Ec2FleetStack.FLEET_NAMESPACE, "secret");
+            com.fasterxml.jackson.databind.JsonNode agent = new com.fasterxml.jackson.databind.ObjectMapper().readTree(files.cloudWatchAgent());
+            com.fasterxml.jackson.databind.JsonNode emf = agent.at("/logs/metrics_collected/prometheus/emf_processor");
+            assertThat(files.prometheusScrape()).contains("tier: '" + t.name() + "'");
+            for (com.fasterxml.jackson.databind.JsonNode decl : emf.get("metric_declaration")) {
+                assertThat(decl.get("dimensions").toString()).isEqualTo("[[\"tier\"]]");
+                for (com.fasterxml.jackson.databind.JsonNode sel : decl.get("metric_selectors")) {
+                    String name = sel.asText().replaceAll("^\\^|\\$$", "");
+                    emitted.add(new MetricKey(emf.get("metric_namespace").asText(), name, Map.of("tier", t.name())));
+                }
+            }
+        }
+
+        assertThat(emitted).as("the captured metrics").isNotEmpty();
+        int checked = 0;
+        for (Stack stack : all()) {
+            for (var alarm : Template.fromStack(stack).findResources("AWS::CloudWatch::Alarm", Map.of()).entrySet()) {
+                @SuppressWarnings("unchecked") Map<String, Object> props = (Map<String, Object>) alarm.getValue().get("Properties");
+                List<Map<String, Object>> named = new java.util.ArrayList<>();
+                if (props.containsKey("MetricName")) named.add(props);
+                if (props.get("Metrics") instanceof List<?> list) {
+                    for (Object q : list) {
+                        @SuppressWarnings("unchecked") Map<String, Object> stat = (Map<String, Object>) ((Map<String, Object>) q).get("MetricStat");
+                        if (stat != null) {
+                            @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) stat.get("Metric");
+                            named.add(m);
+                        }
+                    }
+                }
+                assertThat(named).as(alarm.getKey() + " names its metrics").isNotEmpty();
+                for (Map<String, Object> m : named) {
+                    String namespace = (String) m.get("Namespace");
+                    // AWS's own metrics (the groups' desired capacity) are published by AWS once collection is on.
+                    if (namespace.startsWith("AWS/")) continue;
+                    Map<String, String> dims = new java.util.TreeMap<>();
+                    if (m.get("Dimensions") instanceof List<?> ds) {
+                        for (Object d : ds) {
+                            @SuppressWarnings("unchecked") Map<String, Object> dm = (Map<String, Object>) d;
+                            dims.put((String) dm.get("Name"), String.valueOf(dm.get("Value")));
+                        }
+                    }
+                    MetricKey key = new MetricKey(namespace, (String) m.get("MetricName"), dims);
+                    assertThat(emitted).as(stack.getStackName() + "/" + alarm.getKey() + " reads " + key + ", which nothing emits; emitted: "
+                            + emitted.stream().filter(e -> e.name().equals(key.name())).toList()).contains(key);
+                    checked++;
+                }
+            }
+        }
+        assertThat(checked).isGreaterThan(10);
     }
 }

@@ -49,10 +49,8 @@ final class ScheduledWork {
         DailyReportJob.Run run = gateway.reports().run(date);
         // The budget alarms (80% warning, 150% critical) follow the fullest budget of the day.
         double fullest = run.report().budgets().stream().mapToDouble(b -> b.utilisation()).filter(Double::isFinite).max().orElse(0);
-        software.amazon.lambda.powertools.metrics.MetricsFactory.getMetricsInstance().flushMetrics(m -> {
-            m.setNamespace(gateway.config().observability().namespace());
-            m.addMetric("BudgetUtilisationPercent", fullest * 100, software.amazon.lambda.powertools.metrics.model.MetricUnit.PERCENT);
-        });
+        new dev.tiergate.adapters.metrics.EmfBudgetGauge(software.amazon.lambda.powertools.metrics.MetricsFactory.getMetricsInstance(),
+                gateway.config().observability().namespace()).publish(fullest);
         ObjectNode out = JSON.createObjectNode();
         out.put("date", date.toString());
         out.put("total_usd", run.report().total().plain());

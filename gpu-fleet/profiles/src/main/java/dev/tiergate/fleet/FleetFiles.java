@@ -165,7 +165,7 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
     public static final List<String> CLOUDWATCH_METRICS = List.of("vllm:num_requests_waiting", "vllm:num_requests_running",
             "vllm:kv_cache_usage_perc");
 
-    String prometheusScrape() {
+    public String prometheusScrape() {
         return """
                 global:
                   scrape_interval: 10s
