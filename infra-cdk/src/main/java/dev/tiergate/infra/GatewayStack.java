@@ -100,6 +100,7 @@ public final class GatewayStack extends Stack {
         Function monitor = function("FleetMonitor", "fleetMonitor", jar, env, vpc, sg, 1024, Duration.seconds(50), true);
         Function report = function("DailyReport", "dailyReport", jar, env, vpc, sg, 2048, Duration.minutes(10), true);
         Function sweeper = function("ReservationSweeper", "reservationSweeper", jar, env, vpc, sg, 1024, Duration.seconds(50), true);
+        Function budgetGauge = function("BudgetGauge", "budgetGauge", jar, env, vpc, sg, 1024, Duration.minutes(2), true);
 
         Map<String, String> streamEnv = new LinkedHashMap<>(env);
         streamEnv.put("AWS_LAMBDA_EXEC_WRAPPER", "/opt/bootstrap");
@@ -127,8 +128,9 @@ public final class GatewayStack extends Stack {
         t.get("fleet").grantReadWriteData(monitor);
         for (String r : List.of("usage", "ledger", "budgets")) t.get(r).grantReadData(report);
         for (String rw : List.of("reservations", "ledger", "usage")) t.get(rw).grantReadWriteData(sweeper);
+        for (String r : List.of("ledger", "budgets")) t.get(r).grantReadData(budgetGauge);
         data.reports().grantPut(report);
-        for (Function f : List.of(apiFn, admin, stream, monitor, report, sweeper)) {
+        for (Function f : List.of(apiFn, admin, stream, monitor, report, sweeper, budgetGauge)) {
             data.configParameter().grantRead(f);
             observability.info().grantPublish(f);
             observability.alertsKey().grant(f, "kms:GenerateDataKey*", "kms:Decrypt");
@@ -203,6 +205,7 @@ public final class GatewayStack extends Stack {
         schedule("FleetMonitorEveryMinute", Schedule.rate(Duration.minutes(1)), monitor);
         schedule("SweeperEveryMinute", Schedule.rate(Duration.minutes(1)), sweeper);
         schedule("DailyReportAt0015Utc", Schedule.expression("cron(15 0 * * ? *)"), report);
+        schedule("BudgetGaugeEvery15Minutes", Schedule.rate(Duration.minutes(15)), budgetGauge);
 
         CfnOutput.Builder.create(this, "ApiUrl").value(api.getUrl()).description("base URL for OpenAI SDKs: <this>v1").build();
     }

@@ -93,7 +93,7 @@ public final class ObservabilityStack extends Stack {
                 .label("top-tier share %").period(Duration.minutes(15)).build();
         alarm("TopTierShare", warning, topShare, 25, 2, "tier '" + top.name() + "' takes over 25% of requests: router drift?");
         Metric budget = Metric.Builder.create().namespace(ns).metricName("BudgetUtilisationPercent")
-                .dimensionsMap(Map.of("Service", SERVICE)).statistic("Maximum").period(Duration.days(1)).build();
+                .dimensionsMap(Map.of("Service", SERVICE)).statistic("Maximum").period(Duration.hours(1)).build();
         alarm("BudgetWarning", warning, budget, 80, 1, "a budget reached 80% of its limit");
         alarm("BudgetExceeded", critical, budget, 150, 1, "a budget exceeded its limit by 50%");
 

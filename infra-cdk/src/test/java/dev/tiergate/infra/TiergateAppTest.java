@@ -194,6 +194,10 @@ class TiergateAppTest {
         t.hasResourceProperties("AWS::Lambda::Function", Map.of("Handler", "run.sh", "Timeout", 310));
         t.hasResourceProperties("AWS::Events::Rule", Map.of("ScheduleExpression", "rate(1 minute)"));
         t.hasResourceProperties("AWS::Events::Rule", Map.of("ScheduleExpression", "cron(15 0 * * ? *)"));
+        // The budget alarms are fed every 15 minutes and read the hour's maximum: a budget at 80% alarms within the hour.
+        t.hasResourceProperties("AWS::Events::Rule", Map.of("ScheduleExpression", "rate(15 minutes)"));
+        Template.fromStack(stacks.observability()).hasResourceProperties("AWS::CloudWatch::Alarm", Map.of(
+                "MetricName", "BudgetUtilisationPercent", "Period", 3600, "Threshold", 80));
         t.hasResourceProperties("AWS::ApiGateway::Stage", Map.of("StageName", "v1",
                 "AccessLogSetting", Match.objectLike(Map.of()), "TracingEnabled", true));
         t.hasResourceProperties("AWS::ApiGateway::GatewayResponse", Map.of("ResponseType", "BAD_REQUEST_BODY",

@@ -45,4 +45,40 @@ class ScheduledFunctionsTest {
             System.clearProperty("TIERGATE_REPLICAS");
         }
     }
+
+    @Test
+    void theBudgetGaugePublishesTheFullestBudgetsUtilisation() throws Exception {
+        try (LocalDynamo dynamo = LocalDynamo.start(0, null)) {
+            System.setProperty("MAIN_CLASS", TiergateFunctions.class.getName());
+            System.setProperty("spring.cloud.function.definition", "budgetGauge");
+            // In AWS the CDK app creates the tables; here, as the stack would have them, with one budget defined.
+            try (var ddb = dev.tiergate.adapters.wiring.DynamoClients.local(dynamo.endpoint())) {
+                var tables = dev.tiergate.adapters.dynamodb.TableNames.withPrefix("tiergate");
+                dev.tiergate.adapters.dynamodb.TableSetup.createIfMissing(ddb, tables);
+                new dev.tiergate.adapters.dynamodb.DynamoBudgetStore(software.amazon.awssdk.enhanced.dynamodb.DynamoDbEnhancedClient.builder()
+                        .dynamoDbClient(ddb).build(), tables.budgets(), java.time.Clock.systemUTC())
+                        .put(new dev.tiergate.core.budget.BudgetPolicy(new dev.tiergate.core.budget.ScopeRef(dev.tiergate.core.budget.Scope.TEAM, "blue"),
+                                java.util.Map.of(dev.tiergate.core.budget.Period.DAY, dev.tiergate.core.money.Usd.of("5.00")),
+                                dev.tiergate.core.budget.BudgetPolicy.Action.REJECT, 0.8));
+            }
+            System.setProperty("TIERGATE_CONFIG_FILE", Path.of("benchmarks", "routing-only.yaml").toAbsolutePath().toString());
+            System.setProperty("TIERGATE_DYNAMODB_ENDPOINT", dynamo.endpoint().toString());
+            System.setProperty("TIERGATE_REPLICAS", "");
+            FunctionInvoker invoker = new FunctionInvoker();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            // (The EMF document it writes is checked where Powertools runs as in Lambda: EmfRequestMetricsTest, TiergateAppTest.)
+            invoker.handleRequest(new ByteArrayInputStream(Files.readAllBytes(Path.of("..", "events", "eventbridge-scheduled.json"))), out, null);
+            JsonNode answer = StackFixture.JSON.readTree(out.toByteArray());
+            if (answer.isTextual()) answer = StackFixture.JSON.readTree(answer.asText());
+            // One budget, nothing spent yet: the fullest is at 0%, and the alarms still get a datapoint.
+            assertThat(answer.get("utilisation_percent").asDouble()).isZero();
+            assertThat(answer.get("owner").asText()).contains("blue");
+        } finally {
+            dev.tiergate.adapters.routing.EmbeddingScorer.awaitLoadsInProgress(java.time.Duration.ofSeconds(60));
+            System.clearProperty("spring.cloud.function.definition");
+            System.clearProperty("TIERGATE_CONFIG_FILE");
+            System.clearProperty("TIERGATE_DYNAMODB_ENDPOINT");
+            System.clearProperty("TIERGATE_REPLICAS");
+        }
+    }
 }

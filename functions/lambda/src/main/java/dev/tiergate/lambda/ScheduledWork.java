@@ -31,6 +31,20 @@ final class ScheduledWork {
         return out.toString();
     }
 
+    /**
+     * The fullest budget's utilisation now, as the metric the budget alarms follow (every 15 minutes, so an alarm
+     * fires within the hour a budget crosses 80% or 150%, not the next morning).
+     */
+    static String budgetGauge(Gateway gateway) {
+        java.util.Optional<dev.tiergate.core.budget.BudgetUtilisation.Fullest> fullest = gateway.budgetUtilisation().fullest();
+        double share = fullest.map(f -> f.share()).filter(Double::isFinite).orElse(fullest.isPresent() ? 10.0 : 0.0);
+        new dev.tiergate.adapters.metrics.EmfBudgetGauge(software.amazon.lambda.powertools.metrics.MetricsFactory.getMetricsInstance(),
+                gateway.config().observability().namespace()).publish(share);
+        ObjectNode out = JSON.createObjectNode().put("utilisation_percent", share * 100);
+        fullest.ifPresent(f -> out.put("owner", f.owner().toString()).put("period", f.period().wire()));
+        return out.toString();
+    }
+
     /** An EventBridge scheduled event carries no date: report yesterday (UTC). {@code {"date":"YYYY-MM-DD"}} re-runs a day. */
     static String dailyReport(Gateway gateway, Map<String, Object> event) {
         LocalDate date;

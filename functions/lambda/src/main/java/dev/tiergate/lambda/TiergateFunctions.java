@@ -23,7 +23,8 @@ import java.util.Optional;
  *   <li>{@code chat}: {@code POST /v1/chat/completions} whatever the event's path;</li>
  *   <li>{@code reservationSweeper}: a scheduled (EventBridge) function releasing reservations of dead requests;</li>
  *   <li>{@code fleetMonitor}: scheduled every minute, probes the fleets, ejects dead replicas, publishes load;</li>
- *   <li>{@code dailyReport}: scheduled daily, reports yesterday (UTC), or the {@code date} the event names.</li>
+ *   <li>{@code dailyReport}: scheduled daily, reports yesterday (UTC), or the {@code date} the event names;</li>
+ *   <li>{@code budgetGauge}: scheduled every 15 minutes, publishes the fullest budget's utilisation.</li>
  * </ul>
  * Handler: {@code org.springframework.cloud.function.adapter.aws.FunctionInvoker::handleRequest}, with
  * {@code MAIN_CLASS} set to this class and {@code SPRING_CLOUD_FUNCTION_DEFINITION} naming the function.
@@ -49,6 +50,7 @@ public class TiergateFunctions implements ApplicationContextInitializer<GenericA
                         .type(org.springframework.cloud.function.context.catalog.FunctionTypeUtils.functionType(java.util.Map.class, String.class)));
         scheduled(context, "fleetMonitor", event -> ScheduledWork.fleetMonitor(context.getBean(Gateway.class)));
         scheduled(context, "dailyReport", event -> ScheduledWork.dailyReport(context.getBean(Gateway.class), event));
+        scheduled(context, "budgetGauge", event -> ScheduledWork.budgetGauge(context.getBean(Gateway.class)));
     }
 
     private static void scheduled(GenericApplicationContext context, String name,

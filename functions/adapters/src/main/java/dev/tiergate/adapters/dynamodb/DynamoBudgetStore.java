@@ -55,6 +55,12 @@ public final class DynamoBudgetStore implements BudgetStore {
         return found;
     }
 
+    /** A scan, page by page: the budgets table holds one row per owner with a budget. */
+    @Override
+    public List<BudgetPolicy> all() {
+        return table.scan().items().stream().map(BudgetItem::toPolicy).toList();
+    }
+
     @Override
     public void put(BudgetPolicy policy) {
         table.putItem(BudgetItem.from(policy, clock.instant().toString()));

@@ -81,6 +81,7 @@ public final class Gateway implements AutoCloseable {
     private final Routing routing;
     private final ReservationSweeper sweeper;
     private final DynamoBudgetLedger ledger;
+    private final DynamoBudgetStore budgets;
     private final DailyReportJob reports;
     private final FleetMonitor monitor;
     private final GatewayMetrics metrics;
@@ -90,8 +91,9 @@ public final class Gateway implements AutoCloseable {
     private Gateway(GatewayApi api, KeyStore keys, Authenticator auth, UsageLog usage, HttpUpstream upstream, TiergateConfig config, Clock clock,
                     Routing routing, ReservationSweeper sweeper, DynamoBudgetLedger ledger, DailyReportJob reports,
                     FleetMonitor monitor, GatewayMetrics metrics, Optional<dev.tiergate.adapters.metrics.RemoteWritePusher> remoteWrite,
-                    Optional<WriteBehindSettlements> writeBehind) {
+                    Optional<WriteBehindSettlements> writeBehind, DynamoBudgetStore budgets) {
         this.writeBehind = writeBehind;
+        this.budgets = budgets;
         this.auth = auth;
         this.remoteWrite = remoteWrite;
         this.reports = reports;
@@ -217,7 +219,7 @@ public final class Gateway implements AutoCloseable {
         FleetMonitor monitor = new FleetMonitor(config, fleet, new HttpReplicaProbe(Duration.ofSeconds(3)), health,
                 telemetry.fleetGauges(), clock, Duration.ofSeconds(90));
         return new Gateway(api, keys, auth, usage, upstream, config, clock, routing, new ReservationSweeper(ledger, clock), ledger,
-                reports, monitor, metrics, telemetry.remoteWrite(), writeBehind);
+                reports, monitor, metrics, telemetry.remoteWrite(), writeBehind, budgets);
     }
 
     /**
@@ -283,6 +285,12 @@ public final class Gateway implements AutoCloseable {
     /** The daily cost report, for its schedule and for {@code POST /admin/reports/daily}. */
     public DailyReportJob reports() {
         return reports;
+    }
+
+    /** How full the fullest budget is now: what the budget alarms follow. */
+    public dev.tiergate.core.budget.BudgetUtilisation budgetUtilisation() {
+        return new dev.tiergate.core.budget.BudgetUtilisation(budgets, ledger,
+                new dev.tiergate.core.budget.BudgetCalendar(config.budgets().timezone()), clock);
     }
 
     /** The fleet check, for its one-minute schedule. */

@@ -62,6 +62,22 @@ class DynamoBudgetStoreTest {
     }
 
     @Test
+    void allListsEveryDefinitionAcrossScanPages() {
+        for (int i = 0; i < 120; i++) {
+            store.put(new BudgetPolicy(new ScopeRef(Scope.USER, "u" + i), Map.of(Period.DAY, Usd.of("1.00")), BudgetPolicy.Action.REJECT, 0.8));
+        }
+        store.put(new BudgetPolicy(new ScopeRef(Scope.ORG, "acme"), Map.of(Period.MONTH, Usd.of("900.00")), BudgetPolicy.Action.DOWNGRADE, 0.9));
+        // Small pages, so the scan is seen to follow them.
+        ddb.calls.clear();
+        List<BudgetPolicy> all = new DynamoBudgetStore(DynamoDbEnhancedClient.builder().dynamoDbClient(new Paging(ddb, 50)).build(),
+                tables.budgets(), Clock.systemUTC()).all();
+        assertThat(all).hasSize(121);
+        assertThat(ddb.calls.get("Scan").get()).isEqualTo(3);
+        assertThat(all).filteredOn(p -> p.owner().scope() == Scope.ORG).singleElement()
+                .satisfies(p -> assertThat(p.limit(Period.MONTH)).contains(Usd.of("900.00")));
+    }
+
+    @Test
     void findAllReadsEveryOwnerInOneBatchAndLeavesOutThoseWithoutADefinition() {
         ScopeRef team = new ScopeRef(Scope.TEAM, "search");
         ScopeRef org = new ScopeRef(Scope.ORG, "acme");
@@ -143,6 +159,11 @@ class DynamoBudgetStoreTest {
         }
 
         @Override
+        public software.amazon.awssdk.services.dynamodb.model.ScanResponse scan(software.amazon.awssdk.services.dynamodb.model.ScanRequest r) {
+            return counted("Scan", () -> real.scan(r));
+        }
+
+        @Override
         public software.amazon.awssdk.services.dynamodb.model.PutItemResponse putItem(software.amazon.awssdk.services.dynamodb.model.PutItemRequest r) {
             return counted("PutItem", () -> real.putItem(r));
         }
@@ -160,6 +181,31 @@ class DynamoBudgetStoreTest {
         @Override
         public void close() {
             // DynamoDB Local's client is closed with it
+        }
+    }
+
+    /** Scans in pages of at most {@code limit} items, as DynamoDB does past 1 MB. */
+    private static final class Paging implements DynamoDbClient {
+        private final DynamoDbClient real;
+        private final int limit;
+
+        Paging(DynamoDbClient real, int limit) {
+            this.real = real;
+            this.limit = limit;
+        }
+
+        @Override
+        public software.amazon.awssdk.services.dynamodb.model.ScanResponse scan(software.amazon.awssdk.services.dynamodb.model.ScanRequest r) {
+            return real.scan(r.toBuilder().limit(limit).build());
+        }
+
+        @Override
+        public String serviceName() {
+            return real.serviceName();
+        }
+
+        @Override
+        public void close() {
         }
     }
 }

@@ -21,4 +21,7 @@ public interface BudgetStore {
     }
 
     void put(BudgetPolicy policy);
+
+    /** Every definition: one per owner that has a budget (a table of a few thousand rows at most). */
+    List<BudgetPolicy> all();
 }
