@@ -99,10 +99,11 @@ public final class DataStack extends Stack {
                 .blockPublicAccess(BlockPublicAccess.BLOCK_ALL).enforceSsl(true).removalPolicy(RemovalPolicy.RETAIN)
                 .serverAccessLogsBucket(accessLogs).serverAccessLogsPrefix("models/").build();
 
+        String stored = storedConfig(settings.configText());
         configParameter = StringParameter.Builder.create(this, "Config").parameterName("/tiergate/config")
-                .description("tiergate.yaml, read by every function through Powertools Parameters (cached)")
-                .stringValue(settings.configText())
-                .tier(settings.configText().length() > 4096 ? ParameterTier.ADVANCED : ParameterTier.STANDARD).build();
+                .description("tiergate.yaml as compact JSON (YAML reads it), read by every function through Powertools Parameters (cached)")
+                .stringValue(stored)
+                .tier(stored.length() > 4096 ? ParameterTier.ADVANCED : ParameterTier.STANDARD).build();
 
         adminKey = Secret.Builder.create(this, "BootstrapAdminKey").description("tiergate bootstrap organisation admin key")
                 .generateSecretString(SecretStringGenerator.builder().passwordLength(48).excludePunctuation(true).build()).build();
@@ -123,6 +124,44 @@ public final class DataStack extends Stack {
         CfnOutput.Builder.create(this, "AdminKeySecret").value(adminKey.getSecretName())
                 .description("aws secretsmanager get-secret-value --secret-id <this> gives the bootstrap admin key").build();
         CfnOutput.Builder.create(this, "PrometheusRemoteWriteUrl").value(remoteWriteUrl()).build();
+    }
+
+    /** An SSM parameter holds at most 8 KB (advanced tier; 4 KB standard). */
+    static final int PARAMETER_LIMIT = 8192;
+
+    /**
+     * The config as the functions read it: the parsed document as compact JSON, which is YAML too. The example's
+     * comments alone pass SSM's 8 KB; the settings are a third of that. A config whose settings alone pass it stops the
+     * synth with the sizes.
+     */
+    static String storedConfig(String yamlText) {
+        // Decimals as written ("0.10" stays 0.10): prices keep their scale, and the parsed config stays equal.
+        Object tree = new org.yaml.snakeyaml.Yaml(new ExactDecimals()).load(yamlText);
+        String json;
+        try {
+            json = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(tree);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("the config cannot be written as JSON: " + e.getOriginalMessage(), e);
+        }
+        int bytes = json.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > PARAMETER_LIMIT) {
+            throw new IllegalArgumentException("the config is " + bytes + " bytes without its comments; an SSM parameter holds "
+                    + PARAMETER_LIMIT + ": fewer teams or tiers in tiergate.yaml");
+        }
+        return json;
+    }
+
+    /** YAML's safe constructor, with floats read as the decimals they are written as. */
+    private static final class ExactDecimals extends org.yaml.snakeyaml.constructor.SafeConstructor {
+        ExactDecimals() {
+            super(new org.yaml.snakeyaml.LoaderOptions());
+            yamlConstructors.put(org.yaml.snakeyaml.nodes.Tag.FLOAT, new org.yaml.snakeyaml.constructor.AbstractConstruct() {
+                @Override
+                public Object construct(org.yaml.snakeyaml.nodes.Node node) {
+                    return new java.math.BigDecimal(((org.yaml.snakeyaml.nodes.ScalarNode) node).getValue().replace("_", ""));
+                }
+            });
+        }
     }
 
     public Map<String, Table> tables() {

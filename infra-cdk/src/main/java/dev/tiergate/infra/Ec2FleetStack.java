@@ -114,6 +114,32 @@ public final class Ec2FleetStack extends Stack {
     /** The gateway's metric of requests that wanted a tier (the EMF document {@code EmfRequestMetrics} writes). */
     public static final String TIER_DEMAND = dev.tiergate.core.observability.FleetSignals.TIER_DEMAND;
 
+    /** CDK context that pins the fleets' AMI per region: {@code -c tiergate:gpu-ami=us-east-1=ami-0123…[,eu-west-1=ami-…]}. */
+    public static final String AMI_CONTEXT = "tiergate:gpu-ami";
+
+    /**
+     * The pinned AMI when the context names one (the same image on every deploy until it is moved on purpose), else
+     * the Deep Learning AMI's current release, resolved at each deploy, which a synth warning points out.
+     */
+    private software.amazon.awscdk.services.ec2.IMachineImage gpuImage() {
+        Object pinned = getNode().tryGetContext(AMI_CONTEXT);
+        if (pinned instanceof String s && !s.isBlank()) {
+            Map<String, String> byRegion = new java.util.LinkedHashMap<>();
+            for (String pair : s.split(",")) {
+                String[] kv = pair.strip().split("=", 2);
+                if (kv.length != 2 || !kv[1].startsWith("ami-")) {
+                    throw new IllegalArgumentException(AMI_CONTEXT + " must be REGION=ami-ID[,REGION=ami-ID], got '" + s + "'");
+                }
+                byRegion.put(kv[0], kv[1]);
+            }
+            return MachineImage.genericLinux(byRegion);
+        }
+        software.amazon.awscdk.Annotations.of(this).addWarningV2("tiergate:ami-unpinned", "the GPU fleets' AMI is the latest Deep "
+                + "Learning AMI at each deploy, so an instance may change under a redeploy: pin it with -c " + AMI_CONTEXT
+                + "=REGION=ami-... (the current one: aws ssm get-parameter --name " + GPU_AMI_PARAMETER + ")");
+        return MachineImage.fromSsmParameter(GPU_AMI_PARAMETER);
+    }
+
     private final ApplicationLoadBalancer alb;
     private final SecurityGroup albSecurityGroup;
 
@@ -152,7 +178,7 @@ public final class Ec2FleetStack extends Stack {
         Duration grace = startupGrace(f);
         LaunchTemplate template = LaunchTemplate.Builder.create(this, "LaunchTemplate")
                 .instanceType(new InstanceType(f.instanceType()))
-                .machineImage(MachineImage.fromSsmParameter(GPU_AMI_PARAMETER))
+                .machineImage(gpuImage())
                 .userData(userData).role(role).securityGroup(instances).requireImdsv2(true)
                 // The instance reads its Auto Scaling group's name from its tags, to complete the launch hook.
                 .instanceMetadataTags(true)

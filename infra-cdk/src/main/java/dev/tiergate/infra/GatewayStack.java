@@ -66,8 +66,13 @@ import java.util.Map;
  */
 public final class GatewayStack extends Stack {
 
-    /** AWS Lambda Web Adapter, the public layer AWS publishes (x86_64). */
-    static final String WEB_ADAPTER_LAYER = "arn:aws:lambda:%s:753240598075:layer:LambdaAdapterLayerX86:25";
+    /**
+     * AWS Lambda Web Adapter v1.0.0, the public x86_64 layer: layer version 27, published by one account in the aws
+     * partition and by one per region in China (none in GovCloud).
+     */
+    static final int WEB_ADAPTER_LAYER_VERSION = 27;
+    static final String WEB_ADAPTER_ACCOUNT = "753240598075";
+    static final Map<String, String> WEB_ADAPTER_CHINA_ACCOUNTS = Map.of("cn-north-1", "041581134020", "cn-northwest-1", "069767869989");
     static final String HANDLER = "org.springframework.cloud.function.adapter.aws.FunctionInvoker::handleRequest";
 
     private final RestApi api;
@@ -109,7 +114,7 @@ public final class GatewayStack extends Stack {
         streamEnv.put("AWS_LWA_READINESS_CHECK_PATH", "/health");
         Function stream = Function.Builder.create(this, "ChatStream").runtime(Runtime.JAVA_21).architecture(Architecture.X86_64)
                 .handler("run.sh").code(Code.fromAsset(streamingPackage(settings.lambdaJar()).toString()))
-                .layers(List.of(LayerVersion.fromLayerVersionArn(this, "WebAdapter", String.format(WEB_ADAPTER_LAYER, getRegion()))))
+                .layers(List.of(LayerVersion.fromLayerVersionArn(this, "WebAdapter", webAdapterLayerArn())))
                 .memorySize(2048).timeout(streamTimeout(settings.config())).environment(streamEnv).tracing(Tracing.ACTIVE)
                 .vpc(vpc).vpcSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())
                 .securityGroups(List.of(sg)).description("tiergate chat completions, streamed (Lambda Web Adapter)").build();
@@ -156,7 +161,9 @@ public final class GatewayStack extends Stack {
                         .loggingLevel(MethodLoggingLevel.ERROR).tracingEnabled(true)
                         .accessLogDestination(new LogGroupLogDestination(access))
                         .accessLogFormat(AccessLogFormat.jsonWithStandardFields())
-                        .methodOptions(Map.of("/admin/*", software.amazon.awscdk.services.apigateway.MethodDeploymentOptions.builder().throttlingRateLimit(20).throttlingBurstLimit(40).build()))
+                        // Keyed by resource path and method: the admin methods live on /admin/{proxy+} (a key of "/admin/*" named the
+                        // /admin resource, which has none, and throttled nothing).
+                        .methodOptions(Map.of("/admin/{proxy+}/*", software.amazon.awscdk.services.apigateway.MethodDeploymentOptions.builder().throttlingRateLimit(20).throttlingBurstLimit(40).build()))
                         .build())
                 .build();
         // API Gateway's own rejections in the OpenAI error shape, like every answer tiergate gives.
@@ -231,6 +238,18 @@ public final class GatewayStack extends Stack {
 
     private Alias alias(Function f) {
         return Alias.Builder.create(this, f.getNode().getId() + "Live").aliasName("live").version(f.getCurrentVersion()).build();
+    }
+
+    /** The Web Adapter layer of the region deployed to: the publishing account differs in the China regions. */
+    private String webAdapterLayerArn() {
+        String account = WEB_ADAPTER_ACCOUNT;
+        for (Map.Entry<String, String> china : new java.util.TreeMap<>(WEB_ADAPTER_CHINA_ACCOUNTS).entrySet()) {
+            software.amazon.awscdk.CfnCondition in = software.amazon.awscdk.CfnCondition.Builder.create(this, "In-" + china.getKey())
+                    .expression(software.amazon.awscdk.Fn.conditionEquals(software.amazon.awscdk.Aws.REGION, china.getKey())).build();
+            account = software.amazon.awscdk.Token.asString(software.amazon.awscdk.Fn.conditionIf(in.getLogicalId(), china.getValue(), account));
+        }
+        return "arn:" + software.amazon.awscdk.Aws.PARTITION + ":lambda:" + software.amazon.awscdk.Aws.REGION + ":" + account
+                + ":layer:LambdaAdapterLayerX86:" + WEB_ADAPTER_LAYER_VERSION;
     }
 
     private void schedule(String id, Schedule when, Function f) {

@@ -82,8 +82,8 @@ class TiergateAppTest {
                 "GlobalSecondaryIndexes", List.of(Match.objectLike(Map.of("IndexName", "by_org_day")))));
         t.hasResourceProperties("AWS::S3::Bucket", Map.of("VersioningConfiguration", Map.of("Status", "Enabled"),
                 "LifecycleConfiguration", Map.of("Rules", List.of(Match.objectLike(Map.of("ExpirationInDays", 730))))));
-        t.hasResourceProperties("AWS::SSM::Parameter", Map.of("Name", "/tiergate/config", "Tier", "Advanced",
-                "Value", Match.stringLikeRegexp("name: small")));
+        t.hasResourceProperties("AWS::SSM::Parameter", Map.of("Name", "/tiergate/config",
+                "Value", Match.stringLikeRegexp(".*\"name\":\"small\".*")));
         t.resourceCountIs("AWS::APS::Workspace", 1);
         assertThat(Files.exists(Path.of(assembly.getDirectory(), stacks.data().getTemplateFile()))).isTrue();
     }
@@ -177,6 +177,13 @@ class TiergateAppTest {
         t.hasResourceProperties("AWS::Lambda::Function", Map.of("Handler", "run.sh",
                 "Environment", Map.of("Variables", Match.objectLike(Map.of("AWS_LWA_INVOKE_MODE", "response_stream",
                         "AWS_LAMBDA_EXEC_WRAPPER", "/opt/bootstrap")))));
+        // The Web Adapter v1.0.0 layer (version 27), from the account that publishes it in the region deployed to.
+        String stream = t.findResources("AWS::Lambda::Function", Map.of("Properties", Map.of("Handler", "run.sh"))).toString();
+        assertThat(stream).contains("LambdaAdapterLayerX86:27").contains("753240598075").contains("041581134020").contains("069767869989");
+        assertThat(t.toJSON().get("Conditions").toString()).contains("cn-north-1").contains("cn-northwest-1");
+        // The admin throttle sits on the methods' own path.
+        t.hasResourceProperties("AWS::ApiGateway::Stage", Map.of("MethodSettings", Match.arrayWith(List.of(Match.objectLike(Map.of(
+                "ResourcePath", "/~1admin~1{proxy+}", "HttpMethod", "*", "ThrottlingRateLimit", 20, "ThrottlingBurstLimit", 40))))));
         t.hasResourceProperties("AWS::ApiGateway::Method", Map.of("HttpMethod", "POST",
                 "Integration", Match.objectLike(Map.of("ResponseTransferMode", "STREAM"))));
         t.hasResourceProperties("AWS::Lambda::Alias", Map.of("Name", "live"));
@@ -386,5 +393,28 @@ class TiergateAppTest {
             }
         }
         assertThat(checked).isGreaterThan(10);
+    }
+
+    @Test
+    void theFleetsAmiIsPinnedWhenTheContextSaysSoAndTheSynthWarnsWhenItIsNot() {
+        App pinnedApp = new App(AppProps.builder().context(Map.of(Ec2FleetStack.AMI_CONTEXT, "us-east-1=ami-0123456789abcdef0")).build());
+        TiergateApp.Stacks pinned = TiergateApp.build(pinnedApp, settings);
+        Template t = Template.fromStack(pinned.fleets().get("small"));
+        assertThat(t.toJSON().toString()).contains("ami-0123456789abcdef0").doesNotContain("deeplearning/ami");
+        assertThat(Annotations.fromStack(stacks.fleets().get("small")).findWarning("*", Match.stringLikeRegexp(".*pin it with -c tiergate:gpu-ami.*")))
+                .isNotEmpty();
+        assertThatThrownBy(() -> TiergateApp.build(new App(AppProps.builder().context(Map.of(Ec2FleetStack.AMI_CONTEXT, "ami-123")).build()), settings))
+                .hasMessageContaining("REGION=ami-ID");
+    }
+
+    @Test
+    void theConfigParameterHoldsTheSameConfigInWhatSsmAllows() {
+        assertThat(settings.configText().length()).as("the example with its comments passes SSM's 8 KB").isGreaterThan(DataStack.PARAMETER_LIMIT);
+        String stored = DataStack.storedConfig(settings.configText());
+        assertThat(stored.length()).isLessThan(4096);
+        // What the functions parse from the parameter is the config the stacks were built from.
+        assertThat(dev.tiergate.core.config.ConfigLoader.parse(stored, "ssm:/tiergate/config")).isEqualTo(settings.config());
+        Template.fromStack(stacks.data()).hasResourceProperties("AWS::SSM::Parameter", Map.of("Name", "/tiergate/config",
+                "Tier", "Standard", "Value", stored));
     }
 }
