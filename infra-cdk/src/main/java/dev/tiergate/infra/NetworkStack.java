@@ -17,8 +17,11 @@ import java.util.Map;
 
 /**
  * The VPC the gateway functions and the GPU fleets share: fleets and their load balancers sit in private subnets and are
- * reachable only from inside; one NAT gateway lets instances pull images and weights from the hub (S3 and DynamoDB go
- * through gateway endpoints, free and off the NAT). Flow logs record rejected traffic.
+ * reachable only from inside; a NAT gateway lets instances pull images and weights from the hub (one by default; one per
+ * AZ with {@code -c tiergate:nat-per-az=true}, so losing an AZ does not cut the other off). S3 and DynamoDB go through
+ * gateway endpoints (free); the AWS APIs the functions and instances call on every request or boot (SSM, Secrets
+ * Manager, SNS, Managed Prometheus, X-Ray, CloudWatch Logs, Auto Scaling) through interface endpoints, off the NAT
+ * and inside the VPC. Flow logs record rejected traffic.
  */
 public final class NetworkStack extends Stack {
 
@@ -27,9 +30,14 @@ public final class NetworkStack extends Stack {
 
     private final Vpc vpc;
 
+    /** CDK context: a NAT gateway in each AZ (about $33 a month each, plus data) instead of one. */
+    public static final String NAT_PER_AZ_CONTEXT = "tiergate:nat-per-az";
+    static final int AZS = 2;
+
     public NetworkStack(Construct scope, String id, StackProps props) {
         super(scope, id, props);
-        vpc = Vpc.Builder.create(this, "Vpc").ipAddresses(IpAddresses.cidr(CIDR)).maxAzs(2).natGateways(1)
+        boolean natPerAz = "true".equals(String.valueOf(getNode().tryGetContext(NAT_PER_AZ_CONTEXT)));
+        vpc = Vpc.Builder.create(this, "Vpc").ipAddresses(IpAddresses.cidr(CIDR)).maxAzs(AZS).natGateways(natPerAz ? AZS : 1)
                 .subnetConfiguration(List.of(
                         SubnetConfiguration.builder().name("public").subnetType(SubnetType.PUBLIC).cidrMask(24).build(),
                         SubnetConfiguration.builder().name("private").subnetType(SubnetType.PRIVATE_WITH_EGRESS).cidrMask(20).build()))
@@ -39,6 +47,24 @@ public final class NetworkStack extends Stack {
                 .flowLogs(Map.of("Rejected", FlowLogOptions.builder().destination(FlowLogDestination.toCloudWatchLogs())
                         .trafficType(software.amazon.awscdk.services.ec2.FlowLogTrafficType.REJECT).build()))
                 .build();
+        Map<String, software.amazon.awscdk.services.ec2.InterfaceVpcEndpointAwsService> endpoints = new java.util.LinkedHashMap<>();
+        endpoints.put("Ssm", software.amazon.awscdk.services.ec2.InterfaceVpcEndpointAwsService.SSM);
+        endpoints.put("SecretsManager", software.amazon.awscdk.services.ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER);
+        endpoints.put("Sns", software.amazon.awscdk.services.ec2.InterfaceVpcEndpointAwsService.SNS);
+        endpoints.put("Prometheus", software.amazon.awscdk.services.ec2.InterfaceVpcEndpointAwsService.PROMETHEUS_WORKSPACES);
+        endpoints.put("XRay", software.amazon.awscdk.services.ec2.InterfaceVpcEndpointAwsService.XRAY);
+        endpoints.put("Logs", software.amazon.awscdk.services.ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS);
+        endpoints.put("AutoScaling", software.amazon.awscdk.services.ec2.InterfaceVpcEndpointAwsService.AUTOSCALING);
+        // HTTPS from inside the VPC only, the range named as a literal (the VPC's own attribute would be a token).
+        software.amazon.awscdk.services.ec2.SecurityGroup endpointsSg = software.amazon.awscdk.services.ec2.SecurityGroup.Builder
+                .create(this, "EndpointsSg").vpc(vpc).allowAllOutbound(false)
+                .description("tiergate interface endpoints: HTTPS from inside the VPC").build();
+        endpointsSg.addIngressRule(software.amazon.awscdk.services.ec2.Peer.ipv4(CIDR), software.amazon.awscdk.services.ec2.Port.tcp(443),
+                "functions and fleet instances in the VPC");
+        endpoints.forEach((name, service) -> vpc.addInterfaceEndpoint(name, software.amazon.awscdk.services.ec2.InterfaceVpcEndpointOptions.builder()
+                .service(service).privateDnsEnabled(true).open(false).securityGroups(List.of(endpointsSg))
+                .subnets(software.amazon.awscdk.services.ec2.SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())
+                .build()));
     }
 
     public Vpc vpc() {

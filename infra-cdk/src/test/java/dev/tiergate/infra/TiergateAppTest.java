@@ -417,4 +417,19 @@ class TiergateAppTest {
         Template.fromStack(stacks.data()).hasResourceProperties("AWS::SSM::Parameter", Map.of("Name", "/tiergate/config",
                 "Tier", "Standard", "Value", stored));
     }
+
+    @Test
+    void theAwsApisTheFunctionsAndInstancesCallStayInsideTheVpcAndNatCanBePerAz() {
+        Template t = Template.fromStack(stacks.network());
+        // Interface endpoints for what is called on every request or boot; S3 and DynamoDB through gateway endpoints.
+        t.resourceCountIs("AWS::EC2::VPCEndpoint", 9);
+        String json = t.toJSON().toString();
+        for (String service : List.of(".ssm", ".secretsmanager", ".sns", ".aps-workspaces", ".xray", ".logs", ".autoscaling")) {
+            assertThat(json).as(service).contains(service);
+        }
+        t.hasResourceProperties("AWS::EC2::VPCEndpoint", Map.of("VpcEndpointType", "Interface", "PrivateDnsEnabled", true));
+        t.resourceCountIs("AWS::EC2::NatGateway", 1);
+        App perAz = new App(AppProps.builder().context(Map.of(NetworkStack.NAT_PER_AZ_CONTEXT, "true")).build());
+        Template.fromStack(TiergateApp.build(perAz, settings).network()).resourceCountIs("AWS::EC2::NatGateway", 2);
+    }
 }
