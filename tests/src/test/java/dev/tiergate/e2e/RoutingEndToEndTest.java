@@ -46,6 +46,12 @@ class RoutingEndToEndTest {
         assertThat(d.get("confidence").asDouble()).isBetween(0.0, 1.0);
         assertThat(d.get("reasons").toString()).contains("code:request");
         assertThat(d.get("router_latency_ms").asDouble()).isGreaterThanOrEqualTo(0);
+        // A forced trigger (code) decides without the model; an open prompt is scored with it, now that it is loaded.
+        assertThat(d.get("scorer").asText()).isEqualTo("heuristics");
+        assertThat(route("{\"prompt\":\"The lighthouse keeper and the storm that came in October\"}").get("scorer").asText())
+                .isEqualTo("heuristics+embedding");
+        JsonNode health = StackFixture.JSON.readTree(fx.get("/health", null).body());
+        assertThat(health.get("routing_model").asText()).isEqualTo("ready");
 
         JsonNode simple = route("{\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},{\"role\":\"user\",\"content\":\"Who painted Guernica?\"}]}");
         assertThat(simple.get("complexity_class").asText()).isEqualTo("simple");
@@ -86,6 +92,7 @@ class RoutingEndToEndTest {
         assertThat(res.headers().firstValue("x-tiergate-tier")).contains("medium");
         assertThat(res.headers().firstValue("x-tiergate-complexity")).contains("medium");
         assertThat(res.headers().firstValue("x-tiergate-complexity-score")).isPresent();
+        assertThat(res.headers().firstValue("x-tiergate-scorer")).hasValueSatisfying(v -> assertThat(v).isIn("heuristics", "heuristics+embedding"));
         assertThat(fx.usage("routing-team")).hasSize(before + 1);
     }
 }

@@ -212,6 +212,11 @@ public final class EmbeddingScorer implements ComplexityScorer, dev.tiergate.cor
     }
 
     @Override
+    public boolean ready() {
+        return index.state() == java.util.concurrent.Future.State.SUCCESS;
+    }
+
+    @Override
     public int dimensions() {
         return DIMENSIONS;
     }

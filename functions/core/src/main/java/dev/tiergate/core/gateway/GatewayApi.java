@@ -115,8 +115,9 @@ public final class GatewayApi {
             case "/health" -> {
                 only(r, "GET", path);
                 yield switch (liveness.check()) {
-                    case Liveness.Status.Up up -> responses.json(200, json.createObjectNode().put("status", "ok"),
-                            Map.of(Responses.REQUEST_ID, id));
+                    // Up either way: until the routing model is loaded, prompts are routed by the heuristics alone, and say so.
+                    case Liveness.Status.Up up -> responses.json(200, json.createObjectNode().put("status", "ok")
+                            .put("routing_model", route.modelState().wire()), Map.of(Responses.REQUEST_ID, id));
                     case Liveness.Status.Down down -> responses.json(503, json.createObjectNode().put("status", "unavailable")
                             .put("reason", down.reason()), Map.of(Responses.REQUEST_ID, id));
                 };

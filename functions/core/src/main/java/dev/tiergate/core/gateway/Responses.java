@@ -17,6 +17,8 @@ public final class Responses {
     public static final String COST = "x-tiergate-cost-usd";
     public static final String COMPLEXITY = "x-tiergate-complexity";
     public static final String COMPLEXITY_SCORE = "x-tiergate-complexity-score";
+    /** What scored an auto-routed prompt: {@code heuristics} (the model off, loading or not needed) or {@code heuristics+embedding}. */
+    public static final String SCORER = "x-tiergate-scorer";
     public static final String SHADOW_TIER = "x-tiergate-shadow-tier";
     public static final String MODEL = "x-tiergate-model";
     public static final String DOWNGRADED_FROM = "x-tiergate-downgraded-from";

@@ -9,6 +9,7 @@ import dev.tiergate.core.auth.ApiKey;
 import dev.tiergate.core.protocol.ChatRequest;
 import dev.tiergate.core.protocol.OpenAiError;
 import dev.tiergate.core.routing.RouteDecision;
+import dev.tiergate.core.routing.RoutingModelState;
 import dev.tiergate.core.routing.TierRouter;
 
 import java.util.Map;
@@ -50,12 +51,18 @@ public final class RouteApi {
         return responses.json(200, describe(d), Map.of(Responses.REQUEST_ID, requestId));
     }
 
+    /** Whether the router's embedding model scores yet. */
+    public RoutingModelState modelState() {
+        return router.classifier().modelState();
+    }
+
     ObjectNode describe(RouteDecision d) {
         ObjectNode o = json.createObjectNode();
         d.classification().ifPresentOrElse(c -> {
             o.put("complexity_class", c.complexity().wire());
             o.put("complexity_score", c.score());
             o.put("confidence", c.confidence());
+            o.put("scorer", c.scorer().wire());
         }, () -> {
             o.putNull("complexity_class");
             o.putNull("complexity_score");

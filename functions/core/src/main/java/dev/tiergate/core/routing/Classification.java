@@ -9,8 +9,10 @@ import java.util.List;
  * @param confidence 0 to 1: how far the score is from the nearest threshold (1 for a forced trigger)
  * @param reasons    the signals that fired, e.g. {@code code:request}, {@code embedding:complex=0.81}
  * @param micros     how long the classification took
+ * @param scorer     what scored it: the heuristics alone (model off, loading, or not needed), or with the embedding
  */
-public record Classification(ComplexityClass complexity, double score, double confidence, List<String> reasons, long micros) {
+public record Classification(ComplexityClass complexity, double score, double confidence, List<String> reasons, long micros,
+                             Scorer scorer) {
     public Classification {
         reasons = List.copyOf(reasons);
     }

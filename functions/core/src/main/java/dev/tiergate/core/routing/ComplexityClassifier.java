@@ -40,13 +40,16 @@ public final class ComplexityClassifier {
         List<String> reasons = new ArrayList<>(h.reasons());
         double score;
         double confidence;
+        Scorer scorer = Scorer.HEURISTICS;
         if (h.forcedComplex()) {
             score = Math.max(h.score(), settings.complexThreshold());
             confidence = 1.0;
         } else {
             // When explicit intent already pins the class, the learned scorers cannot change it: skip their cost.
             boolean pinned = h.atLeast().isPresent() && h.atLeast().equals(h.atMost());
-            OptionalDouble learned = pinned ? OptionalDouble.empty() : learned(text, reasons);
+            Learned l = pinned ? new Learned(OptionalDouble.empty(), false) : learned(text, reasons);
+            OptionalDouble learned = l.score();
+            if (l.embedded()) scorer = Scorer.HEURISTICS_AND_EMBEDDING;
             double w = settings.embedding().weight();
             score = learned.isPresent() ? (1 - w) * h.score() + w * learned.getAsDouble() : h.score();
             score = bounded(score, h, reasons);
@@ -54,11 +57,20 @@ public final class ComplexityClassifier {
         }
         ComplexityClass c = score >= settings.complexThreshold() ? ComplexityClass.COMPLEX
                 : score >= settings.mediumThreshold() ? ComplexityClass.MEDIUM : ComplexityClass.SIMPLE;
-        return new Classification(c, round(score), round(confidence), reasons, (System.nanoTime() - start) / 1000);
+        return new Classification(c, round(score), round(confidence), reasons, (System.nanoTime() - start) / 1000, scorer);
     }
 
+    /** Whether the embedding model scores yet. */
+    public RoutingModelState modelState() {
+        if (embedding.isEmpty()) return RoutingModelState.OFF;
+        return embedding.get().ready() ? RoutingModelState.READY : RoutingModelState.LOADING;
+    }
+
+    /** The learned scorers' blend, and whether the embedding took part in it. */
+    private record Learned(OptionalDouble score, boolean embedded) {}
+
     /** The embedding score blended with the self-assessment, whichever of them answered. */
-    private OptionalDouble learned(String text, List<String> reasons) {
+    private Learned learned(String text, List<String> reasons) {
         OptionalDouble e = OptionalDouble.empty();
         if (embedding.isPresent()) {
             // The embedding model's cost grows with length (about 2 ms at 80 characters, 3.6 ms at 200, 10 ms at 800 on 2 cores);
@@ -83,9 +95,9 @@ public final class ComplexityClassifier {
         }
         if (e.isPresent() && l.isPresent()) {
             double lw = settings.selfAssessment().weight();
-            return OptionalDouble.of((1 - lw) * e.getAsDouble() + lw * l.getAsDouble());
+            return new Learned(OptionalDouble.of((1 - lw) * e.getAsDouble() + lw * l.getAsDouble()), true);
         }
-        return e.isPresent() ? e : l;
+        return new Learned(e.isPresent() ? e : l, e.isPresent());
     }
 
     /** Keeps the blended score inside the class range the heuristics' explicit signals allow. */

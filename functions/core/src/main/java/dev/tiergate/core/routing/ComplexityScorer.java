@@ -7,4 +7,9 @@ public interface ComplexityScorer {
 
     /** The scores, or empty when the scorer is not ready (still loading) or cannot score this text. */
     Optional<ClassScores> score(String text);
+
+    /** Whether it can score now (a model still loading cannot). */
+    default boolean ready() {
+        return true;
+    }
 }

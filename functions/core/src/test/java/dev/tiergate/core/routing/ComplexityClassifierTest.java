@@ -41,6 +41,36 @@ class ComplexityClassifierTest {
     }
 
     @Test
+    void aDecisionSaysWhatScoredItAndTheClassifierWhetherItsModelIsReady() {
+        java.util.concurrent.atomic.AtomicBoolean loaded = new java.util.concurrent.atomic.AtomicBoolean(false);
+        ComplexityScorer model = new ComplexityScorer() {
+            @Override
+            public Optional<ClassScores> score(String text) {
+                return loaded.get() ? Optional.of(new ClassScores(0.1, 0.8, 0.1)) : Optional.empty();
+            }
+
+            @Override
+            public boolean ready() {
+                return loaded.get();
+            }
+        };
+        ComplexityClassifier c = new ComplexityClassifier(settings(false), new HeuristicScorer(), Optional.of(model), Optional.empty());
+        String prompt = "The lighthouse keeper and the storm that came in October";
+        assertThat(c.modelState()).isEqualTo(RoutingModelState.LOADING);
+        assertThat(c.classify(prompt).scorer()).isEqualTo(Scorer.HEURISTICS);
+
+        loaded.set(true);
+        assertThat(c.modelState()).isEqualTo(RoutingModelState.READY);
+        assertThat(c.classify(prompt).scorer()).isEqualTo(Scorer.HEURISTICS_AND_EMBEDDING);
+        // A forced trigger needs no model: the heuristics decided.
+        assertThat(c.classify("Write a Python function that parses a CSV file.").scorer()).isEqualTo(Scorer.HEURISTICS);
+
+        ComplexityClassifier off = new ComplexityClassifier(settings(false), new HeuristicScorer(), Optional.empty(), Optional.empty());
+        assertThat(off.modelState()).isEqualTo(RoutingModelState.OFF);
+        assertThat(off.classify(prompt).scorer()).isEqualTo(Scorer.HEURISTICS);
+    }
+
+    @Test
     void forcedTriggersWinAndExplicitIntentBoundsTheLearnedScore() {
         ComplexityScorer saysSimple = text -> Optional.of(new ClassScores(1, 0, 0));
         ComplexityClassifier c = new ComplexityClassifier(settings(false), new HeuristicScorer(), Optional.of(saysSimple), Optional.empty());

@@ -18,6 +18,7 @@ final class AnswerHeaders {
         ctx.route().classification().ifPresent(c -> {
             h.put(Responses.COMPLEXITY, c.complexity().wire());
             h.put(Responses.COMPLEXITY_SCORE, Double.toString(c.score()));
+            h.put(Responses.SCORER, c.scorer().wire());
         });
         ctx.route().shadowOf().ifPresent(t -> h.put(Responses.SHADOW_TIER, t.name()));
         ctx.downgradedFrom().ifPresent(t -> h.put(Responses.DOWNGRADED_FROM, t));
