@@ -4,6 +4,8 @@
 #      without the launcher's AOT cache, then with it (after one recording run)
 #   2. the Lambda artifact: JVM launch to the first answered chat event (FunctionInvoker + events/apigateway-chat-completion.json),
 #      with Lambda's own JAVA_TOOL_OPTIONS (C1 only), against one more `up` that serves its DynamoDB Local over HTTP.
+#   3. the streaming function as the Web Adapter starts it (run.sh's command: StreamingServer on AWS_LWA_PORT): launch to
+#      the first SSE event of a streamed chat over HTTP, with the same options and the same `up` behind it.
 # Usage: tests/benchmarks/cold-start.sh [N]    (builds nothing: run `bin/tiergate --help` or `./mvnw package` first)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -78,5 +80,31 @@ if "$JAVA" -XX:AOTCacheOutput=/dev/null -version >/dev/null 2>&1; then
   echo "== Lambda artifact with the AOT cache ($(du -h "$AOT" | cut -f1), one training invocation): JVM launch to first answered chat event (ms)"
   lambda_runs -XX:AOTCache="$AOT"
 fi
+# The streaming function: what run.sh runs, timed to its first streamed event (the adapter waits for the port, then relays).
+SPORT=$((PORT + 1))
+STREAM_CHAT='{"model":"small","stream":true,"messages":[{"role":"user","content":"hi"}]}'
+stream_runs() {
+  local runs=() spid t0 t1
+  for i in $(seq 1 "$N"); do
+    t0=$(date +%s%N)
+    TIERGATE_CONFIG_FILE="$ROOT/tiergate.yaml" TIERGATE_DYNAMODB_ENDPOINT="$DDB" TIERGATE_REPLICAS="$REPLICAS" AWS_LWA_PORT=$SPORT \
+      AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+      "$JAVA" -XX:+TieredCompilation -XX:TieredStopAtLevel=1 -cp "$JAR" dev.tiergate.lambda.StreamingServer > /tmp/tiergate-cold-stream.log 2>&1 &
+    spid=$!
+    until { : > "/dev/tcp/127.0.0.1/$SPORT"; } 2>/dev/null; do
+      kill -0 "$spid" 2>/dev/null || { echo "the streaming server ended:"; tail -5 /tmp/tiergate-cold-stream.log; kill "$pid"; exit 1; }
+      read -t 0.002 -u "$nap" || true
+    done
+    # grep stops at the first event, so curl ends on a closed pipe: its own status is not the measure, the event is.
+    { curl -sN "http://127.0.0.1:$SPORT/v1/chat/completions" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+      -d "$STREAM_CHAT" || true; } | grep -m1 -q '^data: {' || { echo "run $i streamed nothing:"; tail -5 /tmp/tiergate-cold-stream.log; kill "$spid" "$pid"; exit 1; }
+    t1=$(date +%s%N)
+    runs+=($(( (t1 - t0) / 1000000 ))); echo "  run $i: ${runs[-1]}"
+    kill "$spid"; wait "$spid" 2>/dev/null || true
+  done
+  echo "  median $(printf '%s\n' "${runs[@]}" | median) ms"
+}
+echo "== streaming function (run.sh's StreamingServer, as the Web Adapter starts it): launch to first streamed event (ms)"
+stream_runs
 kill "$pid"; wait "$pid" 2>/dev/null || true
 pid=""
