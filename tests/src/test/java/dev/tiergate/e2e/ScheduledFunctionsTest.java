@@ -14,28 +14,28 @@ import java.nio.file.Path;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The scheduled {@code dailyReport} function through Spring Cloud Function's AWS adapter, with a real EventBridge
- * scheduled event, on a routing-only deployment: with no usage records to report on it says it skipped, rather than
- * failing every day (and EventBridge retrying it).
+ * The scheduled functions through Spring Cloud Function's AWS adapter, with a real EventBridge scheduled event, on a
+ * routing-only deployment: the daily report, with no usage records to report on, says it skipped rather than failing
+ * every day (and EventBridge retrying it); the budget gauge reads the budgets from DynamoDB.
  */
 class ScheduledFunctionsTest {
 
-    @Test
-    void theDailyReportOfARoutingOnlyDeploymentSaysItSkipped() throws Exception {
-        try (LocalDynamo dynamo = LocalDynamo.start(0, null)) {
-            System.setProperty("MAIN_CLASS", TiergateFunctions.class.getName());
-            System.setProperty("spring.cloud.function.definition", "dailyReport");
-            System.setProperty("TIERGATE_CONFIG_FILE", Path.of("benchmarks", "routing-only.yaml").toAbsolutePath().toString());
-            System.setProperty("TIERGATE_DYNAMODB_ENDPOINT", dynamo.endpoint().toString());
-            System.setProperty("TIERGATE_REPLICAS", "");
-            FunctionInvoker invoker = new FunctionInvoker();
+    /**
+     * Invokes a scheduled function through the adapter with EventBridge's scheduled event, on a routing-only
+     * deployment backed by {@code dynamo}; its answer.
+     */
+    private static JsonNode invoke(String definition, LocalDynamo dynamo) throws Exception {
+        System.setProperty("MAIN_CLASS", TiergateFunctions.class.getName());
+        System.setProperty("spring.cloud.function.definition", definition);
+        System.setProperty("TIERGATE_CONFIG_FILE", Path.of("benchmarks", "routing-only.yaml").toAbsolutePath().toString());
+        System.setProperty("TIERGATE_DYNAMODB_ENDPOINT", dynamo.endpoint().toString());
+        System.setProperty("TIERGATE_REPLICAS", "");
+        try {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            invoker.handleRequest(new ByteArrayInputStream(Files.readAllBytes(Path.of("..", "events", "eventbridge-scheduled.json"))), out, null);
+            new FunctionInvoker().handleRequest(new ByteArrayInputStream(Files.readAllBytes(Path.of("..", "events", "eventbridge-scheduled.json"))),
+                    out, null);
             JsonNode answer = StackFixture.JSON.readTree(out.toByteArray());
-            if (answer.isTextual()) answer = StackFixture.JSON.readTree(answer.asText());
-            assertThat(answer.get("skipped").asText()).contains("usage.record: false");
-            // No date in a scheduled event: yesterday (UTC) is the day it would have reported.
-            assertThat(answer.get("date").asText()).isEqualTo(java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusDays(1).toString());
+            return answer.isTextual() ? StackFixture.JSON.readTree(answer.asText()) : answer;
         } finally {
             // The gateway inside the adapter loads its routing model at init and cannot be closed from here.
             dev.tiergate.adapters.routing.EmbeddingScorer.awaitLoadsInProgress(java.time.Duration.ofSeconds(60));
@@ -47,10 +47,18 @@ class ScheduledFunctionsTest {
     }
 
     @Test
+    void theDailyReportOfARoutingOnlyDeploymentSaysItSkipped() throws Exception {
+        try (LocalDynamo dynamo = LocalDynamo.start(0, null)) {
+            JsonNode answer = invoke("dailyReport", dynamo);
+            assertThat(answer.get("skipped").asText()).contains("usage.record: false");
+            // No date in a scheduled event: yesterday (UTC) is the day it would have reported.
+            assertThat(answer.get("date").asText()).isEqualTo(java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusDays(1).toString());
+        }
+    }
+
+    @Test
     void theBudgetGaugePublishesTheFullestBudgetsUtilisation() throws Exception {
         try (LocalDynamo dynamo = LocalDynamo.start(0, null)) {
-            System.setProperty("MAIN_CLASS", TiergateFunctions.class.getName());
-            System.setProperty("spring.cloud.function.definition", "budgetGauge");
             // In AWS the CDK app creates the tables; here, as the stack would have them, with one budget defined.
             try (var ddb = dev.tiergate.adapters.wiring.DynamoClients.local(dynamo.endpoint())) {
                 var tables = dev.tiergate.adapters.dynamodb.TableNames.withPrefix("tiergate");
@@ -61,24 +69,11 @@ class ScheduledFunctionsTest {
                                 java.util.Map.of(dev.tiergate.core.budget.Period.DAY, dev.tiergate.core.money.Usd.of("5.00")),
                                 dev.tiergate.core.budget.BudgetPolicy.Action.REJECT, 0.8));
             }
-            System.setProperty("TIERGATE_CONFIG_FILE", Path.of("benchmarks", "routing-only.yaml").toAbsolutePath().toString());
-            System.setProperty("TIERGATE_DYNAMODB_ENDPOINT", dynamo.endpoint().toString());
-            System.setProperty("TIERGATE_REPLICAS", "");
-            FunctionInvoker invoker = new FunctionInvoker();
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
             // (The EMF document it writes is checked where Powertools runs as in Lambda: EmfRequestMetricsTest, TiergateAppTest.)
-            invoker.handleRequest(new ByteArrayInputStream(Files.readAllBytes(Path.of("..", "events", "eventbridge-scheduled.json"))), out, null);
-            JsonNode answer = StackFixture.JSON.readTree(out.toByteArray());
-            if (answer.isTextual()) answer = StackFixture.JSON.readTree(answer.asText());
+            JsonNode answer = invoke("budgetGauge", dynamo);
             // One budget, nothing spent yet: the fullest is at 0%, and the alarms still get a datapoint.
             assertThat(answer.get("utilisation_percent").asDouble()).isZero();
             assertThat(answer.get("owner").asText()).contains("blue");
-        } finally {
-            dev.tiergate.adapters.routing.EmbeddingScorer.awaitLoadsInProgress(java.time.Duration.ofSeconds(60));
-            System.clearProperty("spring.cloud.function.definition");
-            System.clearProperty("TIERGATE_CONFIG_FILE");
-            System.clearProperty("TIERGATE_DYNAMODB_ENDPOINT");
-            System.clearProperty("TIERGATE_REPLICAS");
         }
     }
 }

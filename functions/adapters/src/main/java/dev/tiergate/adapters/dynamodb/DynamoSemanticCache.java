@@ -55,7 +55,7 @@ public final class DynamoSemanticCache implements SemanticCacheStore, AutoClosea
     public List<Entry> candidates(String team, String scope, List<String> buckets) {
         // One Query per bucket, all at once: a lookup takes as long as the slowest, not their sum.
         List<CompletableFuture<List<Map<String, AttributeValue>>>> pages = buckets.stream()
-                .map(b -> CompletableFuture.supplyAsync(() -> page(team + "#" + scope + "#" + b, team), queries)).toList();
+                .map(b -> CompletableFuture.supplyAsync(() -> page(teamKey(team, scope + "#" + b)), queries)).toList();
         long now = clock.instant().getEpochSecond();
         Map<String, Entry> byId = new LinkedHashMap<>();
         for (CompletableFuture<List<Map<String, AttributeValue>>> page : pages) {
@@ -68,9 +68,9 @@ public final class DynamoSemanticCache implements SemanticCacheStore, AutoClosea
         return List.copyOf(byId.values());
     }
 
-    private List<Map<String, AttributeValue>> page(String key, String team) {
+    private List<Map<String, AttributeValue>> page(String key) {
         return ddb.query(q -> q.tableName(table).keyConditionExpression("pk = :pk")
-                .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(teamKey(team, key))))
+                .expressionAttributeValues(Map.of(":pk", AttributeValue.fromS(key)))
                 .projectionExpression("team, entry, prompt, vector, expires_at")
                 .scanIndexForward(false).limit(PAGE)).items();
     }
@@ -78,7 +78,7 @@ public final class DynamoSemanticCache implements SemanticCacheStore, AutoClosea
     @Override
     public Optional<byte[]> answer(String team, String entryId) {
         Map<String, AttributeValue> item = ddb.getItem(g -> g.tableName(table).key(Map.of(
-                "pk", AttributeValue.fromS(teamKey(team, team + "#answer#" + entryId)), "sk", AttributeValue.fromS("answer")))).item();
+                "pk", AttributeValue.fromS(teamKey(team, "answer#" + entryId)), "sk", AttributeValue.fromS("answer")))).item();
         if (item == null || item.isEmpty() || !team.equals(item.get("team").s())) return Optional.empty();
         if (Long.parseLong(item.get("expires_at").n()) <= clock.instant().getEpochSecond()) return Optional.empty();
         return Optional.of(item.get("body").b().asByteArray());
@@ -96,7 +96,7 @@ public final class DynamoSemanticCache implements SemanticCacheStore, AutoClosea
         String sk = String.format("%013d#%s", clock.millis(), entry.id());
         for (String b : buckets) {
             Map<String, AttributeValue> item = new HashMap<>();
-            item.put("pk", AttributeValue.fromS(teamKey(team, team + "#" + scope + "#" + b)));
+            item.put("pk", AttributeValue.fromS(teamKey(team, scope + "#" + b)));
             item.put("sk", AttributeValue.fromS(sk));
             item.put("team", teamValue);
             item.put("entry", AttributeValue.fromS(entry.id()));
@@ -106,7 +106,7 @@ public final class DynamoSemanticCache implements SemanticCacheStore, AutoClosea
             writes.add(WriteRequest.builder().putRequest(PutRequest.builder().item(item).build()).build());
         }
         writes.add(WriteRequest.builder().putRequest(PutRequest.builder().item(Map.of(
-                "pk", AttributeValue.fromS(teamKey(team, team + "#answer#" + entry.id())), "sk", AttributeValue.fromS("answer"),
+                "pk", AttributeValue.fromS(teamKey(team, "answer#" + entry.id())), "sk", AttributeValue.fromS("answer"),
                 "team", teamValue, "body", AttributeValue.fromB(SdkBytes.fromByteArray(answer)), "expires_at", expiresAt)).build()).build());
         write(writes);
         return true;
@@ -117,7 +117,7 @@ public final class DynamoSemanticCache implements SemanticCacheStore, AutoClosea
         long window = now / ttlSeconds;
         try {
             ddb.updateItem(u -> u.tableName(table)
-                    .key(Map.of("pk", AttributeValue.fromS(teamKey(team, team + "#count")), "sk", AttributeValue.fromS(Long.toString(window))))
+                    .key(Map.of("pk", AttributeValue.fromS(teamKey(team, "count")), "sk", AttributeValue.fromS(Long.toString(window))))
                     .updateExpression("ADD entries :one SET team = :team, expires_at = :expires")
                     .conditionExpression("attribute_not_exists(entries) OR entries < :cap")
                     .expressionAttributeValues(Map.of(":one", AttributeValue.fromN("1"), ":cap", AttributeValue.fromN(Long.toString(perWindow)),
@@ -148,10 +148,9 @@ public final class DynamoSemanticCache implements SemanticCacheStore, AutoClosea
         if (!pending.isEmpty()) throw new IllegalStateException("DynamoDB left " + pending.get(table).size() + " semantic cache writes unprocessed");
     }
 
-    /** Keys are the team's alone: one team's key can never name another's item. */
+    /** Every key starts with its team (and every read checks the stored team too). */
     private static String teamKey(String team, String rest) {
-        if (!rest.startsWith(team + "#")) throw new IllegalArgumentException("a key outside the team");
-        return "team#" + rest;
+        return "team#" + team + "#" + rest;
     }
 
     /** A unit vector as signed bytes, scaled so its largest component is ±127. */

@@ -18,14 +18,10 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,30 +30,6 @@ class BudgetRollOverTest {
 
     private static final String ADMIN = "tg-admin-rollover-0123456789";
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** A clock the test moves. */
-    static final class MovableClock extends Clock {
-        final AtomicReference<Instant> now;
-
-        MovableClock(Instant start) {
-            now = new AtomicReference<>(start);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
-    }
 
     private static ApiResponse call(Gateway g, String method, String path, String key, String body) {
         return g.api().handle(new ApiRequest(method, path, Map.of(), Map.of("Authorization", "Bearer " + key,
@@ -82,7 +54,7 @@ class BudgetRollOverTest {
             DynamoDbClient ddb = local.dynamoDbClient();
             TableSetup.createIfMissing(ddb, TableNames.withPrefix(cfg.tablePrefix()));
             // 23:59:30 on 31 January in Tokyo (UTC+9).
-            MovableClock clock = new MovableClock(Instant.parse("2027-01-31T14:59:30Z"));
+            dev.tiergate.fixtures.ManualClock clock = new dev.tiergate.fixtures.ManualClock(Instant.parse("2027-01-31T14:59:30Z"));
             try (Gateway g = Gateway.build(cfg, ddb, StaticFleetRegistry.of(cfg, Map.of()), clock, n -> Optional.empty())) {
                 g.installBootstrapAdmin(ADMIN);
                 String chat = "{\"model\":\"a\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
@@ -93,7 +65,7 @@ class BudgetRollOverTest {
                 assertThat(full.status()).isEqualTo(429);
                 assertThat(body(full).at("/error/message").asText()).contains("period=day", "resets_at=2027-01-31T15:00:00Z");
 
-                clock.now.set(Instant.parse("2027-01-31T15:00:05Z")); // 00:00:05 on 1 February in Tokyo
+                clock.set(Instant.parse("2027-01-31T15:00:05Z")); // 00:00:05 on 1 February in Tokyo
                 assertThat(call(g, "POST", "/v1/chat/completions", ADMIN, chat).status()).isEqualTo(200);
                 JsonNode state = body(call(g, "GET", "/admin/budgets/team/admin", ADMIN, ""));
                 assertThat(state.at("/periods/day/period").asText()).isEqualTo("2027-02-01");
@@ -102,7 +74,7 @@ class BudgetRollOverTest {
                 assertThat(state.at("/periods/month/spent_usd").decimalValue()).isEqualByComparingTo("0.001");
                 assertThat(state.at("/periods/month/resets_at").asText()).isEqualTo("2027-02-28T15:00:00Z");
 
-                clock.now.set(Instant.parse("2027-02-01T15:00:05Z")); // 2 February, new day; month has $0.0005 left
+                clock.set(Instant.parse("2027-02-01T15:00:05Z")); // 2 February, new day; month has $0.0005 left
                 ApiResponse monthFull = call(g, "POST", "/v1/chat/completions", ADMIN, chat);
                 assertThat(monthFull.status()).isEqualTo(429);
                 assertThat(body(monthFull).at("/error/message").asText()).contains("period=month");

@@ -8,11 +8,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Random;
 
@@ -26,7 +23,7 @@ class DynamoSemanticCacheTest {
 
     private AmazonDynamoDBLocal local;
     private DynamoSemanticCache store;
-    private final MovableClock clock = new MovableClock(Instant.parse("2026-12-07T10:00:00Z"));
+    private final dev.tiergate.fixtures.ManualClock clock = new dev.tiergate.fixtures.ManualClock(Instant.parse("2026-12-07T10:00:00Z"));
     private final Random random = new Random(7);
 
     @BeforeEach
@@ -136,32 +133,5 @@ class DynamoSemanticCacheTest {
         byte[] huge = new byte[400 * 1024];
         assertThat(store.put("blue", "s", BUCKETS, new SemanticCacheStore.Entry("big", "Q", unit()), huge, HOUR, 100)).isFalse();
         assertThat(store.candidates("blue", "s", BUCKETS)).isEmpty();
-    }
-
-    private static final class MovableClock extends Clock {
-        private volatile Instant now;
-
-        MovableClock(Instant start) {
-            now = start;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }
