@@ -64,6 +64,8 @@ class FaultsEndToEndTest {
         TiergateConfig config = ConfigLoader.parse(YAML, "faults.yaml");
         fx = new StackFixture(config, 1, 2);
         key = fx.createKey("faults", "fay").get("key");
+        // A limit, so the team's day is a ledger row (held on this gateway's leases) that the faults must keep exact.
+        assertThat(fx.put("/admin/budgets/team/faults", StackFixture.ADMIN_KEY, "{\"limits_usd\":{\"day\":100}}").statusCode()).isEqualTo(200);
     }
 
     @AfterEach
@@ -95,6 +97,7 @@ class FaultsEndToEndTest {
         JsonNode day = StackFixture.JSON.readTree(fx.get("/admin/budgets/team/faults", StackFixture.ADMIN_KEY).body()).at("/periods/day");
         assertThat(new BigDecimal(day.get("spent_usd").asText())).isEqualByComparingTo(sum);
         assertThat(new BigDecimal(day.get("reserved_usd").asText())).isEqualByComparingTo(BigDecimal.ZERO);
+        assertThat(new BigDecimal(day.get("limit_usd").asText())).isEqualByComparingTo("100");
     }
 
     @Test

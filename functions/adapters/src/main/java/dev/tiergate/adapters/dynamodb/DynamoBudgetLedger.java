@@ -265,8 +265,10 @@ public final class DynamoBudgetLedger implements BudgetLedger {
                         deltas.computeIfAbsent(k, x -> new java.util.LinkedHashMap<>()).merge(field, v, BigDecimal::add)));
                 keys.putAll(ownKeys);
                 Reservation r = reservationOf(s);
-                perRequest.add(TransactWriteItem.builder().delete(Delete.builder().tableName(tables.reservations())
-                        .key(Map.of("request_id", s(r.requestId()))).conditionExpression("attribute_exists(request_id)").build()).build());
+                if (r.recorded()) {
+                    perRequest.add(TransactWriteItem.builder().delete(Delete.builder().tableName(tables.reservations())
+                            .key(Map.of("request_id", s(r.requestId()))).conditionExpression("attribute_exists(request_id)").build()).build());
+                }
                 perRequest.add(usagePut(s.usage()));
                 to++;
             }
@@ -277,19 +279,7 @@ public final class DynamoBudgetLedger implements BudgetLedger {
                 continue;
             }
             List<TransactWriteItem> items = new ArrayList<>(perRequest);
-            deltas.forEach((k, adds) -> {
-                StringBuilder expr = new StringBuilder("ADD ");
-                Map<String, AttributeValue> values = new HashMap<>();
-                int i = 0;
-                for (Map.Entry<String, BigDecimal> e : adds.entrySet()) {
-                    if (i > 0) expr.append(", ");
-                    expr.append(e.getKey()).append(" :v").append(i);
-                    values.put(":v" + i, n(e.getValue()));
-                    i++;
-                }
-                items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger()).key(keys.get(k))
-                        .updateExpression(expr.toString()).expressionAttributeValues(values).build()).build());
-            });
+            deltas.forEach((k, adds) -> items.add(TransactWriteItem.builder().update(rowDeltas(keys.get(k), adds)).build()));
             try {
                 transact(items, () -> "settle " + chunk.size() + " requests");
             } catch (TransactionCanceledException e) {
@@ -316,11 +306,18 @@ public final class DynamoBudgetLedger implements BudgetLedger {
         BigDecimal a = r.amount().amount();
         BigDecimal actual = s.usage().cost().amount();
         for (LedgerRow row : r.rows()) {
+            if (r.leaseHolder().isPresent() && actual.signum() == 0) continue; // nothing moves out of the lease
             String k = row.owner().key() + "|" + row.periodKey();
             keys.put(k, rowKey(row.owner().key(), row.periodKey()));
             Map<String, BigDecimal> d = deltas.computeIfAbsent(k, x -> new java.util.LinkedHashMap<>());
-            d.merge("committed", actual.subtract(a), BigDecimal::add);
-            d.merge("reserved", a.negate(), BigDecimal::add);
+            if (r.leaseHolder().isPresent()) {
+                // Held on a lease: the spend moves from the holder's lease to spent; committed does not change.
+                d.merge(LEASE + r.leaseHolder().get(), actual.negate(), BigDecimal::add);
+                d.merge("leased", actual.negate(), BigDecimal::add);
+            } else {
+                d.merge("committed", actual.subtract(a), BigDecimal::add);
+                d.merge("reserved", a.negate(), BigDecimal::add);
+            }
             d.merge("spent", actual, BigDecimal::add);
         }
         long tokens = s.usage().tokens().totalTokens();
@@ -340,21 +337,35 @@ public final class DynamoBudgetLedger implements BudgetLedger {
 
     /** Replaces the held amount by {@code actual} on every row, drops the reservation and writes the usage record. */
     private void finish(Reservation r, UsageRecord usage, BigDecimal actual, String what) {
+        if (!r.recorded() && r.leaseHolder().isEmpty()) {
+            putUsageOnce(usage); // nothing was held anywhere: no limited row counts it
+            return;
+        }
         List<TransactWriteItem> items = new ArrayList<>();
-        items.add(TransactWriteItem.builder().delete(Delete.builder().tableName(tables.reservations())
-                .key(Map.of("request_id", s(r.requestId()))).conditionExpression("attribute_exists(request_id)").build()).build());
-        chargeRows(r, actual, items);
-        rateRowsDone(r, items, usage.tokens().totalTokens(), true);
+        if (r.recorded()) {
+            items.add(TransactWriteItem.builder().delete(Delete.builder().tableName(tables.reservations())
+                    .key(Map.of("request_id", s(r.requestId()))).conditionExpression("attribute_exists(request_id)").build()).build());
+            chargeRows(r, actual, items);
+            rateRowsDone(r, items, usage.tokens().totalTokens(), true);
+        } else if (actual.signum() != 0) {
+            for (LedgerRow row : r.rows()) {
+                Map<String, BigDecimal> d = new java.util.LinkedHashMap<>();
+                d.put(LEASE + r.leaseHolder().get(), actual.negate());
+                d.put("leased", actual.negate());
+                d.put("spent", actual);
+                items.add(TransactWriteItem.builder().update(rowDeltas(rowKey(row.owner(), row.periodKey()), d)).build());
+            }
+        }
         items.add(usagePut(usage));
         try {
             transact(items, () -> what + " " + r.requestId());
         } catch (TransactionCanceledException e) {
             List<CancellationReason> reasons = e.cancellationReasons();
-            boolean reservationGone = !reasons.isEmpty() && "ConditionalCheckFailed".equals(reasons.get(0).code());
             boolean usageThere = !reasons.isEmpty() && "ConditionalCheckFailed".equals(reasons.getLast().code());
             if (usageThere) return; // already settled: a second settle must not count twice
-            if (!reservationGone) throw e;
-            // The sweeper gave the hold back (the request outlived its deadline): charge what was produced anyway.
+            boolean holdGone = reasons.stream().limit(Math.max(0, reasons.size() - 1)).anyMatch(x -> "ConditionalCheckFailed".equals(x.code()));
+            if (!holdGone) throw e;
+            // The sweeper gave the hold back (the request or its lease outlived its deadline): charge what was produced anyway.
             LOG.log(System.Logger.Level.WARNING, "request {0} finished after its reservation was swept; charging {1}", r.requestId(), actual);
             List<TransactWriteItem> late = new ArrayList<>();
             for (LedgerRow row : r.rows()) {
@@ -378,13 +389,27 @@ public final class DynamoBudgetLedger implements BudgetLedger {
         BigDecimal actual = journaled.cost().amount();
         List<TransactWriteItem> items = new ArrayList<>();
         items.add(staleReservationDelete(r));
-        chargeRows(r, actual, items);
-        rateRowsDone(r, items, 0, false);
+        if (r.recorded()) {
+            chargeRows(r, actual, items);
+            rateRowsDone(r, items, 0, false);
+        } else {
+            // A stream held on a lease (or on nothing) journaled this: its hold goes back with the lease, the tokens
+            // are charged here.
+            for (LedgerRow row : r.rows()) {
+                items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
+                        .updateExpression("ADD committed :s, spent :s").expressionAttributeValues(Map.of(":s", n(actual))).build()).build());
+            }
+        }
         items.add(usagePut(journaled));
         try {
             transact(items, () -> "charge journaled " + r.requestId());
             return true;
         } catch (TransactionCanceledException e) {
+            List<CancellationReason> reasons = e.cancellationReasons();
+            if (!r.recorded() && !reasons.isEmpty() && "ConditionalCheckFailed".equals(reasons.getLast().code())) {
+                // The stream settled after all: only its journal is left to drop.
+                ddb.deleteItem(b -> b.tableName(tables.reservations()).key(Map.of("request_id", s(r.requestId()))));
+            }
             return false;
         }
     }
@@ -413,6 +438,162 @@ public final class DynamoBudgetLedger implements BudgetLedger {
                 .conditionExpression("attribute_not_exists(pk)").build()).build();
     }
 
+    /** A holder's lease on a row, its deadline (epoch ms) and the sequence of its last write: attributes of the row. */
+    static final String LEASE = "lease#";
+    static final String UNTIL = "until#";
+    static final String SEQ = "seq#";
+
+    /** Orders this process's lease writes, so an SDK retry of a write that did land is recognised and not applied twice. */
+    private final java.util.concurrent.atomic.AtomicLong leaseSeq = new java.util.concurrent.atomic.AtomicLong(System.currentTimeMillis() * 1000);
+
+    /** One row's summed changes as an ADD; a holder's lease field must still exist, or the spend is not its to move. */
+    private Update rowDeltas(Map<String, AttributeValue> key, Map<String, BigDecimal> adds) {
+        StringBuilder expr = new StringBuilder("ADD ");
+        Map<String, AttributeValue> values = new HashMap<>();
+        Map<String, String> names = new HashMap<>();
+        List<String> conditions = new ArrayList<>();
+        int i = 0;
+        for (Map.Entry<String, BigDecimal> e : adds.entrySet()) {
+            if (i > 0) expr.append(", ");
+            expr.append("#f").append(i).append(" :v").append(i);
+            names.put("#f" + i, e.getKey());
+            values.put(":v" + i, n(e.getValue()));
+            if (e.getKey().startsWith(LEASE)) conditions.add("attribute_exists(#f" + i + ")");
+            i++;
+        }
+        Update.Builder u = Update.builder().tableName(tables.ledger()).key(key).updateExpression(expr.toString())
+                .expressionAttributeNames(names).expressionAttributeValues(values);
+        if (!conditions.isEmpty()) u.conditionExpression(String.join(" AND ", conditions));
+        return u.build();
+    }
+
+    /** A usage record of a request that held nothing: written once, by request id. */
+    private void putUsageOnce(UsageRecord usage) {
+        try {
+            ddb.putItem(b -> b.tableName(tables.usage()).item(UsageItem.SCHEMA.itemToMap(UsageItem.from(usage), true))
+                    .conditionExpression("attribute_not_exists(pk)"));
+        } catch (ConditionalCheckFailedException already) {
+            // written before: a replay counts once
+        }
+    }
+
+    @Override
+    public LeaseChange changeLease(LedgerRow row, String holder, Usd delta, Instant until, boolean existing) {
+        long seq = leaseSeq.incrementAndGet();
+        BigDecimal d = delta.amount();
+        Map<String, String> names = Map.of("#l", LEASE + holder, "#u", UNTIL + holder, "#q", SEQ + holder);
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":d", n(d));
+        values.put(":u", n(until.toEpochMilli()));
+        values.put(":q", n(seq));
+        values.put(":exp", n(expiry(row)));
+        List<String> conds = new ArrayList<>(List.of("(attribute_not_exists(#q) OR #q < :q)"));
+        if (existing) conds.add("attribute_exists(#l)");
+        if (d.signum() > 0) {
+            BigDecimal limit = row.limit().orElseThrow(() -> new IllegalArgumentException("only a row with a limit is leased")).amount();
+            values.put(":max", n(limit.subtract(d)));
+            // A row not yet written has committed nothing; more than its whole limit never fits.
+            conds.add(limit.compareTo(d) >= 0 ? "(attribute_not_exists(committed) OR committed <= :max)" : "committed <= :max");
+        }
+        UpdateItemRequest req = UpdateItemRequest.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
+                .updateExpression("ADD committed :d, leased :d, #l :d SET #u = :u, #q = :q, expires_at = if_not_exists(expires_at, :exp)")
+                .conditionExpression(String.join(" AND ", conds)).expressionAttributeNames(names).expressionAttributeValues(values)
+                .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.ALL_NEW).build();
+        try {
+            return new Changed(view(updateRetryingConflicts(req)));
+        } catch (ConditionalCheckFailedException e) {
+            Map<String, AttributeValue> item = ddb.getItem(b -> b.tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
+                    .consistentRead(true)).item();
+            if (number(item, SEQ + holder).longValue() >= seq) return new Changed(view(item)); // a retry of a write that landed
+            if (existing && (item == null || !item.containsKey(LEASE + holder))) return new Lost();
+            return new NoRoom(view(item));
+        }
+    }
+
+    @Override
+    public boolean endLease(LedgerRow row, String holder, Usd amount) {
+        try {
+            ddb.updateItem(UpdateItemRequest.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
+                    .updateExpression("ADD committed :neg, leased :neg REMOVE #l, #u, #q").conditionExpression("#l = :a")
+                    .expressionAttributeNames(Map.of("#l", LEASE + holder, "#u", UNTIL + holder, "#q", SEQ + holder))
+                    .expressionAttributeValues(Map.of(":neg", n(amount.amount().negate()), ":a", n(amount.amount()))).build());
+            return true;
+        } catch (ConditionalCheckFailedException other) {
+            return false;
+        }
+    }
+
+    /**
+     * One conditional update, tried again while a transaction holds the row ({@code TransactionConflict}: DynamoDB
+     * cancels rather than queues). Safe to repeat: a lease write carries its sequence number.
+     */
+    private Map<String, AttributeValue> updateRetryingConflicts(UpdateItemRequest req) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return ddb.updateItem(req).attributes();
+            } catch (software.amazon.awssdk.services.dynamodb.model.TransactionConflictException e) {
+                if (attempt >= MAX_ATTEMPTS) throw e;
+            }
+            try {
+                Thread.sleep(ThreadLocalRandom.current().nextLong(1, Math.min(50, 2L << Math.min(attempt, 5))));
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while changing a lease", ie);
+            }
+        }
+    }
+
+    /** The row's committed amount and how many live leases it carries. */
+    private RowView view(Map<String, AttributeValue> item) {
+        long now = clock.millis();
+        int holders = 0;
+        if (item != null) {
+            for (Map.Entry<String, AttributeValue> e : item.entrySet()) {
+                if (!e.getKey().startsWith(LEASE)) continue;
+                String h = e.getKey().substring(LEASE.length());
+                if (number(item, e.getKey()).signum() > 0 && number(item, UNTIL + h).longValue() > now) holders++;
+            }
+        }
+        return new RowView(new Usd(number(item, "committed")), holders);
+    }
+
+    @Override
+    public int reclaimExpiredLeases(Instant now) {
+        int reclaimed = 0;
+        Map<String, AttributeValue> start = null;
+        do {
+            ScanRequest.Builder b = ScanRequest.builder().tableName(tables.ledger()).consistentRead(true)
+                    .filterExpression("attribute_exists(leased)");
+            if (start != null) b.exclusiveStartKey(start);
+            var page = ddb.scan(b.build());
+            for (Map<String, AttributeValue> item : page.items()) {
+                for (Map.Entry<String, AttributeValue> e : item.entrySet()) {
+                    if (!e.getKey().startsWith(LEASE)) continue;
+                    String h = e.getKey().substring(LEASE.length());
+                    AttributeValue until = item.get(UNTIL + h);
+                    if (until == null || Long.parseLong(until.n()) >= now.toEpochMilli()) continue;
+                    BigDecimal amount = new BigDecimal(e.getValue().n());
+                    try {
+                        // Only if untouched since the scan: a lease renewed or spent from meanwhile is live.
+                        ddb.updateItem(UpdateItemRequest.builder().tableName(tables.ledger())
+                                .key(Map.of("owner", item.get("owner"), "period", item.get("period")))
+                                .updateExpression("ADD committed :neg, leased :neg REMOVE #l, #u, #q")
+                                .conditionExpression("#u = :u AND #l = :a")
+                                .expressionAttributeNames(Map.of("#l", LEASE + h, "#u", UNTIL + h, "#q", SEQ + h))
+                                .expressionAttributeValues(Map.of(":neg", n(amount.negate()), ":u", until, ":a", e.getValue())).build());
+                        reclaimed++;
+                        LOG.log(System.Logger.Level.WARNING, "reclaimed the expired budget lease of {0} on {1} {2}: ${3}", h,
+                                item.get("owner").s(), item.get("period").s(), amount.toPlainString());
+                    } catch (ConditionalCheckFailedException changed) {
+                        // renewed or spent from meanwhile
+                    }
+                }
+            }
+            start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+        } while (start != null);
+        return reclaimed;
+    }
+
     @Override
     public List<Reservation> expired(Instant now, int max) {
         List<Reservation> out = new ArrayList<>();
@@ -433,6 +614,13 @@ public final class DynamoBudgetLedger implements BudgetLedger {
 
     @Override
     public void journal(Reservation r, UsageRecord soFar) {
+        if (!r.recorded()) {
+            // No record of its own: the journal is one, so the sweeper can charge what a dead process's stream produced.
+            Map<String, AttributeValue> item = new HashMap<>(reservationItem(r));
+            item.put("journaled", AttributeValue.fromM(UsageItem.SCHEMA.itemToMap(UsageItem.from(soFar), true)));
+            ddb.putItem(b -> b.tableName(tables.reservations()).item(item));
+            return;
+        }
         try {
             ddb.updateItem(UpdateItemRequest.builder().tableName(tables.reservations())
                     .key(Map.of("request_id", s(r.requestId())))
@@ -447,6 +635,10 @@ public final class DynamoBudgetLedger implements BudgetLedger {
     @Override
     public boolean releaseStale(Reservation r) {
         if (r.journaled().isPresent()) return chargeStale(r, r.journaled().get());
+        if (!r.recorded()) {
+            ddb.deleteItem(b -> b.tableName(tables.reservations()).key(Map.of("request_id", s(r.requestId()))));
+            return false;
+        }
         BigDecimal a = r.amount().amount();
         List<TransactWriteItem> items = new ArrayList<>();
         items.add(staleReservationDelete(r));
@@ -471,7 +663,9 @@ public final class DynamoBudgetLedger implements BudgetLedger {
             GetItemResponse res = ddb.getItem(b -> b.tableName(tables.ledger()).key(rowKey(owner, key)).consistentRead(true));
             BigDecimal spent = number(res.item(), "spent");
             BigDecimal reserved = number(res.item(), "reserved");
-            out.add(new PeriodState(p, key, new Usd(spent), new Usd(reserved), policy.flatMap(x -> x.limit(p)), calendar.resetsAt(p, at)));
+            BigDecimal leased = number(res.item(), "leased");
+            out.add(new PeriodState(p, key, new Usd(spent), new Usd(reserved), new Usd(leased), policy.flatMap(x -> x.limit(p)),
+                    calendar.resetsAt(p, at)));
         }
         return out;
     }
@@ -490,7 +684,22 @@ public final class DynamoBudgetLedger implements BudgetLedger {
 
     @Override
     public Usd committed(LedgerRow row) {
-        return new Usd(committed(row.owner(), row.periodKey()));
+        Map<String, AttributeValue> item = ddb.getItem(b -> b.tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
+                .consistentRead(true)).item();
+        return new Usd(number(item, "spent").add(number(item, "reserved")));
+    }
+
+    @Override
+    public void seed(LedgerRow row, Usd spentSoFar) {
+        BigDecimal v = spentSoFar.amount();
+        try {
+            ddb.updateItem(UpdateItemRequest.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
+                    .updateExpression("SET committed = :v, spent = :v, expires_at = :exp")
+                    .conditionExpression("attribute_not_exists(committed)")
+                    .expressionAttributeValues(Map.of(":v", n(v), ":exp", n(expiry(row)))).build());
+        } catch (ConditionalCheckFailedException exists) {
+            // written already: its own count stands
+        }
     }
 
     /** The committed amount of one row (spent + reserved). */
@@ -536,9 +745,11 @@ public final class DynamoBudgetLedger implements BudgetLedger {
             rates.add(AttributeValue.fromM(Map.of("owner", s(rr.owner()), "minute", s(rr.minuteKey()), "tokens", n(rr.tokens()),
                     "concurrent", AttributeValue.fromBool(rr.limits().maxConcurrent().isPresent()))));
         }
-        return Map.of("request_id", s(r.requestId()), "amount", n(r.amount().amount()), "deadline_ms", n(r.deadline().toEpochMilli()),
-                "rows", AttributeValue.fromL(rows), "rates", AttributeValue.fromL(rates),
-                "expires_at", n(r.deadline().plus(1, ChronoUnit.DAYS).getEpochSecond()));
+        Map<String, AttributeValue> item = new HashMap<>(Map.of("request_id", s(r.requestId()), "amount", n(r.amount().amount()),
+                "deadline_ms", n(r.deadline().toEpochMilli()), "rows", AttributeValue.fromL(rows), "rates", AttributeValue.fromL(rates),
+                "expires_at", n(r.deadline().plus(1, ChronoUnit.DAYS).getEpochSecond())));
+        r.leaseHolder().ifPresent(h -> item.put("lease_holder", s(h)));
+        return item;
     }
 
     private static Reservation fromItem(Map<String, AttributeValue> item) {
@@ -563,7 +774,8 @@ public final class DynamoBudgetLedger implements BudgetLedger {
         }
         Optional<UsageRecord> journaled = item.containsKey("journaled")
                 ? Optional.of(UsageItem.SCHEMA.mapToItem(item.get("journaled").m()).toRecord()) : Optional.empty();
+        Optional<String> holder = item.containsKey("lease_holder") ? Optional.of(item.get("lease_holder").s()) : Optional.empty();
         return new Reservation(item.get("request_id").s(), new Usd(new BigDecimal(item.get("amount").n())), rows,
-                Instant.ofEpochMilli(Long.parseLong(item.get("deadline_ms").n())), rates, journaled);
+                Instant.ofEpochMilli(Long.parseLong(item.get("deadline_ms").n())), rates, journaled, holder);
     }
 }

@@ -77,6 +77,7 @@ final class SettlementCodec {
     private ObjectNode reservation(Reservation r) {
         ObjectNode o = json.createObjectNode();
         o.put("request_id", r.requestId()).put("amount", r.amount().amount().toPlainString()).put("deadline", r.deadline().toString());
+        r.leaseHolder().ifPresent(h -> o.put("lease_holder", h));
         ArrayNode rows = o.putArray("rows");
         for (LedgerRow row : r.rows()) {
             ObjectNode n = rows.addObject();
@@ -107,7 +108,8 @@ final class SettlementCodec {
             rates.add(new RateRow(text(n, "owner"), text(n, "minute_key"), new RateLimits(optInt(n, "requests_per_minute"),
                     optInt(n, "tokens_per_minute"), optInt(n, "max_concurrent")), req(n, "tokens").asInt()));
         }
-        return new Reservation(text(o, "request_id"), Usd.of(text(o, "amount")), rows, Instant.parse(text(o, "deadline")), rates);
+        return new Reservation(text(o, "request_id"), Usd.of(text(o, "amount")), rows, Instant.parse(text(o, "deadline")), rates,
+                Optional.empty(), o.hasNonNull("lease_holder") ? Optional.of(o.get("lease_holder").asText()) : Optional.empty());
     }
 
     private static Optional<Integer> optInt(JsonNode o, String field) {

@@ -10,10 +10,11 @@ public sealed interface SettlementWriting {
     record Inline() implements SettlementWriting {}
 
     /** Behind the answer: a long-running server ({@code tiergate up}, {@code tiergate serve}). */
-    record WriteBehind(Path journalDir, int writerThreads, int capacity, Duration drainTimeout) implements SettlementWriting {
+    record WriteBehind(Path journalDir, int writerThreads, int capacity, Duration drainTimeout, Duration linger) implements SettlementWriting {
 
+        /** Two writers, 10,000 waiting at most, 15 s to drain on stop, and up to 100 ms for a settlement to share a write. */
         public static WriteBehind in(Path journalDir) {
-            return new WriteBehind(journalDir, 2, 10_000, Duration.ofSeconds(15));
+            return new WriteBehind(journalDir, 2, 10_000, Duration.ofSeconds(15), Duration.ofMillis(100));
         }
     }
 

@@ -31,10 +31,9 @@ import java.util.function.Consumer;
 public final class WriteBehindSettlements implements SettlementQueue, AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(WriteBehindSettlements.class.getName());
-    /** DynamoDB's BatchWriteItem takes 25 items. */
-    static final int BATCH = 25;
+    /** Settlements per write: the ledger splits them into transactions of at most 100 items. */
+    static final int BATCH = 48;
     private static final int ATTEMPTS = 8;
-    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private final Consumer<List<Settlement>> writer;
     private final SettlementJournal journal;
@@ -44,6 +43,7 @@ public final class WriteBehindSettlements implements SettlementQueue, AutoClosea
     private final AtomicLong sequence = new AtomicLong();
     private final List<Thread> writers = new ArrayList<>();
     private final Duration drainTimeout;
+    private final long lingerNanos;
     private volatile boolean closed;
 
     /**
@@ -51,10 +51,12 @@ public final class WriteBehindSettlements implements SettlementQueue, AutoClosea
      * @param journalDir   where the journal lives; journals left there by stopped processes are replayed now
      * @param writerThreads how many batches are written at once
      * @param capacity     settlements that may wait; beyond that the caller writes its own
+     * @param linger       how long a settlement may wait for others to share its write
      */
     public WriteBehindSettlements(Consumer<List<Settlement>> writer, Path journalDir, int writerThreads, int capacity,
-                                  Duration drainTimeout, ObjectMapper json) {
+                                  Duration drainTimeout, Duration linger, ObjectMapper json) {
         this.writer = writer;
+        this.lingerNanos = linger.toNanos();
         this.drainTimeout = drainTimeout;
         this.journal = new SettlementJournal(journalDir, json);
         List<Settlement> orphans = journal.adoptOrphans();
@@ -140,10 +142,11 @@ public final class WriteBehindSettlements implements SettlementQueue, AutoClosea
             queued.clear();
             queued.add(first);
             queue.drainTo(queued, BATCH - 1);
-            // Under load (more than one was waiting), wait a moment for a fuller batch: one call for 25 records costs the
-            // store far less than 25 calls. A lone settlement is written at once.
-            long lingerUntil = System.nanoTime() + LINGER_NANOS;
-            while (queued.size() > 1 && queued.size() < BATCH && !closed) {
+            // Wait a moment for a fuller batch: the rows every request of a caller shares (its key's, team's and the
+            // organisation's) are then written once per batch rather than once per request, which is most of what a
+            // request costs in write units. Nothing waits on it: the answer has gone, and reads of spend wait for it.
+            long lingerUntil = System.nanoTime() + lingerNanos;
+            while (queued.size() < BATCH && !closed) {
                 long left = lingerUntil - System.nanoTime();
                 if (left <= 0) break;
                 Queued more;

@@ -87,12 +87,29 @@ public final class Gateway implements AutoCloseable {
     private final GatewayMetrics metrics;
     private final Optional<dev.tiergate.adapters.metrics.RemoteWritePusher> remoteWrite;
     private final Optional<WriteBehindSettlements> writeBehind;
+    private final Optional<dev.tiergate.core.budget.BudgetEscrow> escrow;
+    private final Optional<Thread> escrowKeeper;
 
     private Gateway(GatewayApi api, KeyStore keys, Authenticator auth, UsageLog usage, HttpUpstream upstream, TiergateConfig config, Clock clock,
                     Routing routing, ReservationSweeper sweeper, DynamoBudgetLedger ledger, DailyReportJob reports,
                     FleetMonitor monitor, GatewayMetrics metrics, Optional<dev.tiergate.adapters.metrics.RemoteWritePusher> remoteWrite,
-                    Optional<WriteBehindSettlements> writeBehind, DynamoBudgetStore budgets) {
+                    Optional<WriteBehindSettlements> writeBehind, DynamoBudgetStore budgets,
+                    Optional<dev.tiergate.core.budget.BudgetEscrow> escrow) {
         this.writeBehind = writeBehind;
+        this.escrow = escrow;
+        // Leases are renewed, topped up and returned off the request path, twice a second.
+        this.escrowKeeper = escrow.map(e -> Thread.ofPlatform().daemon().name("budget-leases").start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(500);
+                    e.maintain();
+                } catch (InterruptedException stop) {
+                    return;
+                } catch (RuntimeException failed) {
+                    LOG.log(System.Logger.Level.WARNING, "budget lease upkeep failed: " + failed);
+                }
+            }
+        }));
         this.budgets = budgets;
         this.auth = auth;
         this.remoteWrite = remoteWrite;
@@ -168,13 +185,17 @@ public final class Gateway implements AutoCloseable {
         Routing routing = Routing.build(config, upstream, fleet, startup.loadRoutingModel());
         DynamoBudgetLedger ledger = new DynamoBudgetLedger(dynamo, tables, clock);
         DynamoBudgetStore budgets = new DynamoBudgetStore(enhanced, tables.budgets(), clock);
-        BudgetGuard guard = new BudgetGuard(config, budgets, ledger, routing.router(), clock, telemetry.alerts(), usage);
+        Optional<dev.tiergate.core.budget.BudgetEscrow> escrow = !config.budgets().enabled() || !config.budgets().leases() ? Optional.empty()
+                : Optional.of(new dev.tiergate.core.budget.BudgetEscrow(ledger, clock, dev.tiergate.core.budget.BudgetEscrow.Settings.forLongestHold(
+                        Duration.ofMillis(Math.max(config.gateway().requestTimeoutMs(), config.gateway().streamTimeoutMs())
+                                + config.budgets().reservationGraceMs())), dev.tiergate.core.budget.BudgetEscrow.newInstanceName()));
+        BudgetGuard guard = new BudgetGuard(config, budgets, ledger, routing.router(), clock, telemetry.alerts(), usage, escrow);
         DynamoReplicaHealth health = new DynamoReplicaHealth(dynamo, tables.fleet(), clock);
         boolean recorded = config.usage().record();
         Optional<WriteBehindSettlements> writeBehind = !recorded ? Optional.empty() : switch (settlementWriting) {
             case SettlementWriting.Inline i -> Optional.empty();
             case SettlementWriting.WriteBehind w -> Optional.of(new WriteBehindSettlements(guard::applyAll, w.journalDir(),
-                    w.writerThreads(), w.capacity(), w.drainTimeout(), json));
+                    w.writerThreads(), w.capacity(), w.drainTimeout(), w.linger(), json));
         };
         // usage.record: false (only with budgets off) holds nothing and keeps no record, so a settlement has nothing to
         // write; the request's tokens and cost still reach the metrics through the observers.
@@ -194,7 +215,7 @@ public final class Gateway implements AutoCloseable {
         DynamoAuditLog audit = new DynamoAuditLog(dynamo, tables.audit());
         AdminApi admin = new AdminApi(config, keys, new KeySecrets(new SecureRandom()), fleet, clock, json, audit, auth::forget);
         BudgetAdminApi budgetApi = new BudgetAdminApi(budgets, ledger, guard, keys, config.organization(), audit, clock, json,
-                config.budgets().warnAt());
+                config.budgets().warnAt(), usage);
         UsageReportApi usageApi = new UsageReportApi(usage, keys, config.organization(), clock, json);
         DailyReportJob reports = new DailyReportJob(new DailyCostReport(config, usage, budgets, ledger, clock),
                 new ReportRenderer(json), telemetry.reports(), telemetry.notifier());
@@ -219,7 +240,7 @@ public final class Gateway implements AutoCloseable {
         FleetMonitor monitor = new FleetMonitor(config, fleet, new HttpReplicaProbe(Duration.ofSeconds(3)), health,
                 telemetry.fleetGauges(), clock, Duration.ofSeconds(90));
         return new Gateway(api, keys, auth, usage, upstream, config, clock, routing, new ReservationSweeper(ledger, clock), ledger,
-                reports, monitor, metrics, telemetry.remoteWrite(), writeBehind, budgets);
+                reports, monitor, metrics, telemetry.remoteWrite(), writeBehind, budgets, escrow);
     }
 
     /**
@@ -332,6 +353,11 @@ public final class Gateway implements AutoCloseable {
         writeBehind.ifPresent(WriteBehindSettlements::awaitWritten);
     }
 
+    /** This instance's budget leases, when requests are held on them. */
+    public Optional<dev.tiergate.core.budget.BudgetEscrow> escrow() {
+        return escrow;
+    }
+
     /** The write-behind queue of settlements, when the gateway writes them behind the answer. */
     public Optional<WriteBehindSettlements> writeBehind() {
         return writeBehind;
@@ -347,6 +373,9 @@ public final class Gateway implements AutoCloseable {
         }
         routing.close();
         writeBehind.ifPresent(WriteBehindSettlements::close);
+        // After the settlements are written, so what they spent has left the leases and the rest can go back.
+        escrowKeeper.ifPresent(Thread::interrupt);
+        escrow.ifPresent(dev.tiergate.core.budget.BudgetEscrow::returnAll);
         remoteWrite.ifPresent(dev.tiergate.adapters.metrics.RemoteWritePusher::close);
         upstream.close();
     }

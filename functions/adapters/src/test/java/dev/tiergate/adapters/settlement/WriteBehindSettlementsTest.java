@@ -100,7 +100,7 @@ class WriteBehindSettlementsTest {
     }
 
     private static WriteBehindSettlements queue(Consumer<List<Settlement>> writer, Path dir, int capacity, Duration drain) {
-        return new WriteBehindSettlements(writer, dir, 2, capacity, drain, JSON);
+        return new WriteBehindSettlements(writer, dir, 2, capacity, drain, java.time.Duration.ofMillis(5), JSON);
     }
 
     @Test

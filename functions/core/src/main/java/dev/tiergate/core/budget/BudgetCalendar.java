@@ -38,6 +38,18 @@ public final class BudgetCalendar {
         };
     }
 
+    /** When the period containing {@code at} began. */
+    public Instant startsAt(Period p, Instant at) {
+        ZonedDateTime t = at.atZone(zone);
+        ZonedDateTime start = switch (p) {
+            case HOUR -> t.truncatedTo(ChronoUnit.HOURS);
+            case DAY -> t.toLocalDate().atStartOfDay(zone);
+            case MONTH -> t.toLocalDate().withDayOfMonth(1).atStartOfDay(zone);
+            case REQUEST -> throw new IllegalArgumentException("a per-request limit has no period");
+        };
+        return start.toInstant();
+    }
+
     /** When the period containing {@code at} ends (and the next one starts from zero). */
     public Instant resetsAt(Period p, Instant at) {
         ZonedDateTime t = at.atZone(zone);

@@ -37,6 +37,7 @@ public final class BudgetGuard {
     private final Clock clock;
     private final BudgetAlerts alerts;
     private final dev.tiergate.core.ports.UsageLog usageLog;
+    private final Optional<BudgetEscrow> escrow;
     private final Map<ScopeRef, Cached> cache = new ConcurrentHashMap<>();
     /** When each row's warning was last checked here, so a busy row costs at most one read a second per instance. */
     private final Map<String, Instant> warningChecked = new ConcurrentHashMap<>();
@@ -45,8 +46,16 @@ public final class BudgetGuard {
 
     private record Cached(Optional<BudgetPolicy> policy, Instant until) {}
 
+    /** Every hold reserved in the ledger by itself, one write per request (no escrow). */
     public BudgetGuard(TiergateConfig config, BudgetStore store, BudgetLedger ledger, TierRouter router, Clock clock,
                        BudgetAlerts alerts, dev.tiergate.core.ports.UsageLog usageLog) {
+        this(config, store, ledger, router, clock, alerts, usageLog, Optional.empty());
+    }
+
+    /** Holds on {@code escrow}'s leases where a row can lease, and in the ledger by itself where it cannot. */
+    public BudgetGuard(TiergateConfig config, BudgetStore store, BudgetLedger ledger, TierRouter router, Clock clock,
+                       BudgetAlerts alerts, dev.tiergate.core.ports.UsageLog usageLog, Optional<BudgetEscrow> escrow) {
+        this.escrow = escrow;
         this.alerts = alerts;
         this.usageLog = usageLog;
         this.config = config;
@@ -127,17 +136,27 @@ public final class BudgetGuard {
                     return new BudgetDecision.Reject(new BudgetRefusal.OverRequestLimit(perRequest.get(), amount, refusedPolicy.get().limit(Period.REQUEST).get()));
                 }
             } else {
+                // Only rows with a limit are held and written; spend of the others comes from the usage records.
                 List<LedgerRow> rows = new ArrayList<>();
                 for (int i = 0; i < owners.size(); i++) {
                     for (Period p : ROW_PERIODS) {
                         Optional<Usd> limit = policies.get(i).flatMap(pol -> pol.limit(p));
-                        rows.add(new LedgerRow(owners.get(i), p, calendar.periodKey(p, now), limit, calendar.resetsAt(p, now)));
+                        if (limit.isPresent()) rows.add(new LedgerRow(owners.get(i), p, calendar.periodKey(p, now), limit, calendar.resetsAt(p, now)));
                     }
                 }
                 int tokens = (int) Math.min(Integer.MAX_VALUE, tokenBound(current.tier(), request, outputTokens(request, current.tier())));
                 Reservation reservation = new Reservation(requestId, amount, rows,
                         deadline.plusMillis(config.budgets().reservationGraceMs()), rateRows(caller, now, tokens));
-                switch (ledger.reserve(reservation)) {
+                BudgetLedger.Hold hold;
+                if (rows.isEmpty() && reservation.rateRows().isEmpty()) {
+                    hold = new BudgetLedger.Held(reservation); // nothing limits it: nothing to hold or write
+                } else {
+                    // Rate limits are counted per request in the ledger, so a request with any reserves there whole.
+                    Optional<Reservation> leased = escrow.isPresent() && reservation.rateRows().isEmpty()
+                            ? escrow.get().hold(reservation) : Optional.empty();
+                    hold = leased.<BudgetLedger.Hold>map(BudgetLedger.Held::new).orElseGet(() -> ledger.reserve(reservation));
+                }
+                switch (hold) {
                     case BudgetLedger.Held held -> {
                         return current == route ? new BudgetDecision.Allow(held.reservation(), current)
                                 : new BudgetDecision.Downgrade(held.reservation(), current, route.tier().name(), because);
@@ -220,11 +239,12 @@ public final class BudgetGuard {
         List<UsageRecord> recordsOnly = new ArrayList<>();
         List<Settlement> ledgerChanges = new ArrayList<>();
         for (Settlement s : settlements) {
-            if (s instanceof Settlement.RecordOnly || !config.budgets().enabled()) recordsOnly.add(s.usage());
+            if (s instanceof Settlement.RecordOnly || !config.budgets().enabled() || heldNothing(s)) recordsOnly.add(s.usage());
             else ledgerChanges.add(s);
         }
         if (!ledgerChanges.isEmpty()) {
             ledger.finishAll(ledgerChanges);
+            escrow.ifPresent(e -> ledgerChanges.forEach(s -> finishedOnLease(e, s)));
             List<Reservation> limited = ledgerChanges.stream().filter(s -> s instanceof Settlement.Settle)
                     .map(s -> ((Settlement.Settle) s).reservation())
                     .filter(r -> r.rows().stream().anyMatch(row -> row.limit().isPresent())).toList();
@@ -240,6 +260,7 @@ public final class BudgetGuard {
             return;
         }
         ledger.settle(reservation, usage);
+        escrow.ifPresent(e -> e.finished(reservation, usage.cost()));
         if (reservation.rows().stream().anyMatch(r -> r.limit().isPresent())) {
             Thread.ofVirtual().name("budget-warning-" + reservation.requestId()).start(() -> warnIfNeeded(reservation));
         }
@@ -256,7 +277,10 @@ public final class BudgetGuard {
      */
     public Optional<Reservation> cover(Reservation reservation, Usd needed) {
         if (needed.compareTo(reservation.amount()) <= 0 || !config.budgets().enabled()) return Optional.of(reservation);
-        return switch (ledger.extend(reservation, needed.minus(reservation.amount()))) {
+        Usd extra = needed.minus(reservation.amount());
+        if (reservation.leaseHolder().isPresent()) return escrow.flatMap(e -> e.extend(reservation, extra));
+        if (!reservation.recorded()) return Optional.of(reservation.withAmount(needed)); // nothing limits it
+        return switch (ledger.extend(reservation, extra)) {
             case BudgetLedger.Held h -> Optional.of(h.reservation());
             case BudgetLedger.Refused r -> Optional.empty();
             case BudgetLedger.Throttled t -> Optional.empty();
@@ -270,6 +294,25 @@ public final class BudgetGuard {
             return;
         }
         ledger.release(reservation, usage);
+        escrow.ifPresent(e -> e.finished(reservation, Usd.ZERO));
+    }
+
+    /** A request no limit counted: its settlement is its usage record alone. */
+    private static boolean heldNothing(Settlement s) {
+        Reservation r = switch (s) {
+            case Settlement.Settle x -> x.reservation();
+            case Settlement.Release x -> x.reservation();
+            case Settlement.RecordOnly x -> null;
+        };
+        return r != null && !r.recorded() && r.leaseHolder().isEmpty();
+    }
+
+    private static void finishedOnLease(BudgetEscrow e, Settlement s) {
+        switch (s) {
+            case Settlement.Settle x -> e.finished(x.reservation(), x.usage().cost());
+            case Settlement.Release x -> e.finished(x.reservation(), Usd.ZERO);
+            case Settlement.RecordOnly x -> { }
+        }
     }
 
     /**

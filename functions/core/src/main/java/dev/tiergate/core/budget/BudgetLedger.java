@@ -8,11 +8,12 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The money: what every scope has spent and holds, per period. Every change is one atomic write, and the usage
- * record of a request is written in the same write as its settlement, so the ledger always equals the sum of the
- * usage records.
+ * The money of the scopes that carry a limit: what each has spent and holds, per period. Every change is one atomic
+ * write, and the usage record of a request is written in the same write as its settlement, so a row always equals
+ * the sum of its usage records. Holds are either per request ({@link #reserve}, one record each) or on a gateway
+ * instance's leases ({@link LeaseLedger}, {@link BudgetEscrow}).
  */
-public interface BudgetLedger {
+public interface BudgetLedger extends LeaseLedger {
 
     /** The outcome of trying to hold money for a request. */
     sealed interface Hold permits Held, Refused, Throttled {}
@@ -77,8 +78,14 @@ public interface BudgetLedger {
     /** The scope's rows for the periods containing {@code at}. */
     List<PeriodState> state(ScopeRef owner, Instant at, BudgetCalendar calendar, Optional<BudgetPolicy> policy);
 
-    /** What the row holds now: spent plus reserved. */
+    /** What the row has spent and holds for requests one by one (leases, room not yet used, left out). */
     Usd committed(LedgerRow row);
+
+    /**
+     * Starts a limited row that was never written with what the period's usage records already show: only rows with
+     * a limit are kept, so a budget set mid-period begins from the usage records. Nothing changes on a row that exists.
+     */
+    void seed(LedgerRow row, Usd spentSoFar);
 
     /** Marks that the scope's warning for this row was sent; true only for the first caller. */
     boolean markWarned(LedgerRow row);

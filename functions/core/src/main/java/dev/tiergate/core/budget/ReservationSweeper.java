@@ -4,7 +4,8 @@ import java.time.Clock;
 
 /**
  * Gives back the money of requests that died without settling (a killed process, a Lambda timeout) once their
- * deadline has passed, so a dead request never turns into phantom "budget exceeded" errors. A scheduled function in
+ * deadline has passed, and the leases of gateway instances that died holding them, so a dead request or instance
+ * never turns into phantom "budget exceeded" errors. A scheduled function in
  * AWS; a background task of the local stack.
  */
 public final class ReservationSweeper {
@@ -19,9 +20,9 @@ public final class ReservationSweeper {
         this.clock = clock;
     }
 
-    /** One pass; returns how many reservations it released. */
+    /** One pass; returns how many reservations and leases it released. */
     public int sweepOnce() {
-        int released = 0;
+        int released = ledger.reclaimExpiredLeases(clock.instant());
         for (Reservation r : ledger.expired(clock.instant(), 1000)) {
             if (ledger.releaseStale(r)) {
                 released++;

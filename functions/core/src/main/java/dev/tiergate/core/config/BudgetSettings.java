@@ -15,8 +15,14 @@ import java.time.ZoneId;
  * @param enabled         false turns budgets, the ledger and rate limits off: no DynamoDB write before dispatch, the
  *                        usage record still written after unless {@link UsageSettings#record()} is false too (the
  *                        routing-only path)
+ * @param leases          true: each instance holds requests on leases of the limited rows' room (no DynamoDB write
+ *                        before dispatch); false: every request reserves in the ledger by itself
  */
 public record BudgetSettings(ZoneId timezone, double warnAt, int defaultMaxTokens, long reservationGraceMs, int cacheSeconds,
-                             boolean enabled) {
-    public static final BudgetSettings DEFAULT = new BudgetSettings(ZoneId.of("UTC"), 0.8, 4096, 30_000, 5, true);
+                             boolean enabled, boolean leases) {
+    public static final BudgetSettings DEFAULT = new BudgetSettings(ZoneId.of("UTC"), 0.8, 4096, 30_000, 5, true, true);
+
+    public BudgetSettings(ZoneId timezone, double warnAt, int defaultMaxTokens, long reservationGraceMs, int cacheSeconds, boolean enabled) {
+        this(timezone, warnAt, defaultMaxTokens, reservationGraceMs, cacheSeconds, enabled, true);
+    }
 }

@@ -404,6 +404,7 @@ public final class ConfigLoader {
         int maxTokens = (int) f.get("default_max_tokens", c -> c.integer(1, 1_000_000), (long) d.defaultMaxTokens()).longValue();
         long grace = f.get("reservation_grace_ms", c -> c.integer(0, 3_600_000), d.reservationGraceMs());
         int cache = (int) f.get("cache_seconds", c -> c.integer(0, 3600), (long) d.cacheSeconds()).longValue();
-        return new BudgetSettings(zone, warn, maxTokens, grace, cache, f.get("enabled", ConfigNode::bool, true));
+        return new BudgetSettings(zone, warn, maxTokens, grace, cache, f.get("enabled", ConfigNode::bool, true),
+                f.get("leases", ConfigNode::bool, true));
     }
 }

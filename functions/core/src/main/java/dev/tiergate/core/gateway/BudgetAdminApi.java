@@ -39,9 +39,11 @@ public final class BudgetAdminApi {
     private final ObjectMapper json;
     private final Responses responses;
     private final double defaultWarnAt;
+    private final dev.tiergate.core.budget.UsageSpend usageSpend;
 
     public BudgetAdminApi(BudgetStore store, BudgetLedger ledger, BudgetGuard guard, dev.tiergate.core.ports.KeyStore keys, String org,
-                          AuditLog audit, Clock clock, ObjectMapper json, double defaultWarnAt) {
+                          AuditLog audit, Clock clock, ObjectMapper json, double defaultWarnAt, dev.tiergate.core.ports.UsageLog usage) {
+        this.usageSpend = new dev.tiergate.core.budget.UsageSpend(usage, org);
         this.store = store;
         this.ledger = ledger;
         this.guard = guard;
@@ -104,6 +106,13 @@ public final class BudgetAdminApi {
         BudgetPolicy policy = new BudgetPolicy(owner, limits, action, warnAt);
         store.put(policy);
         guard.invalidate(owner);
+        // Only limited rows are kept: a limit new in this period starts from what the usage records show so far.
+        Instant at = clock.instant();
+        for (dev.tiergate.core.budget.Period p : new dev.tiergate.core.budget.Period[]{dev.tiergate.core.budget.Period.HOUR,
+                dev.tiergate.core.budget.Period.DAY, dev.tiergate.core.budget.Period.MONTH}) {
+            policy.limit(p).ifPresent(limit -> ledger.seed(new dev.tiergate.core.budget.LedgerRow(owner, p, guard.calendar().periodKey(p, at),
+                    java.util.Optional.of(limit), guard.calendar().resetsAt(p, at)), usageSpend.spent(owner, p, at, guard.calendar())));
+        }
         audit.record(new AuditLog.Entry(clock.instant(), caller.id(), caller.role().wire(), "budget.put", owner.key(),
                 before.map(this::policyJson), Optional.of(policyJson(policy))));
         return responses.json(200, describe(owner, Optional.of(policy)), Map.of(Responses.REQUEST_ID, requestId));
@@ -128,8 +137,11 @@ public final class BudgetAdminApi {
         for (PeriodState s : ledger.state(owner, now, guard.calendar(), policy)) {
             ObjectNode p = periods.putObject(s.period().wire());
             p.put("period", s.periodKey().substring(s.periodKey().indexOf('#') + 1));
-            p.put("spent_usd", s.spent().amount().stripTrailingZeros());
+            // A period without a limit has no ledger row: its spend is the usage records'.
+            dev.tiergate.core.money.Usd spent = s.limit().isPresent() ? s.spent() : usageSpend.spent(owner, s.period(), now, guard.calendar());
+            p.put("spent_usd", spent.amount().stripTrailingZeros());
             p.put("reserved_usd", s.reserved().amount().stripTrailingZeros());
+            p.put("leased_usd", s.leased().amount().stripTrailingZeros());
             s.limit().ifPresentOrElse(v -> p.put("limit_usd", v.amount().stripTrailingZeros()), () -> p.putNull("limit_usd"));
             p.put("resets_at", s.resetsAt().toString());
         }

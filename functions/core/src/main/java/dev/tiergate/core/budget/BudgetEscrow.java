@@ -1,0 +1,414 @@
+package dev.tiergate.core.budget;
+
+import dev.tiergate.core.money.Usd;
+
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One gateway instance's share of the limited rows' room: it takes a lease on a row with one conditional write and
+ * then holds its requests' worst cases against the lease in memory, so a request costs no DynamoDB round trip before
+ * dispatch. A lease is sized to about {@link Settings#leaseTraffic} of this instance's own demand on the row, shrinks
+ * as the row's room does (at most an even share among the instances leasing it), and is not taken at all once the
+ * room is down to a few worst cases per instance: then requests reserve in the ledger one by one, so the last cents
+ * are shared and nothing that fits is refused.
+ *
+ * <p>The invariant lives in DynamoDB ({@code spent + reserved + leased <= limit}, every room-taking write
+ * conditional on it), so nothing here can overspend: the worst a bug or a crash in this class can do is leave room
+ * idle until the lease's deadline, when the sweeper takes it back. A request's spend moves from the lease to
+ * {@code spent} in the same write as its usage record; {@link #finished} then frees its hold here.
+ *
+ * <p>{@link #maintain} (every second or so) renews leases well before their deadline, tops up those running low
+ * off the request path, and returns those gone idle; {@link #returnAll} gives everything back on shutdown.
+ */
+public final class BudgetEscrow {
+
+    private static final System.Logger LOG = System.getLogger(BudgetEscrow.class.getName());
+
+    /**
+     * @param leaseTraffic      how much of this instance's demand on a row one lease covers
+     * @param minRequests       the least a lease covers, in worst cases of the request that asked for it
+     * @param fallbackRequests  below this many worst cases of room per leasing instance, a row is not leased
+     * @param idleAfter         a lease with nothing held for this long is returned
+     * @param longestHold       the longest a request may hold money (its deadline and the grace after it)
+     * @param margin            a request is held on a lease only if the lease outlives its deadline by this much
+     * @param renewEvery        how often a lease in use is renewed; its deadline is always this much further out
+     *                          than a request could need, so a dead instance's leases come back this long after the
+     *                          longest request it could have been serving
+     */
+    public record Settings(Duration leaseTraffic, int minRequests, int fallbackRequests, Duration idleAfter, Duration longestHold,
+                           Duration margin, Duration renewEvery) {
+        public Settings {
+            if (minRequests < 1 || fallbackRequests < 1) throw new IllegalArgumentException("minRequests and fallbackRequests must be at least 1");
+        }
+
+        /** The defaults, for requests that may hold money for up to {@code longestHold} (deadline and grace). */
+        public static Settings forLongestHold(Duration longestHold) {
+            return new Settings(Duration.ofSeconds(2), 4, 4, Duration.ofSeconds(10), longestHold, Duration.ofSeconds(2), Duration.ofSeconds(10));
+        }
+
+        /** A lease's deadline from its last write. */
+        public Duration leaseTtl() {
+            return longestHold.plus(margin).plus(renewEvery);
+        }
+    }
+
+    private static final class Account {
+        LedgerRow row;
+        BigDecimal granted = BigDecimal.ZERO;
+        BigDecimal held = BigDecimal.ZERO;
+        Instant until = Instant.EPOCH;
+        Instant lastUsed;
+        Optional<LeaseLedger.RowView> seen = Optional.empty();
+        BigDecimal lastAmount = BigDecimal.ZERO;
+        /** Demand (worst cases held) per second, smoothed; and the window being counted. */
+        double rate;
+        double windowSum;
+        Instant windowStart;
+        final ReentrantLock writing = new ReentrantLock();
+
+        Account(LedgerRow row, Instant now) {
+            this.row = row;
+            this.lastUsed = now;
+            this.windowStart = now;
+        }
+
+        BigDecimal available() {
+            return granted.subtract(held);
+        }
+    }
+
+    private final LeaseLedger ledger;
+    private final Clock clock;
+    private final Settings settings;
+    private final String instance;
+    private final Map<String, Account> accounts = new HashMap<>();
+    /** Bumped when a lease turns out lost: holds of the old name settle as late charges, new leases take a new name. */
+    private int generation;
+
+    public BudgetEscrow(LeaseLedger ledger, Clock clock, Settings settings, String instance) {
+        this.ledger = ledger;
+        this.clock = clock;
+        this.settings = settings;
+        this.instance = Objects.requireNonNull(instance);
+    }
+
+    /** An instance name of its own, e.g. for one process or one Lambda environment. */
+    public static String newInstanceName() {
+        return UUID.randomUUID().toString().substring(0, 13);
+    }
+
+    private synchronized String holder() {
+        return instance + "." + generation;
+    }
+
+    private static String key(LedgerRow row) {
+        return row.owner().key() + "|" + row.periodKey();
+    }
+
+    /**
+     * Holds the reservation on this instance's leases, taking or topping up a lease where one falls short (the only
+     * case with a write before dispatch). Empty when some row will not lease that much: reserve it in the ledger.
+     */
+    public Optional<Reservation> hold(Reservation r) {
+        if (r.rows().isEmpty()) throw new IllegalArgumentException("nothing to hold: the reservation has no limited rows");
+        BigDecimal amount = r.amount().amount();
+        Instant needUntil = r.deadline().plus(settings.margin());
+        for (int attempt = 0; attempt < 2; attempt++) {
+            List<Account> short_ = new ArrayList<>();
+            synchronized (this) {
+                Instant now = clock.instant();
+                List<Account> mine = new ArrayList<>(r.rows().size());
+                for (LedgerRow row : r.rows()) {
+                    Account a = accounts.computeIfAbsent(key(row), k -> new Account(row, now));
+                    a.row = row; // the limit may have changed
+                    if (attempt == 0) demand(a, amount, now);
+                    mine.add(a);
+                    if (a.available().compareTo(amount) < 0 || a.until.isBefore(needUntil)) short_.add(a);
+                }
+                if (short_.isEmpty()) {
+                    for (Account a : mine) {
+                        a.held = a.held.add(amount);
+                        a.lastUsed = now;
+                    }
+                    return Optional.of(r.onLeasesOf(holder()));
+                }
+            }
+            if (attempt == 1) break;
+            for (Account a : short_) {
+                if (!topUp(a, amount, needUntil)) return Optional.empty();
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Holds {@code extra} more for a reservation held here (a fallback to a pricier tier), or nothing. */
+    public Optional<Reservation> extend(Reservation r, Usd extra) {
+        synchronized (this) {
+            if (!r.leaseHolder().equals(Optional.of(holder()))) return Optional.empty();
+        }
+        Reservation more = new Reservation(r.requestId() + "+", extra, r.rows(), r.deadline(), List.of());
+        Optional<Reservation> held = hold(more);
+        return held.map(h -> r.withAmount(r.amount().plus(extra)));
+    }
+
+    /**
+     * A settlement of a reservation held here was written: its spend is now in the row's {@code spent}, out of the
+     * lease, and its hold is freed. Reservations held by another instance or an older lease are not this one's.
+     */
+    public synchronized void finished(Reservation r, Usd actual) {
+        if (!r.leaseHolder().equals(Optional.of(holder()))) return;
+        for (LedgerRow row : r.rows()) {
+            Account a = accounts.get(key(row));
+            if (a == null) continue;
+            a.held = a.held.subtract(r.amount().amount());
+            a.granted = a.granted.subtract(actual.amount());
+        }
+    }
+
+    /** Gives back the hold of a reservation held here that will never be written (nothing to settle). */
+    public synchronized void abandon(Reservation r) {
+        if (!r.leaseHolder().equals(Optional.of(holder()))) return;
+        for (LedgerRow row : r.rows()) {
+            Account a = accounts.get(key(row));
+            if (a != null) a.held = a.held.subtract(r.amount().amount());
+        }
+    }
+
+    /** Renews, tops up and returns leases; call it about once a second. */
+    public void maintain() {
+        record Work(Account a, BigDecimal delta, boolean drop) {}
+        List<Work> work = new ArrayList<>();
+        List<Account> refill = new ArrayList<>();
+        synchronized (this) {
+            Instant now = clock.instant();
+            for (var it = accounts.values().iterator(); it.hasNext(); ) {
+                Account a = it.next();
+                roll(a, now);
+                boolean idle = a.held.signum() == 0 && a.lastUsed.plus(settings.idleAfter()).isBefore(now);
+                if (idle && a.granted.signum() == 0) {
+                    it.remove();
+                } else if (idle) {
+                    // Taken out of what may be held before the write, so nothing is held on money being returned.
+                    work.add(new Work(a, a.granted.negate(), true));
+                    a.granted = BigDecimal.ZERO;
+                } else if (a.granted.signum() > 0 && Duration.between(now, a.until).compareTo(settings.leaseTtl().minus(settings.renewEvery())) < 0) {
+                    BigDecimal excess = excess(a);
+                    work.add(new Work(a, excess.negate(), false));
+                    a.granted = a.granted.subtract(excess);
+                } else if (excess(a).signum() > 0) {
+                    BigDecimal excess = excess(a);
+                    work.add(new Work(a, excess.negate(), false));
+                    a.granted = a.granted.subtract(excess);
+                } else if (a.lastAmount.signum() > 0 && a.available().compareTo(target(a).divide(BigDecimal.TWO)) < 0) {
+                    refill.add(a);
+                }
+            }
+        }
+        for (Work w : work) {
+            String holder = holder();
+            Instant until = clock.instant().plus(settings.leaseTtl());
+            LeaseLedger.LeaseChange c;
+            w.a().writing.lock();
+            try {
+                if (w.drop() && ledger.endLease(w.a().row, holder, new Usd(w.delta().negate()))) {
+                    synchronized (this) {
+                        if (w.a().held.signum() == 0 && w.a().granted.signum() == 0) accounts.remove(key(w.a().row), w.a());
+                    }
+                    continue;
+                }
+                c = ledger.changeLease(w.a().row, holder, new Usd(w.delta()), until, true);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not renew or return a budget lease on {0}: {1}", key(w.a().row), e.toString());
+                continue; // the money stays out of use here until the next pass or the lease's deadline
+            } finally {
+                w.a().writing.unlock();
+            }
+            synchronized (this) {
+                switch (c) {
+                    case LeaseLedger.Changed ch -> {
+                        w.a().seen = Optional.of(ch.row());
+                        w.a().until = until;
+                        if (w.drop() && w.a().held.signum() == 0 && w.a().granted.signum() == 0) accounts.remove(key(w.a().row), w.a());
+                    }
+                    case LeaseLedger.NoRoom n -> w.a().seen = Optional.of(n.row()); // a return never needs room
+                    case LeaseLedger.Lost l -> lost(holder);
+                }
+            }
+        }
+        for (Account a : refill) {
+            topUp(a, a.lastAmount, clock.instant());
+        }
+    }
+
+    /** Returns every lease (shutdown): what is held by requests still running stays leased until they settle. */
+    public void returnAll() {
+        List<Account> all;
+        synchronized (this) {
+            all = new ArrayList<>(accounts.values());
+        }
+        for (Account a : all) {
+            BigDecimal back;
+            String holder;
+            synchronized (this) {
+                back = a.available().max(BigDecimal.ZERO);
+                a.granted = a.granted.subtract(back);
+                holder = holder();
+            }
+            if (back.signum() == 0) continue;
+            try {
+                boolean ended;
+                synchronized (this) {
+                    ended = a.held.signum() == 0 && a.granted.signum() == 0;
+                }
+                if (ended && ledger.endLease(a.row, holder, new Usd(back))) continue;
+                ledger.changeLease(a.row, holder, new Usd(back.negate()), clock.instant().plus(settings.leaseTtl()), true);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not return a budget lease on {0}; the sweeper takes it back at its deadline: {1}",
+                        key(a.row), e.toString());
+            }
+        }
+    }
+
+    /** What this instance leases now, per row ({@code owner|period}): for metrics and tests. */
+    public synchronized Map<String, Usd> leased() {
+        Map<String, Usd> out = new HashMap<>();
+        accounts.forEach((k, a) -> {
+            if (a.granted.signum() != 0) out.put(k, new Usd(a.granted));
+        });
+        return out;
+    }
+
+    // --- sizing ---
+
+    private void demand(Account a, BigDecimal amount, Instant now) {
+        roll(a, now);
+        a.windowSum += amount.doubleValue();
+        a.lastAmount = amount;
+    }
+
+    /** Folds the demand window into the smoothed rate once a second has passed. */
+    private static void roll(Account a, Instant now) {
+        long ms = Duration.between(a.windowStart, now).toMillis();
+        if (ms < 1000) return;
+        double observed = a.windowSum / (ms / 1000.0);
+        a.rate = a.rate == 0 ? observed : 0.5 * a.rate + 0.5 * observed;
+        a.windowSum = 0;
+        a.windowStart = now;
+    }
+
+    /** What a lease should leave available: the traffic it covers, at least a few worst cases. */
+    private BigDecimal target(Account a) {
+        // The window being counted speaks too (over at least a quarter second), so a new lease grows with a burst
+        // within its first second rather than a few worst cases at a time.
+        double elapsed = Math.max(0.25, Duration.between(a.windowStart, clock.instant()).toMillis() / 1000.0);
+        double rate = Math.max(a.rate, a.windowSum / elapsed);
+        BigDecimal traffic = BigDecimal.valueOf(rate * settings.leaseTraffic().toMillis() / 1000.0);
+        return traffic.max(a.lastAmount.multiply(BigDecimal.valueOf(settings.minRequests())));
+    }
+
+    /** The row's room left after every lease, reservation and spend as a write last showed it; before one, the limit. */
+    private static Optional<BigDecimal> room(Account a) {
+        if (a.row.limit().isEmpty()) return Optional.empty();
+        BigDecimal committed = a.seen.map(v -> v.committed().amount()).orElse(BigDecimal.ZERO);
+        return Optional.of(a.row.limit().get().amount().subtract(committed));
+    }
+
+    /** True when the row's room is down to where requests reserve one by one: leases there only keep room from others. */
+    private boolean nearlySpent(Account a) {
+        Optional<BigDecimal> room = room(a);
+        if (room.isEmpty() || a.lastAmount.signum() == 0) return false;
+        BigDecimal floor = a.lastAmount.multiply(BigDecimal.valueOf((long) settings.fallbackRequests() * (others(a) + 1)));
+        return room.get().compareTo(floor) < 0;
+    }
+
+    private static int others(Account a) {
+        int holders = a.seen.map(LeaseLedger.RowView::holders).orElse(0);
+        return Math.max(0, holders - (a.granted.signum() > 0 ? 1 : 0));
+    }
+
+    /** Available money above this instance's even share of what is left: given back so other instances can use it. */
+    private BigDecimal excess(Account a) {
+        Optional<BigDecimal> room = room(a);
+        if (room.isEmpty() || a.available().signum() <= 0) return BigDecimal.ZERO;
+        if (nearlySpent(a)) return a.available();
+        BigDecimal share = room.get().add(a.available()).divide(BigDecimal.valueOf(others(a) + 1L), MathContext.DECIMAL64);
+        BigDecimal keep = target(a).min(share);
+        BigDecimal extra = a.available().subtract(keep);
+        // Only worth a write when it is a sizeable part of the lease.
+        return extra.compareTo(keep) > 0 ? extra.setScale(Usd.SCALE, RoundingMode.DOWN) : BigDecimal.ZERO;
+    }
+
+    /**
+     * Takes more room on a row so that {@code amount} fits, and extends the lease past {@code needUntil}; false when
+     * the row is too near its limit to lease (reserve per request instead).
+     */
+    private boolean topUp(Account a, BigDecimal amount, Instant needUntil) {
+        a.writing.lock();
+        try {
+            for (int attempt = 0; attempt < 2; attempt++) {
+                BigDecimal delta;
+                boolean existing;
+                String holder;
+                synchronized (this) {
+                    if (accounts.get(key(a.row)) != a) return false; // dropped after a lost lease
+                    BigDecimal available = a.available();
+                    if (available.compareTo(amount) >= 0 && !a.until.isBefore(needUntil)) return true;
+                    BigDecimal needed = amount.subtract(available).max(BigDecimal.ZERO);
+                    BigDecimal want = target(a).subtract(available).max(needed);
+                    Optional<BigDecimal> room = room(a);
+                    if (room.isPresent()) {
+                        int sharing = others(a) + 1;
+                        BigDecimal floor = amount.multiply(BigDecimal.valueOf((long) settings.fallbackRequests() * sharing));
+                        if (needed.signum() > 0 && room.get().compareTo(floor) < 0) return false;
+                        BigDecimal cap = room.get().divide(BigDecimal.valueOf(sharing + 1L), MathContext.DECIMAL64);
+                        want = want.min(cap).max(needed);
+                    }
+                    delta = want.setScale(Usd.SCALE, RoundingMode.UP);
+                    existing = a.granted.signum() > 0 || a.held.signum() > 0;
+                    holder = holder();
+                }
+                Instant until = clock.instant().plus(settings.leaseTtl());
+                LeaseLedger.LeaseChange c = ledger.changeLease(a.row, holder, new Usd(delta), until, existing);
+                synchronized (this) {
+                    switch (c) {
+                        case LeaseLedger.Changed ch -> {
+                            a.granted = a.granted.add(delta);
+                            a.until = until;
+                            a.seen = Optional.of(ch.row());
+                            return true;
+                        }
+                        case LeaseLedger.NoRoom n -> a.seen = Optional.of(n.row());
+                        case LeaseLedger.Lost l -> {
+                            lost(holder);
+                            return false;
+                        }
+                    }
+                }
+            }
+            return false;
+        } finally {
+            a.writing.unlock();
+        }
+    }
+
+    /** A lease was reclaimed under us: forget every account; their holds settle as late charges. */
+    private void lost(String holder) {
+        if (!holder.equals(holder())) return;
+        LOG.log(System.Logger.Level.WARNING, "budget lease {0} was reclaimed while this instance held it; taking new leases", holder);
+        generation++;
+        accounts.clear();
+    }
+}

@@ -1,0 +1,44 @@
+package dev.tiergate.core.budget;
+
+import dev.tiergate.core.money.Usd;
+
+import java.time.Instant;
+
+/**
+ * Leases on the rows that carry a limit: a slice of a row's room that one gateway instance holds and spends from in
+ * memory ({@link BudgetEscrow}). A row keeps {@code committed = spent + reserved + leased}, and every write that
+ * takes room is conditional on {@code committed <= limit}, so no mix of instances, crashes or retries can overspend.
+ * An instance's spend moves from its lease to {@code spent} in the same write as the usage records that account for
+ * it ({@link BudgetLedger#finishAll}).
+ */
+public interface LeaseLedger {
+
+    /** A row as the last lease write left it. */
+    record RowView(Usd committed, int holders) {}
+
+    sealed interface LeaseChange permits Changed, NoRoom, Lost {}
+
+    record Changed(RowView row) implements LeaseChange {}
+
+    /** Taking that much more would pass the row's limit: nothing changed. */
+    record NoRoom(RowView row) implements LeaseChange {}
+
+    /** The holder's lease is no longer on the row (reclaimed after its deadline): nothing changed. */
+    record Lost() implements LeaseChange {}
+
+    /**
+     * Changes {@code holder}'s lease on the row by {@code delta} and sets its deadline to {@code until}, in one
+     * conditional write: a positive delta only while the row's limit still fits it; with {@code existing}, only while
+     * the lease is still there (a renewal or a return must not resurrect a reclaimed lease).
+     */
+    LeaseChange changeLease(LedgerRow row, String holder, Usd delta, Instant until, boolean existing);
+
+    /**
+     * Ends {@code holder}'s lease on the row, giving back {@code amount}, if that is exactly what it still holds (so
+     * no spend in flight is cut short); the row then keeps no trace of the holder. False when it holds something else.
+     */
+    boolean endLease(LedgerRow row, String holder, Usd amount);
+
+    /** Takes back every lease whose deadline has passed, so its room returns to the row; returns how many. */
+    int reclaimExpiredLeases(Instant now);
+}
