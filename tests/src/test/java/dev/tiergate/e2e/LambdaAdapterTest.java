@@ -136,4 +136,25 @@ class LambdaAdapterTest {
         fx.stack.gateway().awaitSettlementsWritten();
         assertThat(fx.stack.dynamoClient().scan(b -> b.tableName("tiergate-usage")).count()).isEqualTo(before);
     }
+
+    @Test
+    void everyEnvironmentRestoredFromTheSnapshotLeasesUnderANameOfItsOwn() throws Exception {
+        String restored = fx.createKey("restored", "r").get("key");
+        assertThat(fx.put("/admin/budgets/team/restored", StackFixture.ADMIN_KEY, "{\"limits_usd\":{\"day\":10}}").statusCode()).isEqualTo(200);
+        String chat = "{\"model\":\"small\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        assertThat(fx.post("/v1/chat/completions", restored, chat).statusCode()).isEqualTo(200);
+        dev.tiergate.core.budget.BudgetEscrow escrow = fx.stack.gateway().escrow().orElseThrow();
+        assertThat(escrow.leased()).isNotEmpty();
+
+        new dev.tiergate.lambda.SnapStartPriming(fx.stack.gateway()).afterRestore(null);
+        assertThat(escrow.leased()).isEmpty();
+        assertThat(fx.post("/v1/chat/completions", restored, chat).statusCode()).isEqualTo(200);
+        fx.stack.gateway().awaitSettlementsWritten();
+        String day = "day#" + java.time.LocalDate.now(fx.stack.gateway().config().budgets().timezone());
+        var item = fx.stack.dynamoClient().getItem(b -> b.tableName("tiergate-ledger").consistentRead(true).key(java.util.Map.of(
+                "owner", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("team#restored"),
+                "period", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(day)))).item();
+        // Two holders on the row: the snapshot's name and the restored environment's.
+        assertThat(item.keySet().stream().filter(k -> k.startsWith("lease#")).count()).isEqualTo(2);
+    }
 }

@@ -54,7 +54,9 @@ public final class SnapStartPriming implements Resource {
 
     @Override
     public void afterRestore(Context<? extends Resource> context) {
-        // Nothing to reopen: the SDK's HTTP client replaces connections that did not survive the snapshot.
+        // The SDK's HTTP client replaces connections that did not survive the snapshot. Budget leases are per
+        // environment: every environment restored from this snapshot needs a name of its own.
+        gateway.escrow().ifPresent(dev.tiergate.core.budget.BudgetEscrow::takeNewName);
     }
 
     public Primed prime() throws InterruptedException {

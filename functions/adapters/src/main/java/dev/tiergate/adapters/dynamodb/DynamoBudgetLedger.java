@@ -513,7 +513,7 @@ public final class DynamoBudgetLedger implements BudgetLedger {
     @Override
     public boolean endLease(LedgerRow row, String holder, Usd amount) {
         try {
-            ddb.updateItem(UpdateItemRequest.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
+            updateRetryingConflicts(UpdateItemRequest.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
                     .updateExpression("ADD committed :neg, leased :neg REMOVE #l, #u, #q").conditionExpression("#l = :a")
                     .expressionAttributeNames(Map.of("#l", LEASE + holder, "#u", UNTIL + holder, "#q", SEQ + holder))
                     .expressionAttributeValues(Map.of(":neg", n(amount.amount().negate()), ":a", n(amount.amount()))).build());

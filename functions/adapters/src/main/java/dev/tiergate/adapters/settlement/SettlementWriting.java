@@ -12,9 +12,13 @@ public sealed interface SettlementWriting {
     /** Behind the answer: a long-running server ({@code tiergate up}, {@code tiergate serve}). */
     record WriteBehind(Path journalDir, int writerThreads, int capacity, Duration drainTimeout, Duration linger) implements SettlementWriting {
 
-        /** Two writers, 10,000 waiting at most, 15 s to drain on stop, and up to 100 ms for a settlement to share a write. */
+        /**
+         * Two writers, 10,000 waiting at most, 15 s to drain on stop, and up to a second for a settlement to share a
+         * write: an instance then writes its hot rows about once a second whatever its traffic (readers of spend
+         * cut the wait short).
+         */
         public static WriteBehind in(Path journalDir) {
-            return new WriteBehind(journalDir, 2, 10_000, Duration.ofSeconds(15), Duration.ofMillis(100));
+            return new WriteBehind(journalDir, 2, 10_000, Duration.ofSeconds(15), Duration.ofSeconds(1));
         }
     }
 

@@ -33,6 +33,7 @@ public final class WriteBehindSettlements implements SettlementQueue, AutoClosea
     private static final System.Logger LOG = System.getLogger(WriteBehindSettlements.class.getName());
     /** Settlements per write: the ledger splits them into transactions of at most 100 items. */
     static final int BATCH = 48;
+    private static final long HURRY_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final int ATTEMPTS = 8;
 
     private final Consumer<List<Settlement>> writer;
@@ -44,6 +45,8 @@ public final class WriteBehindSettlements implements SettlementQueue, AutoClosea
     private final List<Thread> writers = new ArrayList<>();
     private final Duration drainTimeout;
     private final long lingerNanos;
+    /** Set by a reader waiting for the writes: the writers stop lingering for fuller batches until the queue is empty. */
+    private volatile boolean hurry;
     private volatile boolean closed;
 
     /**
@@ -106,6 +109,7 @@ public final class WriteBehindSettlements implements SettlementQueue, AutoClosea
     public void awaitWritten() {
         long upTo = sequence.get();
         long until = System.nanoTime() + drainTimeout.toNanos();
+        hurry = true;
         while (!unwritten.isEmpty() && unwritten.first() <= upTo && System.nanoTime() < until) {
             try {
                 Thread.sleep(1);
@@ -146,17 +150,18 @@ public final class WriteBehindSettlements implements SettlementQueue, AutoClosea
             // organisation's) are then written once per batch rather than once per request, which is most of what a
             // request costs in write units. Nothing waits on it: the answer has gone, and reads of spend wait for it.
             long lingerUntil = System.nanoTime() + lingerNanos;
-            while (queued.size() < BATCH && !closed) {
+            while (queued.size() < BATCH && !closed && !hurry) {
                 long left = lingerUntil - System.nanoTime();
                 if (left <= 0) break;
                 Queued more;
                 try {
-                    more = queue.poll(left, TimeUnit.NANOSECONDS);
+                    // In short slices, so a reader's hurry is seen within a few milliseconds.
+                    more = queue.poll(Math.min(left, HURRY_CHECK_NANOS), TimeUnit.NANOSECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     break;
                 }
-                if (more == null) break;
+                if (more == null) continue;
                 queued.add(more);
                 queue.drainTo(queued, BATCH - queued.size());
             }
@@ -171,6 +176,7 @@ public final class WriteBehindSettlements implements SettlementQueue, AutoClosea
             }
             journal.done(written);
             for (Queued q : queued) unwritten.remove(q.seq());
+            if (queue.isEmpty()) hurry = false;
             if (Thread.currentThread().isInterrupted()) return;
         }
     }

@@ -93,7 +93,7 @@ public final class BudgetEscrow {
     private final LeaseLedger ledger;
     private final Clock clock;
     private final Settings settings;
-    private final String instance;
+    private String instance;
     private final Map<String, Account> accounts = new HashMap<>();
     /** Bumped when a lease turns out lost: holds of the old name settle as late charges, new leases take a new name. */
     private int generation;
@@ -103,6 +103,16 @@ public final class BudgetEscrow {
         this.clock = clock;
         this.settings = settings;
         this.instance = Objects.requireNonNull(instance);
+    }
+
+    /**
+     * Takes a new instance name and forgets every lease: for an environment restored from a snapshot (SnapStart),
+     * whose copies would otherwise all hold leases under the snapshot's name, each believing they are its own.
+     */
+    public synchronized void takeNewName() {
+        instance = newInstanceName();
+        generation = 0;
+        accounts.clear();
     }
 
     /** An instance name of its own, e.g. for one process or one Lambda environment. */
@@ -232,7 +242,9 @@ public final class BudgetEscrow {
                 c = ledger.changeLease(w.a().row, holder, new Usd(w.delta()), until, true);
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "could not renew or return a budget lease on {0}: {1}", key(w.a().row), e.toString());
-                continue; // the money stays out of use here until the next pass or the lease's deadline
+                // Whether it landed is unknown: what was being returned stays out of use here (never spent twice), and
+                // what the row still leases to this name goes back at the lease's deadline once it is no longer renewed.
+                continue;
             } finally {
                 w.a().writing.unlock();
             }
