@@ -21,12 +21,25 @@ import java.util.function.Function;
  * body here; the deployed stack streams through the Lambda Web Adapter instead (the infra issue).
  *
  * @param fixedPath when present, every event is treated as a request to this path (a function bound to one route)
+ * @param returned  told when the handler has its response (or failed), so what it left can be written after it
  */
-record ApiGatewayFunction(GatewayApi api, Optional<String> fixedPath)
+public record ApiGatewayFunction(GatewayApi api, Optional<String> fixedPath, Runnable returned)
         implements Function<APIGatewayProxyRequestEvent, APIGatewayProxyResponseEvent> {
+
+    public ApiGatewayFunction(GatewayApi api, Optional<String> fixedPath) {
+        this(api, fixedPath, () -> { });
+    }
 
     @Override
     public APIGatewayProxyResponseEvent apply(APIGatewayProxyRequestEvent event) {
+        try {
+            return respond(event);
+        } finally {
+            returned.run();
+        }
+    }
+
+    private APIGatewayProxyResponseEvent respond(APIGatewayProxyRequestEvent event) {
         byte[] body = event.getBody() == null ? new byte[0]
                 : Boolean.TRUE.equals(event.getIsBase64Encoded()) ? Base64.getDecoder().decode(event.getBody())
                 : event.getBody().getBytes(StandardCharsets.UTF_8);

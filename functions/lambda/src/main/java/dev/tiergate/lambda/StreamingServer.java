@@ -20,7 +20,7 @@ public final class StreamingServer {
 
     public static void main(String[] args) throws Exception {
         int port = Integer.parseInt(System.getenv().getOrDefault("AWS_LWA_PORT", System.getenv().getOrDefault("PORT", "8080")));
-        Gateway gateway = TiergateFunctions.gateway();
+        Gateway gateway = TiergateFunctions.gateway(false);
         HttpApiServer server = HttpApiServer.start(gateway.api(), new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

@@ -38,7 +38,7 @@ public class TiergateFunctions implements ApplicationContextInitializer<GenericA
 
     @Override
     public void initialize(GenericApplicationContext context) {
-        context.registerBean("tiergateGateway", Gateway.class, TiergateFunctions::gateway);
+        context.registerBean("tiergateGateway", Gateway.class, () -> gateway(true));
         // Built at init, so SnapStart snapshots a primed gateway; the bean keeps the CRaC resource alive.
         context.registerBean("snapStartPriming", SnapStartPriming.class, () -> new SnapStartPriming(context.getBean(Gateway.class)).register());
         register(context, "api", Optional.empty());
@@ -61,17 +61,32 @@ public class TiergateFunctions implements ApplicationContextInitializer<GenericA
     }
 
     private static void register(GenericApplicationContext context, String name, Optional<String> path) {
-        context.registerBean(name, FunctionRegistration.class, () ->
-                new FunctionRegistration<>(new ApiGatewayFunction(context.getBean(Gateway.class).api(), path), name)
+        context.registerBean(name, FunctionRegistration.class, () -> {
+            Gateway g = context.getBean(Gateway.class);
+            Runnable returned = g.afterResponse().<Runnable>map(q -> q::handlerReturned).orElse(() -> { });
+            return new FunctionRegistration<>(new ApiGatewayFunction(g.api(), path, returned), name)
                         .type(org.springframework.cloud.function.context.catalog.FunctionTypeUtils.functionType(
-                                APIGatewayProxyRequestEvent.class, APIGatewayProxyResponseEvent.class)));
+                                APIGatewayProxyRequestEvent.class, APIGatewayProxyResponseEvent.class));
+        });
     }
 
-    static Gateway gateway() {
+    /**
+     * @param afterResponse write settlements after each response through the internal extension, when in Lambda; only
+     *                      for handlers that say when they have returned (not the streaming server behind the Web
+     *                      Adapter, whose invocations are the adapter's)
+     */
+    static Gateway gateway(boolean afterResponse) {
         LambdaSettings s = LambdaSettings.read();
         DynamoDbClient ddb = s.dynamoEndpoint().map(DynamoClients::local).orElseGet(DynamoClients::fromEnvironment);
+        // In Lambda (the Runtime API is there), settlements are written after each response by an internal extension.
+        Optional<String> runtimeApi = Optional.ofNullable(System.getenv("AWS_LAMBDA_RUNTIME_API")).filter(v -> afterResponse && !v.isBlank());
         Gateway g = Gateway.build(s.config(), ddb, StaticFleetRegistry.of(s.config(), s.replicas()), Clock.systemUTC(),
-                Gateway::environment, LambdaTelemetry.of(s));
+                Gateway::environment, LambdaTelemetry.of(s), runtimeApi.isPresent()
+                        ? new dev.tiergate.adapters.settlement.SettlementWriting.AfterResponse()
+                        : dev.tiergate.adapters.settlement.SettlementWriting.inline());
+        g.afterResponse().ifPresent(q -> {
+            if (LambdaAfterResponse.start(runtimeApi.get(), q).isEmpty()) q.makeInline();
+        });
         s.adminKey().ifPresent(g::installBootstrapAdmin);
         return g;
     }

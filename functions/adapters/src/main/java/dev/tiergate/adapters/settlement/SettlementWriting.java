@@ -22,6 +22,12 @@ public sealed interface SettlementWriting {
         }
     }
 
+    /**
+     * After the response, in the same invocation: Lambda with an internal extension that writes them before the
+     * invocation ends ({@link AfterResponseSettlements}).
+     */
+    record AfterResponse() implements SettlementWriting {}
+
     static SettlementWriting inline() {
         return new Inline();
     }

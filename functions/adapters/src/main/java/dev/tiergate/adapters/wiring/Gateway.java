@@ -89,12 +89,15 @@ public final class Gateway implements AutoCloseable {
     private final Optional<WriteBehindSettlements> writeBehind;
     private final Optional<dev.tiergate.core.budget.BudgetEscrow> escrow;
     private final Optional<Thread> escrowKeeper;
+    private final Optional<dev.tiergate.adapters.settlement.AfterResponseSettlements> afterResponse;
 
     private Gateway(GatewayApi api, KeyStore keys, Authenticator auth, UsageLog usage, HttpUpstream upstream, TiergateConfig config, Clock clock,
                     Routing routing, ReservationSweeper sweeper, DynamoBudgetLedger ledger, DailyReportJob reports,
                     FleetMonitor monitor, GatewayMetrics metrics, Optional<dev.tiergate.adapters.metrics.RemoteWritePusher> remoteWrite,
                     Optional<WriteBehindSettlements> writeBehind, DynamoBudgetStore budgets,
-                    Optional<dev.tiergate.core.budget.BudgetEscrow> escrow) {
+                    Optional<dev.tiergate.core.budget.BudgetEscrow> escrow,
+                    Optional<dev.tiergate.adapters.settlement.AfterResponseSettlements> afterResponse) {
+        this.afterResponse = afterResponse;
         this.writeBehind = writeBehind;
         this.escrow = escrow;
         // Leases are renewed, topped up and returned off the request path, twice a second.
@@ -194,12 +197,17 @@ public final class Gateway implements AutoCloseable {
         boolean recorded = config.usage().record();
         Optional<WriteBehindSettlements> writeBehind = !recorded ? Optional.empty() : switch (settlementWriting) {
             case SettlementWriting.Inline i -> Optional.empty();
+            case SettlementWriting.AfterResponse a -> Optional.empty();
             case SettlementWriting.WriteBehind w -> Optional.of(new WriteBehindSettlements(guard::applyAll, w.journalDir(),
                     w.writerThreads(), w.capacity(), w.drainTimeout(), w.linger(), json));
         };
+        Optional<dev.tiergate.adapters.settlement.AfterResponseSettlements> afterResponse =
+                recorded && settlementWriting instanceof SettlementWriting.AfterResponse
+                        ? Optional.of(new dev.tiergate.adapters.settlement.AfterResponseSettlements(guard::applyAll)) : Optional.empty();
         // usage.record: false (only with budgets off) holds nothing and keeps no record, so a settlement has nothing to
         // write; the request's tokens and cost still reach the metrics through the observers.
-        SettlementQueue settlements = !recorded ? settlement -> { } : writeBehind.<SettlementQueue>map(q -> q).orElse(guard::apply);
+        SettlementQueue settlements = !recorded ? settlement -> { } : writeBehind.<SettlementQueue>map(q -> q)
+                .or(() -> afterResponse.map(q -> q)).orElse(guard::apply);
         writeBehind.ifPresent(w -> telemetry.metrics().watchSettlementBacklog(w::pending));
         BreakerBoard breakers = new BreakerBoard(config.gateway().breaker(), health, clock);
         Dispatcher dispatcher = new Dispatcher(upstream, new ReplicaSelector(fleet, breakers, config.gateway().prefixAffinity()), breakers, config.gateway(), clock);
@@ -240,7 +248,7 @@ public final class Gateway implements AutoCloseable {
         FleetMonitor monitor = new FleetMonitor(config, fleet, new HttpReplicaProbe(Duration.ofSeconds(3)), health,
                 telemetry.fleetGauges(), clock, Duration.ofSeconds(90));
         return new Gateway(api, keys, auth, usage, upstream, config, clock, routing, new ReservationSweeper(ledger, clock), ledger,
-                reports, monitor, metrics, telemetry.remoteWrite(), writeBehind, budgets, escrow);
+                reports, monitor, metrics, telemetry.remoteWrite(), writeBehind, budgets, escrow, afterResponse);
     }
 
     /**
@@ -351,6 +359,12 @@ public final class Gateway implements AutoCloseable {
     /** Returns once every settlement of an earlier answer is written (at once when they are written inline). */
     public void awaitSettlementsWritten() {
         writeBehind.ifPresent(WriteBehindSettlements::awaitWritten);
+        afterResponse.ifPresent(dev.tiergate.adapters.settlement.AfterResponseSettlements::writePending);
+    }
+
+    /** Settlements left for after the response (Lambda with its internal extension). */
+    public Optional<dev.tiergate.adapters.settlement.AfterResponseSettlements> afterResponse() {
+        return afterResponse;
     }
 
     /** This instance's budget leases, when requests are held on them. */
@@ -373,6 +387,7 @@ public final class Gateway implements AutoCloseable {
         }
         routing.close();
         writeBehind.ifPresent(WriteBehindSettlements::close);
+        afterResponse.ifPresent(dev.tiergate.adapters.settlement.AfterResponseSettlements::writePending);
         // After the settlements are written, so what they spent has left the leases and the rest can go back.
         escrowKeeper.ifPresent(Thread::interrupt);
         escrow.ifPresent(dev.tiergate.core.budget.BudgetEscrow::returnAll);
