@@ -13,7 +13,7 @@ final class BudgetConfig {
 
     static final String YAML = """
             organization: acme
-            gateway: {request_timeout_ms: %d, key_cache_seconds: 0}
+            gateway: {request_timeout_ms: %d, stream_timeout_ms: %d, key_cache_seconds: 0}
             budgets: {timezone: Europe/Berlin, cache_seconds: 0, reservation_grace_ms: %d, default_max_tokens: 100}
             routing:
               embedding: {enabled: false}
@@ -37,11 +37,16 @@ final class BudgetConfig {
     }
 
     static TiergateConfig config(long requestTimeoutMs, long graceMs) {
-        return ConfigLoader.parse(YAML.formatted(requestTimeoutMs, graceMs), "budget-test.yaml");
+        return ConfigLoader.parse(yaml(requestTimeoutMs, graceMs), "budget-test.yaml");
     }
 
+    /** Streams get the gateway's default five minutes. */
     static String yaml(long requestTimeoutMs, long graceMs) {
-        return YAML.formatted(requestTimeoutMs, graceMs);
+        return yaml(requestTimeoutMs, 300_000, graceMs);
+    }
+
+    static String yaml(long requestTimeoutMs, long streamTimeoutMs, long graceMs) {
+        return YAML.formatted(requestTimeoutMs, streamTimeoutMs, graceMs);
     }
 
     static String chat(String model, int maxTokens) {

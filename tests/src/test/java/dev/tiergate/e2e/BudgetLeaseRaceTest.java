@@ -49,26 +49,7 @@ class BudgetLeaseRaceTest {
 
     private static final String ADMIN = "tg-admin-lease-race-0123456789";
     /** Requests cost exactly $0.001 (100 tokens at $10 per million); holds live 5 s + 1 s of grace, so leases 18 s. */
-    private static final String YAML = """
-            organization: acme
-            gateway: {request_timeout_ms: 5000, stream_timeout_ms: 5000, key_cache_seconds: 0}
-            budgets: {timezone: Europe/Berlin, cache_seconds: 0, reservation_grace_ms: 1000, default_max_tokens: 100}
-            routing:
-              embedding: {enabled: false}
-            tiers:
-              - name: small
-                model: b-small
-                context_window: 8192
-                prices_per_million: {input: 0, output: 10}
-                fleet: {instance_type: g5.xlarge, model_id: test/small, vllm: {max_model_len: 8192}}
-                simulator: {output_tokens: {min: 400, max: 400}}
-              - name: large
-                model: b-large
-                context_window: 8192
-                prices_per_million: {input: 0, output: 40}
-                fleet: {instance_type: g5.xlarge, model_id: test/large, vllm: {max_model_len: 8192}}
-                simulator: {output_tokens: {min: 400, max: 400}}
-            """;
+    private static final String YAML = BudgetConfig.yaml(5000, 5000, 1000);
 
     private final HttpClient http = HttpClient.newHttpClient();
 

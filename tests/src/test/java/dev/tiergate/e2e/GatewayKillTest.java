@@ -128,7 +128,7 @@ class GatewayKillTest {
     void aStreamCutByAKilledGatewayIsChargedForWhatItJournaled(@TempDir Path dir) throws Exception {
         // A 100-token stream at 20 ms a token takes ~2 s; its tokens so far are journaled every 0.5 s. Deadline 8 s + 1 s
         // (a stream's own deadline, stream_timeout_ms, is what its hold lasts).
-        String yaml = BudgetConfig.yaml(8000, 1000).replace("key_cache_seconds: 0}", "key_cache_seconds: 0, stream_journal_ms: 500, stream_timeout_ms: 8000}")
+        String yaml = BudgetConfig.yaml(8000, 8000, 1000).replace("key_cache_seconds: 0}", "key_cache_seconds: 0, stream_journal_ms: 500}")
                 .replaceFirst("simulator: \\{output_tokens", "simulator: {inter_token_us: 20000, output_tokens");
         Path configFile = dir.resolve("tiergate.yaml");
         Files.writeString(configFile, yaml);

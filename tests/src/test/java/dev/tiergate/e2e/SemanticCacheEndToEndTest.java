@@ -34,7 +34,7 @@ class SemanticCacheEndToEndTest {
 
     @BeforeAll
     static void start() throws Exception {
-        String yaml = BudgetConfig.YAML.formatted(10_000, 1_000)
+        String yaml = BudgetConfig.yaml(10_000, 1_000)
                 + "teams:\n  faq: {semantic_cache: {enabled: true}}\n  other: {semantic_cache: {enabled: true}}\n";
         fx = new StackFixture(ConfigLoader.parse(yaml, "semantic.yaml"), 0);
         // Routing by embedding is off here; the cache loads the model for itself.
