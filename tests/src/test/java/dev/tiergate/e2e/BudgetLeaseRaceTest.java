@@ -63,9 +63,13 @@ class BudgetLeaseRaceTest {
     }
 
     private Stack stack(Path dir, double timeScale) throws Exception {
+        return stack(dir, timeScale, YAML);
+    }
+
+    private Stack stack(Path dir, double timeScale, String yaml) throws Exception {
         Path configFile = dir.resolve("tiergate.yaml");
-        Files.writeString(configFile, YAML);
-        TiergateConfig config = ConfigLoader.parse(YAML, "race.yaml");
+        Files.writeString(configFile, yaml);
+        TiergateConfig config = ConfigLoader.parse(yaml, "race.yaml");
         LocalDynamo dynamo = LocalDynamo.start(0, null);
         DynamoDbClient ddb = DynamoClients.local(dynamo.endpoint());
         TableSetup.createIfMissing(ddb, TableNames.withPrefix("tiergate"));
@@ -237,6 +241,48 @@ class BudgetLeaseRaceTest {
             assertThat(after.get("spent")).isEqualByComparingTo(usage);
             assertThat(after.get("leased")).isEqualByComparingTo(BigDecimal.ZERO);
             assertThat(after.get("committed")).isEqualByComparingTo(usage);
+        }
+    }
+
+    @Test
+    void aTeamsRequestsPerMinuteHoldAcrossThreeGatewaysOnTheirMinuteAllowances(@TempDir Path dir) throws Exception {
+        String yaml = YAML + "teams:\n  race:\n    rate_limits: {requests_per_minute: 60}\n";
+        try (Stack s = stack(dir, 0, yaml)) {
+            List<Integer> ports = List.of(ChildTiergate.freePort(), ChildTiergate.freePort(), ChildTiergate.freePort());
+            List<Process> gateways = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) gateways.add(gateway(s, ports.get(i), dir, "gw" + i));
+                List<String> keys = keys(ports, "100");
+                // The race fits in one calendar minute (UTC), the limit's window.
+                if (java.time.LocalTime.now(ZoneOffset.UTC).getSecond() > 45) Thread.sleep((61 - java.time.LocalTime.now(ZoneOffset.UTC).getSecond()) * 1000L);
+                CountDownLatch go = new CountDownLatch(1);
+                List<Future<HttpResponse<String>>> results = new ArrayList<>();
+                try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                    for (int i = 0; i < 150; i++) {
+                        int port = ports.get(i % 3);
+                        String key = keys.get(i % keys.size());
+                        results.add(pool.submit(() -> {
+                            go.await();
+                            return send(port, "POST", "/v1/chat/completions", key, BudgetConfig.chat("small", 10));
+                        }));
+                    }
+                    go.countDown();
+                    int served = 0;
+                    for (Future<HttpResponse<String>> f : results) {
+                        HttpResponse<String> r = f.get();
+                        if (r.statusCode() == 200) {
+                            served++;
+                        } else {
+                            assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+                            assertThat(StackFixture.JSON.readTree(r.body()).at("/error/code").asText()).isEqualTo("rate_limit_exceeded");
+                        }
+                    }
+                    // Never past the limit; what the instances took as allowances and did not use lapses with the minute.
+                    assertThat(served).isLessThanOrEqualTo(60).isGreaterThanOrEqualTo(54);
+                }
+            } finally {
+                for (Process p : gateways) stop(p);
+            }
         }
     }
 }

@@ -129,6 +129,11 @@ final class LeaseSimulation implements Callable<Integer> {
             return 0;
         }
 
+        @Override
+        public Optional<Counted> takeAllowance(dev.tiergate.core.budget.RateRow row, int requests, long tokens) {
+            throw new UnsupportedOperationException("the simulation has no rate limits");
+        }
+
         boolean reserve(BigDecimal amount) {
             if (committed().add(amount).compareTo(limit) > 0) return false;
             writes++;

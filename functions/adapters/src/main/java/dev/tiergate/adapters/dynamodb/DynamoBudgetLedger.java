@@ -321,7 +321,8 @@ public final class DynamoBudgetLedger implements BudgetLedger {
             d.merge("spent", actual, BigDecimal::add);
         }
         long tokens = s.usage().tokens().totalTokens();
-        for (RateRow rr : r.rateRows()) {
+        // Rate rows of a reservation held on leases were counted as an instance's allowance: nothing to settle there.
+        for (RateRow rr : r.leaseHolder().isPresent() ? List.<RateRow>of() : r.rateRows()) {
             if (rr.limits().tokensPerMinute().isPresent()) {
                 String k = "rate#" + rr.owner() + "|" + rr.minuteKey();
                 keys.put(k, rowKey("rate#" + rr.owner(), rr.minuteKey()));
@@ -540,6 +541,36 @@ public final class DynamoBudgetLedger implements BudgetLedger {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while changing a lease", ie);
             }
+        }
+    }
+
+    @Override
+    public Optional<Counted> takeAllowance(RateRow rr, int requests, long tokens) {
+        var l = rr.limits();
+        Map<String, AttributeValue> v = new HashMap<>();
+        v.put(":k", n(requests));
+        v.put(":t", n(tokens));
+        v.put(":exp", n(clock.instant().plus(1, ChronoUnit.DAYS).getEpochSecond()));
+        List<String> conds = new ArrayList<>();
+        if (l.requestsPerMinute().isPresent()) {
+            if (l.requestsPerMinute().get() < requests) return Optional.empty();
+            v.put(":rmax", n(l.requestsPerMinute().get() - requests));
+            conds.add("(attribute_not_exists(requests) OR requests <= :rmax)");
+        }
+        if (l.tokensPerMinute().isPresent()) {
+            if (l.tokensPerMinute().get() < tokens) return Optional.empty();
+            v.put(":tmax", n(l.tokensPerMinute().get() - tokens));
+            conds.add("(attribute_not_exists(tokens) OR tokens <= :tmax)");
+        }
+        UpdateItemRequest.Builder b = UpdateItemRequest.builder().tableName(tables.ledger()).key(rowKey("rate#" + rr.owner(), rr.minuteKey()))
+                .updateExpression("ADD requests :k, tokens :t SET expires_at = if_not_exists(expires_at, :exp)").expressionAttributeValues(v)
+                .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.ALL_NEW);
+        if (!conds.isEmpty()) b.conditionExpression(String.join(" AND ", conds));
+        try {
+            Map<String, AttributeValue> after = updateRetryingConflicts(b.build());
+            return Optional.of(new Counted(number(after, "requests").longValue(), number(after, "tokens").longValue()));
+        } catch (ConditionalCheckFailedException full) {
+            return Optional.empty();
         }
     }
 

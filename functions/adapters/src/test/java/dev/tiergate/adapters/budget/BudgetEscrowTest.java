@@ -192,4 +192,50 @@ class BudgetEscrowTest {
         assertThat(ledger.spent(TEAM, row.periodKey()).amount()).isEqualByComparingTo("0.01");
         assertThat(usageTotal()).isEqualByComparingTo("0.01");
     }
+
+    private static dev.tiergate.core.budget.RateRow rate(Integer rpm, Integer tpm, int tokens) {
+        return new dev.tiergate.core.budget.RateRow("team#t", "minute#2026-12-07T10:00",
+                new dev.tiergate.core.budget.RateLimits(Optional.ofNullable(rpm), Optional.ofNullable(tpm), Optional.empty()), tokens);
+    }
+
+    private Reservation rated(dev.tiergate.core.budget.RateRow rr) {
+        return new Reservation("q" + ids++, Usd.of("0.001"), List.of(), clock.instant().plusSeconds(30), List.of(rr));
+    }
+
+    @Test
+    void minuteAllowancesAcrossInstancesNeverPassTheRateLimitAndServeWhatFits() {
+        List<BudgetEscrow> instances = List.of(escrow("a"), escrow("b"), escrow("c"));
+        dev.tiergate.core.budget.RateRow rr = rate(100, null, 50);
+        int served = 0;
+        int onAllowance = 0;
+        for (int i = 0; i < 300; i++) {
+            BudgetEscrow e = instances.get(i % 3);
+            Reservation r = rated(rr);
+            Optional<Reservation> held = e.hold(r);
+            if (held.isPresent()) onAllowance++;
+            else if (ledger.reserve(r) instanceof BudgetLedger.Held h) held = Optional.of(h.reservation());
+            if (held.isPresent()) served++;
+            assertThat(ledger.requestsCounted(rr)).isLessThanOrEqualTo(100);
+            clock.advance(Duration.ofMillis(20));
+        }
+        // Allowances lapse unused only in the instances' last slices: nearly all of the minute's 100 are served.
+        assertThat(served).isLessThanOrEqualTo(100).isGreaterThanOrEqualTo(90);
+        assertThat(onAllowance).isGreaterThan(50);
+        assertThat(ledger.leaseWrites()).isLessThan(onAllowance / 2);
+    }
+
+    @Test
+    void tokensAnAnswerDidNotUseAreHandedOutAgainWithinTheMinute() {
+        BudgetEscrow e = escrow("a");
+        dev.tiergate.core.budget.RateRow rr = rate(null, 10_000, 1000); // each request may use 1,000 tokens: 10 a minute
+        int served = 0;
+        for (int i = 0; i < 40; i++) {
+            Optional<Reservation> held = e.hold(rated(rr));
+            if (held.isEmpty()) continue;
+            served++;
+            e.finished(held.get(), Usd.ZERO, 100); // it used a tenth of its estimate
+        }
+        assertThat(served).isGreaterThan(10);
+        assertThat(ledger.requestsCounted(rr)).isLessThan(served);
+    }
 }

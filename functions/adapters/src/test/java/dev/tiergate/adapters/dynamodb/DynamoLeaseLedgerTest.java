@@ -125,4 +125,17 @@ class DynamoLeaseLedgerTest {
                 .containsExactlyInAnyOrder("0.02", "0.03");
         assertThat(day().spent().amount()).isEqualByComparingTo("0.05");
     }
+
+    @Test
+    void aMinutesAllowanceIsTakenOnlyWithinItsLimits() {
+        dev.tiergate.core.budget.RateRow rr = new dev.tiergate.core.budget.RateRow("key#k", "minute#2026-12-07T10:00",
+                new dev.tiergate.core.budget.RateLimits(Optional.of(10), Optional.of(1000), Optional.empty()), 50);
+        assertThat(ledger.takeAllowance(rr, 6, 300)).contains(new LeaseLedger.Counted(6, 300));
+        assertThat(ledger.takeAllowance(rr, 5, 250)).isEmpty(); // 11 requests
+        assertThat(ledger.takeAllowance(rr, 4, 800)).isEmpty(); // 1,100 tokens
+        assertThat(ledger.takeAllowance(rr, 4, 200)).contains(new LeaseLedger.Counted(10, 500));
+        // A request reserving by itself now finds the minute full.
+        assertThat(ledger.reserve(new Reservation("rr", Usd.of("0.001"), List.of(), T0.plusSeconds(30), List.of(rr))))
+                .isInstanceOf(BudgetLedger.Throttled.class);
+    }
 }

@@ -90,6 +90,31 @@ public final class BudgetEscrow {
         }
     }
 
+    /** This instance's share of one rate row's minute: requests and tokens taken from the row, and handed out. */
+    private static final class Allowance {
+        final RateRow row;
+        long grantedRequests;
+        long grantedTokens;
+        long usedRequests;
+        long usedTokens;
+        Optional<LeaseLedger.Counted> seen = Optional.empty();
+        double requestWindow;
+        final Instant windowStart;
+        final ReentrantLock writing = new ReentrantLock();
+
+        Allowance(RateRow row, Instant now) {
+            this.row = row;
+            this.windowStart = now;
+        }
+
+        boolean covers(long tokens) {
+            boolean requests = row.limits().requestsPerMinute().isEmpty() || grantedRequests - usedRequests >= 1;
+            boolean toks = row.limits().tokensPerMinute().isEmpty() || grantedTokens - usedTokens >= tokens;
+            return requests && toks;
+        }
+    }
+
+    private final Map<String, Allowance> allowances = new HashMap<>();
     private final LeaseLedger ledger;
     private final Clock clock;
     private final Settings settings;
@@ -113,6 +138,7 @@ public final class BudgetEscrow {
         instance = newInstanceName();
         generation = 0;
         accounts.clear();
+        allowances.clear();
     }
 
     /** An instance name of its own, e.g. for one process or one Lambda environment. */
@@ -133,11 +159,16 @@ public final class BudgetEscrow {
      * case with a write before dispatch). Empty when some row will not lease that much: reserve it in the ledger.
      */
     public Optional<Reservation> hold(Reservation r) {
-        if (r.rows().isEmpty()) throw new IllegalArgumentException("nothing to hold: the reservation has no limited rows");
+        if (r.rows().isEmpty() && r.rateRows().isEmpty()) throw new IllegalArgumentException("nothing to hold: no limited rows and no rate rows");
+        // In-flight caps are counted per request in the ledger: such a request reserves by itself.
+        if (r.rateRows().stream().anyMatch(rr -> rr.limits().maxConcurrent().isPresent())) return Optional.empty();
         BigDecimal amount = r.amount().amount();
         Instant needUntil = r.deadline().plus(settings.margin());
-        for (int attempt = 0; attempt < 2; attempt++) {
+        // A few rounds: in a burst, what one round's top-up brought may go to concurrent requests first, and giving up
+        // then would leave it unused while this request reserves by itself (or is refused) against a minute it counts in.
+        for (int attempt = 0; attempt < 4; attempt++) {
             List<Account> short_ = new ArrayList<>();
+            List<Allowance> shortRates = new ArrayList<>();
             synchronized (this) {
                 Instant now = clock.instant();
                 List<Account> mine = new ArrayList<>(r.rows().size());
@@ -148,20 +179,87 @@ public final class BudgetEscrow {
                     mine.add(a);
                     if (a.available().compareTo(amount) < 0 || a.until.isBefore(needUntil)) short_.add(a);
                 }
-                if (short_.isEmpty()) {
+                List<Allowance> rates = new ArrayList<>(r.rateRows().size());
+                for (RateRow rr : r.rateRows()) {
+                    Allowance al = allowances.computeIfAbsent(rateKey(rr), k -> new Allowance(rr, now));
+                    if (attempt == 0) al.requestWindow++;
+                    rates.add(al);
+                    if (!al.covers(rr.tokens())) shortRates.add(al);
+                }
+                if (short_.isEmpty() && shortRates.isEmpty()) {
                     for (Account a : mine) {
                         a.held = a.held.add(amount);
                         a.lastUsed = now;
                     }
+                    for (int i = 0; i < rates.size(); i++) {
+                        rates.get(i).usedRequests++;
+                        rates.get(i).usedTokens += r.rateRows().get(i).tokens();
+                    }
                     return Optional.of(r.onLeasesOf(holder()));
                 }
             }
-            if (attempt == 1) break;
+            if (attempt == 3) break;
             for (Account a : short_) {
                 if (!topUp(a, amount, needUntil)) return Optional.empty();
             }
+            for (Allowance al : shortRates) {
+                if (!takeMore(al)) return Optional.empty();
+            }
         }
         return Optional.empty();
+    }
+
+    private static String rateKey(RateRow rr) {
+        return rr.owner() + "|" + rr.minuteKey();
+    }
+
+    /**
+     * Takes about {@link Settings#leaseTraffic} of this instance's requests on a rate row's minute (at least one, at
+     * most half of what the minute has left), with tokens at this request's estimate each; false when the minute is
+     * too near its limits to share (the request then reserves by itself) or the limits refuse.
+     */
+    private boolean takeMore(Allowance al) {
+        al.writing.lock();
+        try {
+            int requests;
+            long tokens;
+            synchronized (this) {
+                if (al.covers(al.row.tokens())) return true;
+                double elapsed = Math.max(0.25, Duration.between(al.windowStart, clock.instant()).toMillis() / 1000.0);
+                double perSecond = al.requestWindow / elapsed;
+                long want = Math.max(1, Math.round(perSecond * settings.leaseTraffic().toMillis() / 1000.0));
+                var limits = al.row.limits();
+                long seenRequests = al.seen.map(LeaseLedger.Counted::requests).orElse(0L);
+                long seenTokens = al.seen.map(LeaseLedger.Counted::tokens).orElse(0L);
+                if (limits.requestsPerMinute().isPresent()) {
+                    long left = limits.requestsPerMinute().get() - seenRequests;
+                    if (left < 2L * settings.fallbackRequests()) return false;
+                    want = Math.min(want, left / 2);
+                }
+                if (limits.tokensPerMinute().isPresent()) {
+                    long left = limits.tokensPerMinute().get() - seenTokens;
+                    if (left < 2L * settings.fallbackRequests() * al.row.tokens()) return false;
+                    want = Math.min(want, Math.max(1, left / 2 / Math.max(1, al.row.tokens())));
+                }
+                requests = (int) Math.max(1, Math.min(Integer.MAX_VALUE, want));
+                tokens = limits.tokensPerMinute().isPresent() ? (long) requests * al.row.tokens() : 0;
+            }
+            Optional<LeaseLedger.Counted> after = ledger.takeAllowance(al.row, requests, tokens);
+            synchronized (this) {
+                if (after.isEmpty()) {
+                    // Refused: the minute is nearly full; from now on this row is shared request by request.
+                    al.seen = Optional.of(new LeaseLedger.Counted(al.row.limits().requestsPerMinute().orElse(0).longValue(),
+                            al.row.limits().tokensPerMinute().map(Integer::longValue).orElse(0L)));
+                    return false;
+                }
+                al.grantedRequests += requests;
+                al.grantedTokens += tokens;
+                al.seen = after;
+                return true;
+            }
+        } finally {
+            al.writing.unlock();
+        }
     }
 
     /** Holds {@code extra} more for a reservation held here (a fallback to a pricier tier), or nothing. */
@@ -179,7 +277,21 @@ public final class BudgetEscrow {
      * lease, and its hold is freed. Reservations held by another instance or an older lease are not this one's.
      */
     public synchronized void finished(Reservation r, Usd actual) {
+        finished(r, actual, -1);
+    }
+
+    /**
+     * As {@link #finished(Reservation, Usd)}, and the tokens it used: what its rate rows counted beyond them is handed
+     * out again this minute ({@code actualTokens} below 0: keep the estimate counted).
+     */
+    public synchronized void finished(Reservation r, Usd actual, long actualTokens) {
         if (!r.leaseHolder().equals(Optional.of(holder()))) return;
+        if (actualTokens >= 0) {
+            for (RateRow rr : r.rateRows()) {
+                Allowance al = allowances.get(rateKey(rr));
+                if (al != null) al.usedTokens -= Math.max(0, rr.tokens() - actualTokens);
+            }
+        }
         for (LedgerRow row : r.rows()) {
             Account a = accounts.get(key(row));
             if (a == null) continue;
@@ -204,6 +316,8 @@ public final class BudgetEscrow {
         List<Account> refill = new ArrayList<>();
         synchronized (this) {
             Instant now = clock.instant();
+            // A minute's allowance lapses with the minute (rows are keyed by their minute, so a new one starts afresh).
+            allowances.values().removeIf(al -> Duration.between(al.windowStart, now).compareTo(Duration.ofMinutes(2)) > 0);
             for (var it = accounts.values().iterator(); it.hasNext(); ) {
                 Account a = it.next();
                 roll(a, now);

@@ -151,9 +151,8 @@ public final class BudgetGuard {
                 if (rows.isEmpty() && reservation.rateRows().isEmpty()) {
                     hold = new BudgetLedger.Held(reservation); // nothing limits it: nothing to hold or write
                 } else {
-                    // Rate limits are counted per request in the ledger, so a request with any reserves there whole.
-                    Optional<Reservation> leased = escrow.isPresent() && reservation.rateRows().isEmpty()
-                            ? escrow.get().hold(reservation) : Optional.empty();
+                    // Held on this instance's leases and minute allowances where it can be, else reserved by itself.
+                    Optional<Reservation> leased = escrow.flatMap(e -> e.hold(reservation));
                     hold = leased.<BudgetLedger.Hold>map(BudgetLedger.Held::new).orElseGet(() -> ledger.reserve(reservation));
                 }
                 switch (hold) {
@@ -260,7 +259,7 @@ public final class BudgetGuard {
             return;
         }
         ledger.settle(reservation, usage);
-        escrow.ifPresent(e -> e.finished(reservation, usage.cost()));
+        escrow.ifPresent(e -> e.finished(reservation, usage.cost(), usage.tokens().totalTokens()));
         if (reservation.rows().stream().anyMatch(r -> r.limit().isPresent())) {
             Thread.ofVirtual().name("budget-warning-" + reservation.requestId()).start(() -> warnIfNeeded(reservation));
         }
@@ -294,7 +293,7 @@ public final class BudgetGuard {
             return;
         }
         ledger.release(reservation, usage);
-        escrow.ifPresent(e -> e.finished(reservation, Usd.ZERO));
+        escrow.ifPresent(e -> e.finished(reservation, Usd.ZERO, 0));
     }
 
     /** A request no limit counted: its settlement is its usage record alone. */
@@ -309,8 +308,8 @@ public final class BudgetGuard {
 
     private static void finishedOnLease(BudgetEscrow e, Settlement s) {
         switch (s) {
-            case Settlement.Settle x -> e.finished(x.reservation(), x.usage().cost());
-            case Settlement.Release x -> e.finished(x.reservation(), Usd.ZERO);
+            case Settlement.Settle x -> e.finished(x.reservation(), x.usage().cost(), x.usage().tokens().totalTokens());
+            case Settlement.Release x -> e.finished(x.reservation(), Usd.ZERO, 0);
             case Settlement.RecordOnly x -> { }
         }
     }

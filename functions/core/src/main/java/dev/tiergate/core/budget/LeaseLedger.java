@@ -3,6 +3,7 @@ package dev.tiergate.core.budget;
 import dev.tiergate.core.money.Usd;
 
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * Leases on the rows that carry a limit: a slice of a row's room that one gateway instance holds and spends from in
@@ -38,6 +39,18 @@ public interface LeaseLedger {
      * no spend in flight is cut short); the row then keeps no trace of the holder. False when it holds something else.
      */
     boolean endLease(LedgerRow row, String holder, Usd amount);
+
+    /** A minute's rate-limit row as the last write left it: requests and tokens counted so far. */
+    record Counted(long requests, long tokens) {}
+
+    /**
+     * Takes {@code requests} requests and {@code tokens} tokens of a rate row's minute for one instance to hand out in
+     * memory, in one conditional write that fails when either would pass its limit; the row then shows what it has
+     * counted. Nothing is given back: the minute ends, and what an instance did not use of it lapses with it.
+     *
+     * @return what the row counts after the write, or empty when the limits refused it (nothing changed)
+     */
+    Optional<Counted> takeAllowance(RateRow row, int requests, long tokens);
 
     /** Takes back every lease whose deadline has passed, so its room returns to the row; returns how many. */
     int reclaimExpiredLeases(Instant now);
