@@ -496,6 +496,9 @@ public final class DynamoBudgetLedger implements BudgetLedger {
             // A row not yet written has committed nothing; more than its whole limit never fits.
             conds.add(limit.compareTo(d) >= 0 ? "(attribute_not_exists(committed) OR committed <= :max)" : "committed <= :max");
         }
+        // A first lease of this holder on the row is registered first, so the sweeper finds it by scanning the small
+        // reservations table, never the ledger; a registration whose lease was refused is dropped by the sweeper.
+        if (!existing && d.signum() > 0) register(row, holder, until);
         UpdateItemRequest req = UpdateItemRequest.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
                 .updateExpression("ADD committed :d, leased :d, #l :d SET #u = :u, #q = :q, expires_at = if_not_exists(expires_at, :exp)")
                 .conditionExpression(String.join(" AND ", conds)).expressionAttributeNames(names).expressionAttributeValues(values)
@@ -506,7 +509,12 @@ public final class DynamoBudgetLedger implements BudgetLedger {
             Map<String, AttributeValue> item = ddb.getItem(b -> b.tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
                     .consistentRead(true)).item();
             if (number(item, SEQ + holder).longValue() >= seq) return new Changed(view(item)); // a retry of a write that landed
-            if (existing && (item == null || !item.containsKey(LEASE + holder))) return new Lost();
+            boolean leases = item != null && item.containsKey(LEASE + holder);
+            if (existing && !leases) return new Lost();
+            if (!existing && !leases && d.signum() > 0) {
+                // The first lease was refused: its registration has nothing to point at.
+                ddb.deleteItem(b -> b.tableName(tables.reservations()).key(Map.of("request_id", s(registration(row.owner().key(), row.periodKey(), holder)))));
+            }
             return new NoRoom(view(item));
         }
     }
@@ -518,10 +526,23 @@ public final class DynamoBudgetLedger implements BudgetLedger {
                     .updateExpression("ADD committed :neg, leased :neg REMOVE #l, #u, #q").conditionExpression("#l = :a")
                     .expressionAttributeNames(Map.of("#l", LEASE + holder, "#u", UNTIL + holder, "#q", SEQ + holder))
                     .expressionAttributeValues(Map.of(":neg", n(amount.amount().negate()), ":a", n(amount.amount()))).build());
+            ddb.deleteItem(b -> b.tableName(tables.reservations()).key(Map.of("request_id", s(registration(row.owner().key(), row.periodKey(), holder)))));
             return true;
         } catch (ConditionalCheckFailedException other) {
             return false;
         }
+    }
+
+    private static String registration(String owner, String periodKey, String holder) {
+        return "lease#" + holder + "#" + owner + "|" + periodKey;
+    }
+
+    /** Notes in the reservations table that {@code holder} leases on the row, with the lease's deadline. */
+    private void register(LedgerRow row, String holder, Instant until) {
+        ddb.putItem(b -> b.tableName(tables.reservations()).item(Map.of(
+                "request_id", s(registration(row.owner().key(), row.periodKey(), holder)),
+                "lease_owner", s(row.owner().key()), "lease_period", s(row.periodKey()), "lease_holder", s(holder),
+                "deadline_ms", n(until.toEpochMilli()), "expires_at", n(until.plus(30, ChronoUnit.DAYS).getEpochSecond()))));
     }
 
     /**
@@ -588,41 +609,64 @@ public final class DynamoBudgetLedger implements BudgetLedger {
         return new RowView(new Usd(number(item, "committed")), holders);
     }
 
+    /**
+     * Walks the lease registrations past their deadline: a lease still renewed moves its registration's deadline on;
+     * one expired is taken back (only if untouched since it was read); a registration with no lease left is dropped.
+     */
     @Override
     public int reclaimExpiredLeases(Instant now) {
         int reclaimed = 0;
         Map<String, AttributeValue> start = null;
         do {
-            ScanRequest.Builder b = ScanRequest.builder().tableName(tables.ledger()).consistentRead(true)
-                    .filterExpression("attribute_exists(leased)");
+            ScanRequest.Builder b = ScanRequest.builder().tableName(tables.reservations()).consistentRead(true)
+                    .filterExpression("attribute_exists(lease_owner) AND deadline_ms < :now")
+                    .expressionAttributeValues(Map.of(":now", n(now.toEpochMilli())));
             if (start != null) b.exclusiveStartKey(start);
             var page = ddb.scan(b.build());
-            for (Map<String, AttributeValue> item : page.items()) {
-                for (Map.Entry<String, AttributeValue> e : item.entrySet()) {
-                    if (!e.getKey().startsWith(LEASE)) continue;
-                    String h = e.getKey().substring(LEASE.length());
-                    AttributeValue until = item.get(UNTIL + h);
-                    if (until == null || Long.parseLong(until.n()) >= now.toEpochMilli()) continue;
-                    BigDecimal amount = new BigDecimal(e.getValue().n());
-                    try {
-                        // Only if untouched since the scan: a lease renewed or spent from meanwhile is live.
-                        ddb.updateItem(UpdateItemRequest.builder().tableName(tables.ledger())
-                                .key(Map.of("owner", item.get("owner"), "period", item.get("period")))
-                                .updateExpression("ADD committed :neg, leased :neg REMOVE #l, #u, #q")
-                                .conditionExpression("#u = :u AND #l = :a")
-                                .expressionAttributeNames(Map.of("#l", LEASE + h, "#u", UNTIL + h, "#q", SEQ + h))
-                                .expressionAttributeValues(Map.of(":neg", n(amount.negate()), ":u", until, ":a", e.getValue())).build());
-                        reclaimed++;
-                        LOG.log(System.Logger.Level.WARNING, "reclaimed the expired budget lease of {0} on {1} {2}: ${3}", h,
-                                item.get("owner").s(), item.get("period").s(), amount.toPlainString());
-                    } catch (ConditionalCheckFailedException changed) {
-                        // renewed or spent from meanwhile
-                    }
-                }
+            for (Map<String, AttributeValue> reg : page.items()) {
+                if (reclaim(reg, now)) reclaimed++;
             }
             start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
         } while (start != null);
         return reclaimed;
+    }
+
+    private boolean reclaim(Map<String, AttributeValue> reg, Instant now) {
+        String owner = reg.get("lease_owner").s();
+        String period = reg.get("lease_period").s();
+        String h = reg.get("lease_holder").s();
+        Map<String, AttributeValue> key = rowKey(owner, period);
+        Map<String, AttributeValue> item = ddb.getItem(b -> b.tableName(tables.ledger()).key(key).consistentRead(true)).item();
+        AttributeValue lease = item == null ? null : item.get(LEASE + h);
+        AttributeValue until = item == null ? null : item.get(UNTIL + h);
+        Map<String, AttributeValue> regKey = Map.of("request_id", reg.get("request_id"));
+        if (lease == null || until == null) {
+            ddb.deleteItem(b -> b.tableName(tables.reservations()).key(regKey)); // returned, or never granted
+            return false;
+        }
+        if (Long.parseLong(until.n()) >= now.toEpochMilli()) {
+            try {
+                // Renewed since: look again at its new deadline (unless the lease ended and took its registration).
+                ddb.updateItem(b -> b.tableName(tables.reservations()).key(regKey).updateExpression("SET deadline_ms = :u")
+                        .conditionExpression("attribute_exists(lease_owner)").expressionAttributeValues(Map.of(":u", until)));
+            } catch (ConditionalCheckFailedException ended) {
+                // returned meanwhile
+            }
+            return false;
+        }
+        BigDecimal amount = new BigDecimal(lease.n());
+        try {
+            ddb.updateItem(UpdateItemRequest.builder().tableName(tables.ledger()).key(key)
+                    .updateExpression("ADD committed :neg, leased :neg REMOVE #l, #u, #q")
+                    .conditionExpression("#u = :u AND #l = :a")
+                    .expressionAttributeNames(Map.of("#l", LEASE + h, "#u", UNTIL + h, "#q", SEQ + h))
+                    .expressionAttributeValues(Map.of(":neg", n(amount.negate()), ":u", until, ":a", lease)).build());
+        } catch (ConditionalCheckFailedException changed) {
+            return false; // renewed or spent from meanwhile: the next pass looks again
+        }
+        ddb.deleteItem(b -> b.tableName(tables.reservations()).key(regKey));
+        LOG.log(System.Logger.Level.WARNING, "reclaimed the expired budget lease of {0} on {1} {2}: ${3}", h, owner, period, amount.toPlainString());
+        return true;
     }
 
     @Override
@@ -631,7 +675,8 @@ public final class DynamoBudgetLedger implements BudgetLedger {
         Map<String, AttributeValue> start = null;
         do {
             ScanRequest.Builder b = ScanRequest.builder().tableName(tables.reservations()).consistentRead(true)
-                    .filterExpression("deadline_ms < :now").expressionAttributeValues(Map.of(":now", n(now.toEpochMilli())));
+                    .filterExpression("deadline_ms < :now AND attribute_not_exists(lease_owner)")
+                    .expressionAttributeValues(Map.of(":now", n(now.toEpochMilli())));
             if (start != null) b.exclusiveStartKey(start);
             var page = ddb.scan(b.build());
             for (Map<String, AttributeValue> item : page.items()) {

@@ -238,4 +238,19 @@ class BudgetEscrowTest {
         assertThat(served).isGreaterThan(10);
         assertThat(ledger.requestsCounted(rr)).isLessThan(served);
     }
+
+    @Test
+    void aFallbackToAPricierTierExtendsALeasedHoldOrSaysItCannot() {
+        BudgetEscrow e = escrow("a");
+        Reservation onAllowance = e.hold(rated(rate(100, null, 50))).orElseThrow();
+        // No budget row: the fallback costs nothing more to hold.
+        assertThat(e.extend(onAllowance, Usd.of("0.5"))).map(r -> r.amount().amount().stripTrailingZeros()).contains(new BigDecimal("0.501"));
+
+        LedgerRow row = row("0.05");
+        Reservation leased = e.hold(request(row, "0.002")).orElseThrow();
+        assertThat(e.extend(leased, Usd.of("0.004"))).map(r -> r.amount().amount().stripTrailingZeros()).contains(new BigDecimal("0.006"));
+        // More than the whole limit never fits.
+        assertThat(e.extend(leased, Usd.of("1"))).isEmpty();
+        assertThat(ledger.leasedTotal().amount()).isLessThanOrEqualTo(new BigDecimal("0.05"));
+    }
 }

@@ -97,9 +97,17 @@ class DynamoLeaseLedgerTest {
         assertThat(day().leased().amount()).isEqualByComparingTo("0.46");
         assertThat(usage.forTeamDay("t", LocalDate.of(2026, 12, 7))).hasSize(1);
 
+        // A lease renewed past its first deadline is left alone: its registration follows the row.
+        ledger.changeLease(row, "a", Usd.ZERO, T0.plusSeconds(120), true);
         clock.advance(Duration.ofSeconds(61));
+        assertThat(ledger.reclaimExpiredLeases(clock.instant())).isZero();
+        assertThat(day().leased().amount()).isEqualByComparingTo("0.46");
+        // Registrations are never taken for requests' reservations.
+        assertThat(ledger.expired(clock.instant(), 10)).isEmpty();
+        clock.advance(Duration.ofSeconds(60));
         assertThat(ledger.reclaimExpiredLeases(clock.instant())).isEqualTo(1);
         assertThat(day().leased().amount()).isZero();
+        assertThat(local.dynamoDbClient().scan(b -> b.tableName("l-reservations")).count()).isZero();
         // A request of the reclaimed lease that settles late is charged all the same.
         Reservation late = new Reservation("s2", Usd.of("0.1"), List.of(row), T0.plusSeconds(30)).onLeasesOf("a");
         ledger.settle(late, record("s2", "0.05", false));

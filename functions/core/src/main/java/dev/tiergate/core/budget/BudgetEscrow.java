@@ -73,6 +73,8 @@ public final class BudgetEscrow {
         Instant lastUsed;
         Optional<LeaseLedger.RowView> seen = Optional.empty();
         BigDecimal lastAmount = BigDecimal.ZERO;
+        /** Whether this account ever held a lease on the row (which then has to be ended, not just forgotten). */
+        boolean leased;
         /** Demand (worst cases held) per second, smoothed; and the window being counted. */
         double rate;
         double windowSum;
@@ -267,6 +269,8 @@ public final class BudgetEscrow {
         synchronized (this) {
             if (!r.leaseHolder().equals(Optional.of(holder()))) return Optional.empty();
         }
+        // Held on minute allowances alone: no budget limits it, and a fallback is still one request on them.
+        if (r.rows().isEmpty()) return Optional.of(r.withAmount(r.amount().plus(extra)));
         Reservation more = new Reservation(r.requestId() + "+", extra, r.rows(), r.deadline(), List.of());
         Optional<Reservation> held = hold(more);
         return held.map(h -> r.withAmount(r.amount().plus(extra)));
@@ -300,15 +304,6 @@ public final class BudgetEscrow {
         }
     }
 
-    /** Gives back the hold of a reservation held here that will never be written (nothing to settle). */
-    public synchronized void abandon(Reservation r) {
-        if (!r.leaseHolder().equals(Optional.of(holder()))) return;
-        for (LedgerRow row : r.rows()) {
-            Account a = accounts.get(key(row));
-            if (a != null) a.held = a.held.subtract(r.amount().amount());
-        }
-    }
-
     /** Renews, tops up and returns leases; call it about once a second. */
     public void maintain() {
         record Work(Account a, BigDecimal delta, boolean drop) {}
@@ -322,8 +317,8 @@ public final class BudgetEscrow {
                 Account a = it.next();
                 roll(a, now);
                 boolean idle = a.held.signum() == 0 && a.lastUsed.plus(settings.idleAfter()).isBefore(now);
-                if (idle && a.granted.signum() == 0) {
-                    it.remove();
+                if (idle && a.granted.signum() == 0 && !a.leased) {
+                    it.remove(); // never held a lease: nothing on the row to end
                 } else if (idle) {
                     // Taken out of what may be held before the write, so nothing is held on money being returned.
                     work.add(new Work(a, a.granted.negate(), true));
@@ -388,19 +383,17 @@ public final class BudgetEscrow {
         for (Account a : all) {
             BigDecimal back;
             String holder;
+            boolean ended;
             synchronized (this) {
                 back = a.available().max(BigDecimal.ZERO);
                 a.granted = a.granted.subtract(back);
                 holder = holder();
+                ended = a.held.signum() == 0 && a.granted.signum() == 0;
             }
-            if (back.signum() == 0) continue;
             try {
-                boolean ended;
-                synchronized (this) {
-                    ended = a.held.signum() == 0 && a.granted.signum() == 0;
-                }
+                // Nothing left in flight: the lease ends and the row keeps no trace of this instance.
                 if (ended && ledger.endLease(a.row, holder, new Usd(back))) continue;
-                ledger.changeLease(a.row, holder, new Usd(back.negate()), clock.instant().plus(settings.leaseTtl()), true);
+                if (back.signum() > 0) ledger.changeLease(a.row, holder, new Usd(back.negate()), clock.instant().plus(settings.leaseTtl()), true);
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "could not return a budget lease on {0}; the sweeper takes it back at its deadline: {1}",
                         key(a.row), e.toString());
@@ -514,6 +507,7 @@ public final class BudgetEscrow {
                             a.granted = a.granted.add(delta);
                             a.until = until;
                             a.seen = Optional.of(ch.row());
+                            a.leased = true;
                             return true;
                         }
                         case LeaseLedger.NoRoom n -> a.seen = Optional.of(n.row());
