@@ -2,6 +2,7 @@ package dev.tiergate.adapters.fleet;
 
 import dev.tiergate.core.config.TierConfig;
 import dev.tiergate.core.config.TiergateConfig;
+import dev.tiergate.core.fleet.SageMakerEndpoint;
 import dev.tiergate.core.ports.FleetRegistry;
 
 import java.net.URI;
@@ -23,12 +24,16 @@ public final class StaticFleetRegistry implements FleetRegistry {
         this.replicas = java.util.Collections.unmodifiableMap(copy);
     }
 
-    /** Endpoints from the config, plus replica URLs for the tiers that have none (fleets and simulators). */
+    /**
+     * Endpoints from the config, plus replica URLs for the tiers that have none (fleets and simulators); a SageMaker
+     * tier given none is its endpoint's {@code sagemaker://} address.
+     */
     public static StaticFleetRegistry of(TiergateConfig config, Map<String, List<URI>> fleetReplicas) {
         Map<String, List<URI>> m = new LinkedHashMap<>();
         for (TierConfig t : config.tiers()) {
             if (t.endpoint().isPresent()) m.put(t.name(), List.of(t.endpoint().get()));
-            else m.put(t.name(), fleetReplicas.getOrDefault(t.name(), List.of()));
+            else m.put(t.name(), fleetReplicas.getOrDefault(t.name(),
+                    SageMakerEndpoint.of(config, t).map(e -> List.of(e.address())).orElse(List.of())));
         }
         return new StaticFleetRegistry(m);
     }

@@ -6,6 +6,7 @@ import dev.tiergate.adapters.dynamodb.DynamoBudgetStore;
 import dev.tiergate.adapters.dynamodb.DynamoKeyStore;
 import dev.tiergate.core.budget.BudgetGuard;
 import dev.tiergate.adapters.fleet.HttpReplicaProbe;
+import dev.tiergate.adapters.sagemaker.SageMakerUpstream;
 import dev.tiergate.adapters.metrics.GatewayMetrics;
 import dev.tiergate.core.fleet.FleetMonitor;
 import dev.tiergate.core.gateway.ReportApi;
@@ -75,7 +76,7 @@ public final class Gateway implements AutoCloseable {
     private final Authenticator auth;
     private volatile CompletableFuture<Void> bootstrapStored = CompletableFuture.completedFuture(null);
     private final UsageLog usage;
-    private final HttpUpstream upstream;
+    private final FleetUpstream upstream;
     private final TiergateConfig config;
     private final Clock clock;
     private final Routing routing;
@@ -91,7 +92,7 @@ public final class Gateway implements AutoCloseable {
     private final Optional<Thread> escrowKeeper;
     private final Optional<dev.tiergate.adapters.settlement.AfterResponseSettlements> afterResponse;
 
-    private Gateway(GatewayApi api, KeyStore keys, Authenticator auth, UsageLog usage, HttpUpstream upstream, TiergateConfig config, Clock clock,
+    private Gateway(GatewayApi api, KeyStore keys, Authenticator auth, UsageLog usage, FleetUpstream upstream, TiergateConfig config, Clock clock,
                     Routing routing, ReservationSweeper sweeper, DynamoBudgetLedger ledger, DailyReportJob reports,
                     FleetMonitor monitor, GatewayMetrics metrics, Optional<dev.tiergate.adapters.metrics.RemoteWritePusher> remoteWrite,
                     Optional<WriteBehindSettlements> writeBehind, DynamoBudgetStore budgets,
@@ -157,11 +158,20 @@ public final class Gateway implements AutoCloseable {
      * @param tokens           the token counter (its cl100k_base encoding takes 0.15-0.3 s of CPU to load)
      * @param loadRoutingModel false leaves the embedding model unloaded until {@code routing().startModelLoad()} or the
      *                         first auto-routed request
+     * @param sageMaker        how SageMaker tiers are reached: AWS's own endpoints, or a stand-in
      */
-    public record Startup(TokenCounter tokens, boolean loadRoutingModel) {
+    public record Startup(TokenCounter tokens, boolean loadRoutingModel, SageMakerUpstream.Access sageMaker) {
+        public Startup(TokenCounter tokens, boolean loadRoutingModel) {
+            this(tokens, loadRoutingModel, SageMakerUpstream.Access.fromEnvironment());
+        }
+
         /** An own token counter, and the routing model loading in the background at once (Lambda, serve, tests). */
         public static Startup standard() {
             return new Startup(new TokenCounter(), true);
+        }
+
+        public Startup withSageMaker(SageMakerUpstream.Access access) {
+            return new Startup(tokens, loadRoutingModel, access);
         }
     }
 
@@ -183,7 +193,9 @@ public final class Gateway implements AutoCloseable {
         TableNames tables = TableNames.withPrefix(config.tablePrefix());
         KeyStore keys = new DynamoKeyStore(enhanced, dynamo, tables.keys());
         UsageLog usage = new DynamoUsageLog(enhanced, tables.usage());
-        HttpUpstream upstream = new HttpUpstream(Duration.ofSeconds(2), upstreamKeys, clock);
+        boolean anySageMaker = config.tiers().stream().anyMatch(t -> dev.tiergate.core.fleet.SageMakerEndpoint.of(config, t).isPresent());
+        FleetUpstream upstream = new FleetUpstream(new HttpUpstream(Duration.ofSeconds(2), upstreamKeys, clock),
+                anySageMaker ? Optional.of(new SageMakerUpstream(startup.sageMaker(), Duration.ofSeconds(2), clock)) : Optional.empty());
         Authenticator auth = new Authenticator(keys, clock, Duration.ofSeconds(config.gateway().keyCacheSeconds()));
         Routing routing = Routing.build(config, upstream, fleet, startup.loadRoutingModel());
         DynamoBudgetLedger ledger = new DynamoBudgetLedger(dynamo, tables, clock);

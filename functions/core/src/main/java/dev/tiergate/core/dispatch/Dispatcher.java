@@ -122,7 +122,7 @@ public final class Dispatcher {
                 }
                 failure(rb, started, "HTTP " + status);
                 lastStatus = status == 429 ? 503 : 502;
-                lastReason = "replica " + replica.getHost() + ":" + replica.getPort() + " answered HTTP " + status;
+                lastReason = "replica " + replica.getRawAuthority() + " answered HTTP " + status;
                 if (!(status == 408 || status == 429 || status == 502 || status == 503 || status == 504)) {
                     return new Attempted.Failed(502, lastReason);
                 }

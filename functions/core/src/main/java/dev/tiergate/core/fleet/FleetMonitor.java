@@ -18,7 +18,7 @@ import java.util.concurrent.Future;
  * The scheduled fleet check (every minute): probe every replica of every fleet tier, eject the unhealthy ones from
  * dispatch for every gateway instance (through the shared {@link ReplicaHealth}), restore the ones that recovered,
  * and publish queue depth, running requests and KV-cache use. Tiers served by an external endpoint are not probed:
- * their health is the dispatcher's breakers' business.
+ * their health is the dispatcher's breakers' business, as is a SageMaker endpoint's.
  */
 public final class FleetMonitor {
 
@@ -48,7 +48,11 @@ public final class FleetMonitor {
             List<Future<ReplicaStatus>> pending = new ArrayList<>();
             for (TierConfig t : config.tiers()) {
                 if (t.endpoint().isPresent()) continue;
-                for (URI r : fleet.replicas(t.name())) pending.add(pool.submit(() -> probe.probe(t.name(), t.model(), r)));
+                for (URI r : fleet.replicas(t.name())) {
+                    // SageMaker watches its own instances (its /ping checks); an endpoint has no vLLM routes to probe.
+                    if (SageMakerEndpoint.at(r).isPresent()) continue;
+                    pending.add(pool.submit(() -> probe.probe(t.name(), t.model(), r)));
+                }
             }
             for (Future<ReplicaStatus> f : pending) {
                 try {

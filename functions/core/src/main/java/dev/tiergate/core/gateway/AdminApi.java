@@ -219,8 +219,20 @@ public final class AdminApi {
             n.put("model", t.model());
             n.put("source", t.endpoint().isPresent() ? "endpoint" : "fleet");
             t.endpoint().ifPresent(e -> n.put("endpoint", e.toString()));
-            ArrayNode rs = n.putArray("replicas");
-            all.getOrDefault(t.name(), List.of()).forEach(u -> rs.add(u.toString()));
+            t.fleet().ifPresent(f -> n.put("kind", switch (f.kind()) {
+                case EC2 -> "ec2";
+                case SAGEMAKER -> "sagemaker";
+            }));
+            List<URI> replicas = all.getOrDefault(t.name(), List.of());
+            java.util.Optional<dev.tiergate.core.fleet.SageMakerEndpoint> sageMaker = replicas.stream()
+                    .flatMap(u -> dev.tiergate.core.fleet.SageMakerEndpoint.at(u).stream()).findFirst();
+            if (sageMaker.isPresent()) {
+                // SageMaker balances the endpoint's instances itself: the gateway sees one endpoint, not replicas.
+                n.put("sagemaker_endpoint", sageMaker.get().name());
+            } else {
+                ArrayNode rs = n.putArray("replicas");
+                replicas.forEach(u -> rs.add(u.toString()));
+            }
         }
         return responses.json(200, root, Map.of(Responses.REQUEST_ID, requestId));
     }
