@@ -33,14 +33,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class ChatCompletionsEndToEndTest {
 
-    private static StackFixture fx;
-    private static Map<String, String> key;
-    private static OpenAIClient client;
+    static StackFixture fx;
+    static Map<String, String> key;
+    static OpenAIClient client;
 
     @BeforeAll
     static void start() throws Exception {
         // A quarter of the example tiers' simulated speed: streams take a few hundred ms, tests stay fast.
-        fx = new StackFixture(0.25);
+        startOn(new StackFixture(0.25));
+    }
+
+    static void startOn(StackFixture stack) throws Exception {
+        fx = stack;
         key = fx.createKey("search", "ana");
         client = OpenAIOkHttpClient.builder().apiKey(key.get("key")).baseUrl(fx.url() + "/v1").maxRetries(0).build();
     }
@@ -226,8 +230,19 @@ class ChatCompletionsEndToEndTest {
         assertThat(res.statusCode()).isEqualTo(200);
         JsonNode tiers = StackFixture.JSON.readTree(res.body()).get("tiers");
         assertThat(tiers).hasSize(3);
-        for (JsonNode t : tiers) assertThat(t.get("replicas")).hasSize(1);
-        assertThat(tiers.get(0).get("replicas").get(0).asText()).startsWith("http://127.0.0.1:");
+        boolean sageMaker = fx.stack.sageMakerRuntime().isPresent();
+        for (JsonNode t : tiers) {
+            if (sageMaker) {
+                // One endpoint per tier, which SageMaker balances: no replica list.
+                assertThat(t.get("kind").asText()).isEqualTo("sagemaker");
+                assertThat(t.get("sagemaker_endpoint").asText()).isEqualTo("tiergate-" + t.get("name").asText());
+                assertThat(t.has("replicas")).isFalse();
+            } else {
+                assertThat(t.get("kind").asText()).isEqualTo("ec2");
+                assertThat(t.get("replicas")).hasSize(1);
+                assertThat(t.get("replicas").get(0).asText()).startsWith("http://127.0.0.1:");
+            }
+        }
     }
 
     @Test

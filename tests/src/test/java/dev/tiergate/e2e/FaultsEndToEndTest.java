@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class FaultsEndToEndTest {
 
-    private static final String YAML = """
+    static final String YAML = """
             gateway:
               request_timeout_ms: 6000
               first_byte_timeout_ms: 700
@@ -51,8 +51,8 @@ class FaultsEndToEndTest {
                 simulator: {prefill_us_per_token: 0, inter_token_us: 1000, output_tokens: {min: 30, max: 30}}
             """;
 
-    private static StackFixture fx;
-    private static String key;
+    static StackFixture fx;
+    static String key;
 
     /**
      * A fresh stack per test: circuit breakers remember failures, and each test starts from a healthy fleet. Tokens
@@ -61,11 +61,15 @@ class FaultsEndToEndTest {
      */
     @BeforeEach
     void start() throws Exception {
-        TiergateConfig config = ConfigLoader.parse(YAML, "faults.yaml");
-        fx = new StackFixture(config, 1, 2);
+        fx = new StackFixture(config(), 1, 2);
         key = fx.createKey("faults", "fay").get("key");
         // A limit, so the team's day is a ledger row (held on this gateway's leases) that the faults must keep exact.
         assertThat(fx.put("/admin/budgets/team/faults", StackFixture.ADMIN_KEY, "{\"limits_usd\":{\"day\":100}}").statusCode()).isEqualTo(200);
+    }
+
+    /** The fleet under test; the SageMaker run puts the same tiers behind endpoints. */
+    TiergateConfig config() {
+        return ConfigLoader.parse(YAML, "faults.yaml");
     }
 
     @AfterEach
@@ -73,26 +77,26 @@ class FaultsEndToEndTest {
         if (fx != null) fx.close();
     }
 
-    private static List<SimulatedReplica> replicas(String tier) {
+    static List<SimulatedReplica> replicas(String tier) {
         return fx.stack.fleet().replicas().get(tier);
     }
 
-    private static void fault(SimulatedReplica r, Map<String, ?> f) {
+    static void fault(SimulatedReplica r, Map<String, ?> f) {
         r.setFaults(Faults.NONE.with(f));
     }
 
-    private static HttpResponse<String> chat(boolean stream) throws Exception {
+    static HttpResponse<String> chat(boolean stream) throws Exception {
         // The same system prompt each time, so prefix affinity keeps sending it to the same replica first.
         return fx.post("/v1/chat/completions", key, "{\"model\":\"small\"," + (stream ? "\"stream\":true," : "")
                 + "\"messages\":[{\"role\":\"system\",\"content\":\"Same prefix every time.\"},{\"role\":\"user\",\"content\":\"hi\"}]}");
     }
 
-    private static UsageRecord lastRecord() {
+    static UsageRecord lastRecord() {
         List<UsageRecord> all = fx.usage("faults");
         return all.getLast();
     }
 
-    private static void ledgerEqualsUsage() throws Exception {
+    static void ledgerEqualsUsage() throws Exception {
         BigDecimal sum = fx.usage("faults").stream().map(r -> r.cost().amount()).reduce(BigDecimal.ZERO, BigDecimal::add);
         JsonNode day = StackFixture.JSON.readTree(fx.get("/admin/budgets/team/faults", StackFixture.ADMIN_KEY).body()).at("/periods/day");
         assertThat(new BigDecimal(day.get("spent_usd").asText())).isEqualByComparingTo(sum);

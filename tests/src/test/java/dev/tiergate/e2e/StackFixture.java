@@ -60,6 +60,20 @@ final class StackFixture implements AutoCloseable {
         return new StackFixture(ConfigLoader.load(EXAMPLE_CONFIG), LocalDeployment.Options.defaults().withPort(0).withTimeScale(timeScale).withDynamoPort(0));
     }
 
+    /**
+     * The example config with every fleet tier on SageMaker (an ml. instance, a container image): the same tiers,
+     * reached through SageMaker Runtime instead of HTTP.
+     */
+    static TiergateConfig exampleOnSageMaker() throws Exception {
+        String yaml = java.nio.file.Files.readString(EXAMPLE_CONFIG)
+                .replaceAll("(?m)^([ \\t]+)kind: ec2\\b.*$", "$1kind: sagemaker\n$1image: " + SAGEMAKER_IMAGE)
+                .replaceAll("(?m)^(\\s+instance_type: )(?!ml\\.)", "$1ml.");
+        if (!yaml.contains("kind: sagemaker")) throw new IllegalStateException("the example config has no ec2 fleet to move");
+        return ConfigLoader.parse(yaml, "tiergate.yaml on SageMaker");
+    }
+
+    static final String SAGEMAKER_IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/vllm:0.11-gpu-py312-sagemaker";
+
     URI url() {
         return stack.url();
     }

@@ -3,6 +3,7 @@ package dev.tiergate.local;
 import dev.tiergate.adapters.dynamodb.TableNames;
 import dev.tiergate.adapters.dynamodb.TableSetup;
 import dev.tiergate.adapters.fleet.StaticFleetRegistry;
+import dev.tiergate.sim.SageMakerRuntimeStandIn;
 import dev.tiergate.adapters.wiring.DynamoClients;
 import dev.tiergate.adapters.settlement.SettlementWriting;
 import dev.tiergate.adapters.wiring.Gateway;
@@ -145,6 +146,22 @@ public final class LocalDeployment implements AutoCloseable {
             SimulatedFleet fleet = SimulatedFleet.start(config, options.replicasPerTier(), options.simBasePort(), options.timeScale(),
                     loopback, new PromptTokenizer(cl100k));
             parts.add(fleet);
+            // A SageMaker tier's simulated replicas are its endpoint's containers, behind SageMaker Runtime's wire API:
+            // the gateway reaches them through the SDK client, as in AWS.
+            Map<String, List<URI>> replicaUrls = new java.util.LinkedHashMap<>(fleet.urls());
+            Map<String, List<URI>> sageMakerEndpoints = new java.util.LinkedHashMap<>();
+            for (dev.tiergate.core.config.TierConfig t : config.tiers()) {
+                dev.tiergate.core.fleet.SageMakerEndpoint.of(config, t).ifPresent(e -> {
+                    sageMakerEndpoints.put(e.name(), replicaUrls.getOrDefault(t.name(), List.of()));
+                    replicaUrls.put(t.name(), List.of(e.address()));
+                });
+            }
+            Gateway.Startup startup = new Gateway.Startup(new TokenCounter(cl100k), false);
+            if (!sageMakerEndpoints.isEmpty()) {
+                SageMakerRuntimeStandIn sageMaker = SageMakerRuntimeStandIn.start(sageMakerEndpoints, loopback, 0);
+                parts.add(sageMaker);
+                startup = startup.withSageMaker(dev.tiergate.adapters.sagemaker.SageMakerUpstream.Access.standIn(sageMaker.url()));
+            }
             AutoCloseable dynamo = joined(dynamoStart);
             parts.add(dynamo);
             // DynamoDB Local's own client in process, or a client of its HTTP server.
@@ -169,9 +186,8 @@ public final class LocalDeployment implements AutoCloseable {
             }
             // Settlements are written behind the answer, journaled beside the data: a restart on the same --data folder
             // replays what a killed gateway had not written yet.
-            Gateway gateway = Gateway.build(config, ddb, StaticFleetRegistry.of(config, fleet.urls()), Clock.systemUTC(),
-                    Gateway::environment, telemetry, SettlementWriting.WriteBehind.in(reportsDir.resolve("settlements")),
-                    new Gateway.Startup(new TokenCounter(cl100k), false));
+            Gateway gateway = Gateway.build(config, ddb, StaticFleetRegistry.of(config, replicaUrls), Clock.systemUTC(),
+                    Gateway::environment, telemetry, SettlementWriting.WriteBehind.in(reportsDir.resolve("settlements")), startup);
             parts.add(gateway);
             if (options.monitorSeconds() > 0) parts.add(every("fleet-monitor", gateway.fleetMonitor()::check, options.monitorSeconds()));
             gateway.remoteWrite().ifPresent(p -> p.start(configured.map(r -> r.intervalSeconds()).orElse(5)));
@@ -266,6 +282,11 @@ public final class LocalDeployment implements AutoCloseable {
 
     public SimulatedFleet fleet() {
         return fleet;
+    }
+
+    /** SageMaker Runtime's stand-in, when some tier is served by SageMaker: its containers are that tier's replicas. */
+    public Optional<SageMakerRuntimeStandIn> sageMakerRuntime() {
+        return parts.stream().filter(SageMakerRuntimeStandIn.class::isInstance).map(SageMakerRuntimeStandIn.class::cast).findFirst();
     }
 
     /** Where DynamoDB Local is served over HTTP; empty when it runs in process only (the default). */
