@@ -135,6 +135,16 @@ public final class GatewayStack extends Stack {
         for (String rw : List.of("reservations", "ledger", "usage")) t.get(rw).grantReadWriteData(sweeper);
         for (String r : List.of("ledger", "budgets")) t.get(r).grantReadData(budgetGauge);
         data.reports().grantPut(report);
+        // SageMaker tiers: the request path invokes exactly their endpoints (SageMaker ARNs carry the name in lower case).
+        List<String> sageMakerArns = settings.config().tiers().stream()
+                .flatMap(tier -> dev.tiergate.core.fleet.SageMakerEndpoint.of(settings.config(), tier).stream())
+                .map(e -> "arn:" + getPartition() + ":sagemaker:" + getRegion() + ":" + getAccount() + ":endpoint/"
+                        + e.name().toLowerCase(java.util.Locale.ROOT)).toList();
+        if (!sageMakerArns.isEmpty()) {
+            for (Function f : List.of(apiFn, stream)) {
+                f.addToRolePolicy(PolicyStatement.Builder.create().actions(List.of("sagemaker:InvokeEndpoint")).resources(sageMakerArns).build());
+            }
+        }
         for (Function f : List.of(apiFn, admin, stream, monitor, report, sweeper, budgetGauge)) {
             data.configParameter().grantRead(f);
             observability.info().grantPublish(f);

@@ -35,6 +35,11 @@ public final class NetworkStack extends Stack {
     static final int AZS = 2;
 
     public NetworkStack(Construct scope, String id, StackProps props) {
+        this(scope, id, props, false);
+    }
+
+    /** @param sageMaker some tier is served by SageMaker: the functions call SageMaker Runtime from the VPC */
+    public NetworkStack(Construct scope, String id, StackProps props, boolean sageMaker) {
         super(scope, id, props);
         boolean natPerAz = "true".equals(String.valueOf(getNode().tryGetContext(NAT_PER_AZ_CONTEXT)));
         vpc = Vpc.Builder.create(this, "Vpc").ipAddresses(IpAddresses.cidr(CIDR)).maxAzs(AZS).natGateways(natPerAz ? AZS : 1)
@@ -55,6 +60,9 @@ public final class NetworkStack extends Stack {
         endpoints.put("XRay", software.amazon.awscdk.services.ec2.InterfaceVpcEndpointAwsService.XRAY);
         endpoints.put("Logs", software.amazon.awscdk.services.ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS);
         endpoints.put("AutoScaling", software.amazon.awscdk.services.ec2.InterfaceVpcEndpointAwsService.AUTOSCALING);
+        // Per-replica discovery reads the fleets' target health (elasticloadbalancing:DescribeTargetHealth).
+        endpoints.put("ElasticLoadBalancing", software.amazon.awscdk.services.ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING);
+        if (sageMaker) endpoints.put("SageMakerRuntime", software.amazon.awscdk.services.ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME);
         // HTTPS from inside the VPC only, the range named as a literal (the VPC's own attribute would be a token).
         software.amazon.awscdk.services.ec2.SecurityGroup endpointsSg = software.amazon.awscdk.services.ec2.SecurityGroup.Builder
                 .create(this, "EndpointsSg").vpc(vpc).allowAllOutbound(false)

@@ -52,7 +52,8 @@ public final class TiergateApp {
         CapacityCheck.requireFits(settings.config());
         String prefix = "Tiergate";
         StackProps props = StackProps.builder().description("tiergate: OpenAI-compatible LLM gateway with tiered routing and hard budgets").build();
-        NetworkStack network = new NetworkStack(app, prefix + "Network", props);
+        NetworkStack network = new NetworkStack(app, prefix + "Network", props, settings.config().tiers().stream()
+                .anyMatch(t -> dev.tiergate.core.fleet.SageMakerEndpoint.of(settings.config(), t).isPresent()));
         DataStack data = new DataStack(app, prefix + "Data", props, settings);
         ObservabilityStack observability = new ObservabilityStack(app, prefix + "Observability", props, settings.config(), settings.alertEmail());
         Map<String, software.amazon.awscdk.Stack> fleets = new LinkedHashMap<>();
@@ -66,10 +67,9 @@ public final class TiergateApp {
                 fleets.put(t.name(), f);
                 replicaUrls.put(t.name(), f.endpoint());
             } else {
-                fleets.put(t.name(), new SageMakerFleetStack(app, id, props, t, network.vpc(), data));
-                software.amazon.awscdk.Annotations.of(fleets.get(t.name())).addWarningV2("tiergate:sagemaker-dispatch",
-                        "tier '" + t.name() + "': the gateway dispatches over HTTP to load balancers; calling a SageMaker endpoint "
-                                + "(SigV4 InvokeEndpoint) is not built yet, so this tier's endpoint is provisioned but not routed to.");
+                SageMakerFleetStack f = new SageMakerFleetStack(app, id, props, settings.config(), t, network.vpc(), data);
+                fleets.put(t.name(), f);
+                replicaUrls.put(t.name(), f.endpointName().address().toString());
             }
         }
         GatewayStack gateway = new GatewayStack(app, prefix + "Gateway", props, settings, network.vpc(), data, observability, replicaUrls);

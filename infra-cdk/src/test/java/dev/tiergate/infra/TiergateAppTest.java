@@ -422,9 +422,10 @@ class TiergateAppTest {
     void theAwsApisTheFunctionsAndInstancesCallStayInsideTheVpcAndNatCanBePerAz() {
         Template t = Template.fromStack(stacks.network());
         // Interface endpoints for what is called on every request or boot; S3 and DynamoDB through gateway endpoints.
-        t.resourceCountIs("AWS::EC2::VPCEndpoint", 9);
+        t.resourceCountIs("AWS::EC2::VPCEndpoint", 10);
         String json = t.toJSON().toString();
-        for (String service : List.of(".ssm", ".secretsmanager", ".sns", ".aps-workspaces", ".xray", ".logs", ".autoscaling")) {
+        assertThat(json).as("no SageMaker tier, no SageMaker Runtime endpoint").doesNotContain(".sagemaker.runtime");
+        for (String service : List.of(".ssm", ".secretsmanager", ".sns", ".aps-workspaces", ".xray", ".logs", ".autoscaling", ".elasticloadbalancing")) {
             assertThat(json).as(service).contains(service);
         }
         t.hasResourceProperties("AWS::EC2::VPCEndpoint", Map.of("VpcEndpointType", "Interface", "PrivateDnsEnabled", true));
