@@ -39,7 +39,7 @@ final class StackFixture implements AutoCloseable {
         this(config, LocalDeployment.Options.defaults().withPort(0).withTimeScale(timeScale).withReplicas(replicas));
     }
 
-    private StackFixture(TiergateConfig config, LocalDeployment.Options options) throws Exception {
+    StackFixture(TiergateConfig config, LocalDeployment.Options options) throws Exception {
         this(config, options, ADMIN_KEY);
     }
 

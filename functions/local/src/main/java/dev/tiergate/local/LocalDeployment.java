@@ -46,7 +46,7 @@ public final class LocalDeployment implements AutoCloseable {
      *                   also served over HTTP there, for the AWS CLI or a Lambda handler under test
      */
     public record Options(int port, int replicasPerTier, int simBasePort, double timeScale, Path dataDir, OptionalInt dynamoPort,
-                          java.util.Optional<URI> remoteWrite, int monitorSeconds) {
+                          java.util.Optional<URI> remoteWrite, int monitorSeconds, boolean discovery) {
         public Options {
             if (dynamoPort.isPresent() && (dynamoPort.getAsInt() < 0 || dynamoPort.getAsInt() > 65535)) {
                 throw new IllegalArgumentException("--dynamodb-port must be from 0 to 65535, got " + dynamoPort.getAsInt());
@@ -54,7 +54,7 @@ public final class LocalDeployment implements AutoCloseable {
         }
 
         public Options(int port, int replicasPerTier, int simBasePort, double timeScale, Path dataDir) {
-            this(port, replicasPerTier, simBasePort, timeScale, dataDir, OptionalInt.empty(), java.util.Optional.empty(), 0);
+            this(port, replicasPerTier, simBasePort, timeScale, dataDir, OptionalInt.empty(), java.util.Optional.empty(), 0, false);
         }
 
         public static Options defaults() {
@@ -63,27 +63,36 @@ public final class LocalDeployment implements AutoCloseable {
 
         /** DynamoDB Local also served over HTTP on this port; 0 picks a free one. */
         public Options withDynamoPort(int p) {
-            return new Options(port, replicasPerTier, simBasePort, timeScale, dataDir, OptionalInt.of(p), remoteWrite, monitorSeconds);
+            return new Options(port, replicasPerTier, simBasePort, timeScale, dataDir, OptionalInt.of(p), remoteWrite, monitorSeconds, discovery);
         }
 
         public Options withRemoteWrite(URI url) {
-            return new Options(port, replicasPerTier, simBasePort, timeScale, dataDir, dynamoPort, java.util.Optional.of(url), monitorSeconds);
+            return new Options(port, replicasPerTier, simBasePort, timeScale, dataDir, dynamoPort, java.util.Optional.of(url), monitorSeconds, discovery);
         }
 
         public Options withMonitorSeconds(int seconds) {
-            return new Options(port, replicasPerTier, simBasePort, timeScale, dataDir, dynamoPort, remoteWrite, seconds);
+            return new Options(port, replicasPerTier, simBasePort, timeScale, dataDir, dynamoPort, remoteWrite, seconds, discovery);
         }
 
         public Options withPort(int p) {
-            return new Options(p, replicasPerTier, simBasePort, timeScale, dataDir, dynamoPort, remoteWrite, monitorSeconds);
+            return new Options(p, replicasPerTier, simBasePort, timeScale, dataDir, dynamoPort, remoteWrite, monitorSeconds, discovery);
         }
 
         public Options withTimeScale(double t) {
-            return new Options(port, replicasPerTier, simBasePort, t, dataDir, dynamoPort, remoteWrite, monitorSeconds);
+            return new Options(port, replicasPerTier, simBasePort, t, dataDir, dynamoPort, remoteWrite, monitorSeconds, discovery);
+        }
+
+        /**
+         * Each EC2 tier discovered as in AWS: its replicas registered in a target group that a DescribeTargetHealth
+         * stand-in reports, their addresses registered in the fleet table as instances do at boot, and the registry
+         * reading what the fleet monitor found.
+         */
+        public Options withDiscovery() {
+            return new Options(port, replicasPerTier, simBasePort, timeScale, dataDir, dynamoPort, remoteWrite, monitorSeconds, true);
         }
 
         public Options withReplicas(int n) {
-            return new Options(port, n, simBasePort, timeScale, dataDir, dynamoPort, remoteWrite, monitorSeconds);
+            return new Options(port, n, simBasePort, timeScale, dataDir, dynamoPort, remoteWrite, monitorSeconds, discovery);
         }
     }
 
@@ -186,7 +195,13 @@ public final class LocalDeployment implements AutoCloseable {
             }
             // Settlements are written behind the answer, journaled beside the data: a restart on the same --data folder
             // replays what a killed gateway had not written yet.
-            Gateway gateway = Gateway.build(config, ddb, StaticFleetRegistry.of(config, replicaUrls), Clock.systemUTC(),
+            dev.tiergate.core.ports.FleetRegistry registry = StaticFleetRegistry.of(config, replicaUrls);
+            if (options.discovery()) {
+                DeployedFleet deployed = DeployedFleet.start(config, fleet, ddb, TableNames.withPrefix(config.tablePrefix()).fleet());
+                parts.add(deployed);
+                registry = deployed.registry(registry);
+            }
+            Gateway gateway = Gateway.build(config, ddb, registry, Clock.systemUTC(),
                     Gateway::environment, telemetry, SettlementWriting.WriteBehind.in(reportsDir.resolve("settlements")), startup);
             parts.add(gateway);
             if (options.monitorSeconds() > 0) parts.add(every("fleet-monitor", gateway.fleetMonitor()::check, options.monitorSeconds()));
@@ -282,6 +297,11 @@ public final class LocalDeployment implements AutoCloseable {
 
     public SimulatedFleet fleet() {
         return fleet;
+    }
+
+    /** The target groups and registrations the fleet is discovered from, when started {@code withDiscovery()}. */
+    public Optional<DeployedFleet> deployedFleet() {
+        return parts.stream().filter(DeployedFleet.class::isInstance).map(DeployedFleet.class::cast).findFirst();
     }
 
     /** SageMaker Runtime's stand-in, when some tier is served by SageMaker: its containers are that tier's replicas. */

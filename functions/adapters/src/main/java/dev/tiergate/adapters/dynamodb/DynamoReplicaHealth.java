@@ -50,7 +50,8 @@ public final class DynamoReplicaHealth implements ReplicaHealth {
     public void refresh() {
         try {
             Map<String, Long> m = new HashMap<>();
-            ddb.scan(b -> b.tableName(table).consistentRead(true)).items()
+            // The table also holds fleet membership (tier# and instance# items); ejections are the ones with a deadline.
+            ddb.scan(b -> b.tableName(table).consistentRead(true).filterExpression("attribute_exists(ejected_until_ms)")).items()
                     .forEach(i -> m.put(i.get("replica").s(), Long.parseLong(i.get("ejected_until_ms").n())));
             snapshot.set(Map.copyOf(m));
             refreshedAt = clock.millis();

@@ -67,6 +67,8 @@ public final class ReplicaSelector {
         if (candidates.isEmpty()) return Optional.empty();
         if (candidates.size() == 1) return Optional.of(candidates.getFirst());
         if (!prefixAffinity) return Optional.of(candidates.get(Math.floorMod(turn.getAndIncrement(), candidates.size())));
+        // One ring per set of candidates; discovered fleets change their members, so old sets are let go.
+        if (rings.size() > 256) rings.clear();
         TreeMap<Long, URI> ring = rings.computeIfAbsent(List.copyOf(candidates), ReplicaSelector::ring);
         long total = 0;
         for (URI u : candidates) total += load(u);

@@ -44,6 +44,8 @@ public final class FleetMonitor {
 
     public List<ReplicaStatus> check() {
         List<ReplicaStatus> out = new ArrayList<>();
+        // Probe the replicas that serve now: behind a load balancer, its healthy targets of this minute.
+        fleet.refresh();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<ReplicaStatus>> pending = new ArrayList<>();
             for (TierConfig t : config.tiers()) {

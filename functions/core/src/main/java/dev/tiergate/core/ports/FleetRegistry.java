@@ -11,4 +11,8 @@ public interface FleetRegistry {
     List<URI> replicas(String tier);
 
     Map<String, List<URI>> all();
+
+    /** Looks again at what serves each tier (the fleet monitor does before it probes); a fixed fleet has nothing to do. */
+    default void refresh() {
+    }
 }

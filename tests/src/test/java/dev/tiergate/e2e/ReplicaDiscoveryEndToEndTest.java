@@ -1,0 +1,117 @@
+package dev.tiergate.e2e;
+
+import dev.tiergate.core.config.ConfigLoader;
+import dev.tiergate.core.config.TiergateConfig;
+import dev.tiergate.core.fleet.ReplicaStatus;
+import dev.tiergate.local.LocalDeployment;
+import dev.tiergate.local.TargetHealthStandIn;
+import dev.tiergate.sim.SimulatedReplica;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Dispatch to each instance behind a tier's load balancer, as deployed: four simulated replicas registered in a target
+ * group that a DescribeTargetHealth stand-in reports through the real SDK client, their addresses in the fleet table
+ * as their boot scripts write them, the registry reading what the fleet monitor found. Prefix affinity then works as
+ * it does locally, and a dead instance is ejected alone.
+ */
+class ReplicaDiscoveryEndToEndTest {
+
+    private static final String YAML = """
+            gateway: {first_byte_timeout_ms: 2000, backoff_base_ms: 2, backoff_max_ms: 20}
+            budgets: {cache_seconds: 5}
+            routing: {embedding: {enabled: false}}
+            tiers:
+              - name: small
+                model: d-small
+                context_window: 16384
+                prices_per_million: {input: 0.1, output: 1}
+                fleet: {instance_type: g5.xlarge, model_id: t/s, vllm: {max_model_len: 16384}}
+                simulator: {output_tokens: {min: 8, max: 8}, kv_cache_blocks: 400}
+                fallbacks: [medium]
+              - name: medium
+                model: d-medium
+                context_window: 16384
+                prices_per_million: {input: 0.2, output: 2}
+                fleet: {instance_type: g5.xlarge, model_id: t/m, vllm: {max_model_len: 16384}}
+                simulator: {output_tokens: {min: 8, max: 8}}
+            """;
+
+    @Test
+    void prefixAffinityHoldsOnDiscoveredInstancesAndADeadOneIsEjectedAlone() throws Exception {
+        TiergateConfig config = ConfigLoader.parse(YAML, "discovery.yaml");
+        try (StackFixture fx = new StackFixture(config, LocalDeployment.Options.defaults().withPort(0).withTimeScale(0)
+                .withReplicas(4).withDiscovery())) {
+            LocalDeployment s = fx.stack;
+            List<SimulatedReplica> replicas = s.fleet().replicas().get("small");
+            // The registry serves the four discovered instances, not the one URL it falls back to.
+            List<URI> members = adminReplicas(fx);
+            assertThat(members).containsExactlyInAnyOrderElementsOf(replicas.stream().map(SimulatedReplica::baseUrl).toList());
+            assertThat(s.deployedFleet().orElseThrow().targetHealth().calls()).isPositive();
+
+            String key = fx.createKey("placement", "pat").get("key");
+            Random rnd = new Random(11);
+            String[] words = "the a model answer token cache tier budget router fleet replica latency prompt context value system user gateway cost".split(" ");
+            List<String> systems = new ArrayList<>();
+            for (int p = 0; p < 20; p++) {
+                StringBuilder sb = new StringBuilder("Assistant " + p + ":");
+                for (int w = 0; w < 990; w++) sb.append(' ').append(words[rnd.nextInt(words.length)]);
+                systems.add(sb.toString());
+            }
+            List<Integer> codes = new ArrayList<>();
+            try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
+                List<Future<HttpResponse<String>>> fs = new ArrayList<>();
+                for (int i = 0; i < 600; i++) {
+                    String body = "{\"model\":\"small\",\"messages\":[{\"role\":\"system\",\"content\":\"" + systems.get(rnd.nextInt(20))
+                            + "\"},{\"role\":\"user\",\"content\":\"question " + i + "\"}]}";
+                    fs.add(pool.submit(() -> fx.post("/v1/chat/completions", key, body)));
+                }
+                for (Future<HttpResponse<String>> f : fs) codes.add(f.get().statusCode());
+            }
+            assertThat(codes).containsOnly(200);
+            long queries = 0, hits = 0;
+            for (SimulatedReplica r : replicas) {
+                queries += r.prefixCache().queries();
+                hits += r.prefixCache().hits();
+                assertThat(r.received()).as("every instance takes a share").isGreaterThan(60);
+            }
+            assertThat((double) hits / queries).as("prefix-cache hit rate").isGreaterThanOrEqualTo(0.90);
+
+            // One instance dies: the monitor's probe of that instance ejects it, and only it.
+            SimulatedReplica dead = replicas.getFirst();
+            dead.close();
+            List<ReplicaStatus> statuses = s.gateway().fleetMonitor().check();
+            assertThat(statuses.stream().filter(st -> st.tier().equals("small"))).hasSize(4);
+            assertThat(statuses.stream().filter(st -> !st.healthy()).map(ReplicaStatus::replica)).containsExactly(dead.baseUrl());
+            for (int i = 0; i < 20; i++) {
+                HttpResponse<String> r = fx.post("/v1/chat/completions", key, "{\"model\":\"small\",\"messages\":[{\"role\":\"system\",\"content\":\""
+                        + systems.get(i) + "\"},{\"role\":\"user\",\"content\":\"after\"}]}");
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.headers().firstValue("x-tiergate-tier")).contains("small");
+            }
+            // Once the load balancer's checks fail it too, the next discovery drops it from the members.
+            s.deployedFleet().orElseThrow().targetHealth().set(s.deployedFleet().orElseThrow().target(dead), TargetHealthStandIn.State.UNHEALTHY);
+            s.gateway().fleetMonitor().check();
+            assertThat(adminReplicas(fx)).hasSize(3).doesNotContain(dead.baseUrl());
+        }
+    }
+
+    private static List<URI> adminReplicas(StackFixture fx) throws Exception {
+        HttpResponse<String> res = fx.get("/admin/fleet", StackFixture.ADMIN_KEY);
+        List<URI> out = new ArrayList<>();
+        for (var t : StackFixture.JSON.readTree(res.body()).get("tiers")) {
+            if (t.get("name").asText().equals("small")) t.get("replicas").forEach(u -> out.add(URI.create(u.asText())));
+        }
+        return out;
+    }
+}
