@@ -142,15 +142,16 @@ public final class Ec2FleetStack extends Stack {
 
     private final ApplicationLoadBalancer alb;
     private final SecurityGroup albSecurityGroup;
+    private String targetGroupArn;
 
     /** @param gatewayNamespace where the gateway publishes its metrics, each tier's demand among them */
-    public Ec2FleetStack(Construct scope, String id, StackProps props, TierConfig tier, IVpc vpc, DataStack data, ITopic events,
+    public Ec2FleetStack(Construct scope, String id, StackProps props, TierConfig tier, IVpc vpc, SecurityGroup gatewaySg, DataStack data, ITopic events,
                          String gatewayNamespace) {
         super(scope, id, props);
         FleetSpec f = tier.fleet().orElseThrow();
         ServingProfile profile = ServingProfile.of(tier);
         FleetFiles files = new FleetFiles(profile, data.models().getBucketName(), data.remoteWriteUrl(), getRegion(), FLEET_NAMESPACE,
-                data.hfToken().getSecretArn());
+                data.hfToken().getSecretArn(), data.tables().get("fleet").getTableName());
 
         Role role = Role.Builder.create(this, "InstanceRole").assumedBy(new ServicePrincipal("ec2.amazonaws.com"))
                 .description("tiergate " + tier.name() + " fleet: weights cache, metrics, SSM sessions")
@@ -165,6 +166,11 @@ public final class Ec2FleetStack extends Stack {
         data.hfToken().grantRead(role);
         role.addToPolicy(PolicyStatement.Builder.create().actions(List.of("aps:RemoteWrite"))
                 .resources(List.of(data.prometheus().getAttrArn())).build());
+        // Its own address in the fleet table, once vLLM answers: only items keyed instance#..., never an ejection or
+        // a tier's member list.
+        role.addToPolicy(PolicyStatement.Builder.create().actions(List.of("dynamodb:PutItem"))
+                .resources(List.of(data.tables().get("fleet").getTableArn()))
+                .conditions(Map.of("ForAllValues:StringLike", Map.of("dynamodb:LeadingKeys", List.of("instance#i-*")))).build());
 
         albSecurityGroup = SecurityGroup.Builder.create(this, "AlbSg").vpc(vpc).allowAllOutbound(false)
                 .description("tiergate " + tier.name() + " internal ALB: from inside the VPC only").build();
@@ -172,6 +178,8 @@ public final class Ec2FleetStack extends Stack {
         SecurityGroup instances = SecurityGroup.Builder.create(this, "InstanceSg").vpc(vpc).allowAllOutbound(true)
                 .description("tiergate " + tier.name() + " vLLM instances: port 8000 from the ALB only").build();
         instances.addIngressRule(albSecurityGroup, Port.tcp(ServingProfile.PORT), "ALB to vLLM");
+        // The gateway dispatches to discovered instances directly, on the vLLM port only.
+        instances.addIngressRule(gatewaySg, Port.tcp(ServingProfile.PORT), "gateway functions to vLLM");
         albSecurityGroup.addEgressRule(instances, Port.tcp(ServingProfile.PORT), "ALB to vLLM");
 
         UserData userData = UserData.custom(files.userData());
@@ -247,6 +255,7 @@ public final class Ec2FleetStack extends Stack {
                         .healthyThresholdCount(2).unhealthyThresholdCount(4).build()).build();
         alb.addListener("Http", software.amazon.awscdk.services.elasticloadbalancingv2.BaseApplicationListenerProps.builder()
                 .port(80).protocol(ApplicationProtocol.HTTP).open(false).defaultTargetGroups(List.of(targets)).build());
+        targetGroupArn = targets.getTargetGroupArn();
         CfnOutput.Builder.create(this, "Endpoint").value("http://" + alb.getLoadBalancerDnsName())
                 .description("tier " + tier.name() + ": the fleet's internal URL, in the gateway's TIERGATE_REPLICAS").build();
     }
@@ -254,6 +263,11 @@ public final class Ec2FleetStack extends Stack {
     /** The fleet's internal base URL, what the gateway dispatches to. */
     public String endpoint() {
         return "http://" + alb.getLoadBalancerDnsName();
+    }
+
+    /** The target group the fleet monitor discovers instances in. */
+    public String targetGroupArn() {
+        return targetGroupArn;
     }
 
     public SecurityGroup albSecurityGroup() {

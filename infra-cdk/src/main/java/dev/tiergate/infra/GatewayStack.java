@@ -79,15 +79,19 @@ public final class GatewayStack extends Stack {
     private final Map<String, Function> functions = new LinkedHashMap<>();
 
     public GatewayStack(Construct scope, String id, StackProps props, DeploySettings settings, IVpc vpc, DataStack data,
-                        ObservabilityStack observability, Map<String, String> replicaUrls) {
+                        ObservabilityStack observability, Map<String, String> replicaUrls, SecurityGroup sg,
+                        Map<String, String> targetGroups) {
         super(scope, id, props);
-        SecurityGroup sg = SecurityGroup.Builder.create(this, "FunctionsSg").vpc(vpc).allowAllOutbound(true)
-                .description("tiergate functions: out to the fleets, DynamoDB, S3, SNS, SSM").build();
         String replicas = String.join(";", replicaUrls.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
         Map<String, String> env = new LinkedHashMap<>();
         env.put("MAIN_CLASS", "dev.tiergate.lambda.TiergateFunctions");
         env.put("TIERGATE_CONFIG_PARAMETER", data.configParameter().getParameterName());
         env.put("TIERGATE_REPLICAS", replicas);
+        // Each EC2 tier's target group: the fleet monitor discovers its healthy instances there, and the gateway
+        // dispatches to them directly (the load balancer above stays the fallback).
+        if (!targetGroups.isEmpty()) {
+            env.put("TIERGATE_TARGET_GROUPS", String.join(";", targetGroups.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
+        }
         env.put("TIERGATE_REPORTS_BUCKET", data.reports().getBucketName());
         env.put("TIERGATE_ALERTS_TOPIC_ARN", observability.info().getTopicArn());
         env.put("POWERTOOLS_SERVICE_NAME", ObservabilityStack.SERVICE);
@@ -131,6 +135,10 @@ public final class GatewayStack extends Stack {
         }
         for (String rw : List.of("keys", "budgets", "audit", "ledger", "usage", "reservations")) t.get(rw).grantReadWriteData(admin);
         t.get("fleet").grantReadWriteData(monitor);
+        if (!targetGroups.isEmpty()) {
+            monitor.addToRolePolicy(PolicyStatement.Builder.create().actions(List.of("elasticloadbalancing:DescribeTargetHealth"))
+                    .resources(List.of("*")).build());
+        }
         for (String r : List.of("usage", "ledger", "budgets")) t.get(r).grantReadData(report);
         for (String rw : List.of("reservations", "ledger", "usage")) t.get(rw).grantReadWriteData(sweeper);
         for (String r : List.of("ledger", "budgets")) t.get(r).grantReadData(budgetGauge);
@@ -156,7 +164,8 @@ public final class GatewayStack extends Stack {
                     "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
                     "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"));
             Nag.suppress(f, "AwsSolutions-IAM5", "DynamoDB grants cover the tables' own indexes (index/*), the reports grant "
-                    + "covers the reports bucket's objects, and X-Ray's PutTraceSegments takes no resource.");
+                    + "covers the reports bucket's objects, X-Ray's PutTraceSegments takes no resource, and the fleet monitor's "
+                    + "DescribeTargetHealth is granted on * (resource-level permissions for it are not documented).");
             Nag.suppress(f, "AwsSolutions-L1", "Pinned to java21 as the architecture requires (SnapStart, measured start-up); "
                     + "java25 is a one-line change once measured.");
         }

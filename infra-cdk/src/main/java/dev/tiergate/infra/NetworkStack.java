@@ -34,6 +34,8 @@ public final class NetworkStack extends Stack {
     public static final String NAT_PER_AZ_CONTEXT = "tiergate:nat-per-az";
     static final int AZS = 2;
 
+    private final software.amazon.awscdk.services.ec2.SecurityGroup functionsSg;
+
     public NetworkStack(Construct scope, String id, StackProps props) {
         this(scope, id, props, false);
     }
@@ -69,6 +71,8 @@ public final class NetworkStack extends Stack {
                 .description("tiergate interface endpoints: HTTPS from inside the VPC").build();
         endpointsSg.addIngressRule(software.amazon.awscdk.services.ec2.Peer.ipv4(CIDR), software.amazon.awscdk.services.ec2.Port.tcp(443),
                 "functions and fleet instances in the VPC");
+        functionsSg = software.amazon.awscdk.services.ec2.SecurityGroup.Builder.create(this, "FunctionsSg").vpc(vpc).allowAllOutbound(true)
+                .description("tiergate functions: out to the fleets, DynamoDB, S3, SNS, SSM").build();
         endpoints.forEach((name, service) -> vpc.addInterfaceEndpoint(name, software.amazon.awscdk.services.ec2.InterfaceVpcEndpointOptions.builder()
                 .service(service).privateDnsEnabled(true).open(false).securityGroups(List.of(endpointsSg))
                 .subnets(software.amazon.awscdk.services.ec2.SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())
@@ -77,5 +81,10 @@ public final class NetworkStack extends Stack {
 
     public Vpc vpc() {
         return vpc;
+    }
+
+    /** The gateway functions' group: the fleets admit it, and only it, to their instances' vLLM port. */
+    public software.amazon.awscdk.services.ec2.SecurityGroup functionsSecurityGroup() {
+        return functionsSg;
     }
 }

@@ -58,21 +58,24 @@ public final class TiergateApp {
         ObservabilityStack observability = new ObservabilityStack(app, prefix + "Observability", props, settings.config(), settings.alertEmail());
         Map<String, software.amazon.awscdk.Stack> fleets = new LinkedHashMap<>();
         Map<String, String> replicaUrls = new LinkedHashMap<>();
+        Map<String, String> targetGroups = new LinkedHashMap<>();
         for (TierConfig t : settings.config().tiers()) {
             if (t.fleet().isEmpty()) continue;
             String id = prefix + "Fleet-" + t.name();
             if (t.fleet().get().kind() == FleetSpec.Kind.EC2) {
-                Ec2FleetStack f = new Ec2FleetStack(app, id, props, t, network.vpc(), data, observability.info(),
+                Ec2FleetStack f = new Ec2FleetStack(app, id, props, t, network.vpc(), network.functionsSecurityGroup(), data, observability.info(),
                         settings.config().observability().namespace());
                 fleets.put(t.name(), f);
                 replicaUrls.put(t.name(), f.endpoint());
+                targetGroups.put(t.name(), f.targetGroupArn());
             } else {
                 SageMakerFleetStack f = new SageMakerFleetStack(app, id, props, settings.config(), t, network.vpc(), data);
                 fleets.put(t.name(), f);
                 replicaUrls.put(t.name(), f.endpointName().address().toString());
             }
         }
-        GatewayStack gateway = new GatewayStack(app, prefix + "Gateway", props, settings, network.vpc(), data, observability, replicaUrls);
+        GatewayStack gateway = new GatewayStack(app, prefix + "Gateway", props, settings, network.vpc(), data, observability, replicaUrls,
+                network.functionsSecurityGroup(), targetGroups);
         Tags.of(app).add("application", "tiergate");
         Aspects.of(app).add(new AwsSolutionsChecks());
         return new Stacks(network, data, fleets, observability, gateway);

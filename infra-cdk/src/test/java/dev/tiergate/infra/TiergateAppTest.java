@@ -344,7 +344,7 @@ class TiergateAppTest {
         for (var t : settings.config().tiers()) {
             if (t.fleet().isEmpty() || t.fleet().get().kind() != dev.tiergate.core.config.FleetSpec.Kind.EC2) continue;
             var files = new dev.tiergate.fleet.FleetFiles(dev.tiergate.fleet.ServingProfile.of(t), "b", "https://aps/remote_write", "eu-west-1",
-                    Ec2FleetStack.FLEET_NAMESPACE, "secret");
+                    Ec2FleetStack.FLEET_NAMESPACE, "secret", "tiergate-fleet");
             com.fasterxml.jackson.databind.JsonNode agent = new com.fasterxml.jackson.databind.ObjectMapper().readTree(files.cloudWatchAgent());
             com.fasterxml.jackson.databind.JsonNode emf = agent.at("/logs/metrics_collected/prometheus/emf_processor");
             assertThat(files.prometheusScrape()).contains("tier: '" + t.name() + "'");
@@ -405,6 +405,26 @@ class TiergateAppTest {
                 .isNotEmpty();
         assertThatThrownBy(() -> TiergateApp.build(new App(AppProps.builder().context(Map.of(Ec2FleetStack.AMI_CONTEXT, "ami-123")).build()), settings))
                 .hasMessageContaining("REGION=ami-ID");
+    }
+
+    @Test
+    void theGatewayMayReachDiscoveredInstancesOnTheVllmPortOnlyAndTheMonitorFindsThem() {
+        Template small = Template.fromStack(stacks.fleets().get("small"));
+        // Ingress to the instances: the ALB's group and the functions' group, port 8000 each, nothing else.
+        Map<String, Map<String, Object>> ingress = small.findResources("AWS::EC2::SecurityGroupIngress", Map.of());
+        String fromFunctions = small.toJSON().toString();
+        assertThat(fromFunctions).contains("gateway functions to vLLM");
+        small.hasResourceProperties("AWS::EC2::SecurityGroupIngress", Map.of("Description", "gateway functions to vLLM",
+                "FromPort", 8000, "ToPort", 8000, "IpProtocol", "tcp"));
+        assertThat(ingress.values().stream().map(r -> String.valueOf(((Map<?, ?>) r.get("Properties")).get("FromPort"))).toList()).containsOnly("8000");
+        // The instance may register its own address only (items keyed instance#i-...).
+        small.hasResourceProperties("AWS::IAM::Policy", Map.of("PolicyDocument", Match.objectLike(Map.of("Statement", Match.arrayWith(List.of(
+                Match.objectLike(Map.of("Action", "dynamodb:PutItem", "Condition",
+                        Map.of("ForAllValues:StringLike", Map.of("dynamodb:LeadingKeys", List.of("instance#i-*")))))))))));
+        String gw = Template.fromStack(stacks.gateway()).toJSON().toString();
+        assertThat(gw).contains("TIERGATE_TARGET_GROUPS").contains("elasticloadbalancing:DescribeTargetHealth");
+        // The user-data registers the instance's address before it completes its launch hook.
+        assertThat(small.toJSON().toString()).contains("dynamodb put-item");
     }
 
     @Test

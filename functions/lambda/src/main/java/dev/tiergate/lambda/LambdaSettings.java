@@ -17,6 +17,8 @@ import java.util.Optional;
  *       Powertools Parameters, cached), or {@code TIERGATE_CONFIG_FILE}: its path, or {@code TIERGATE_CONFIG}: its text;</li>
  *   <li>{@code TIERGATE_REPLICAS}: base URLs of tiers without an endpoint, {@code small=http://a,http://b;large=http://c}
  *       (the fleets' load balancers in AWS);</li>
+ *   <li>{@code TIERGATE_TARGET_GROUPS}: each EC2 tier's target group ARN, where the fleet monitor discovers the
+ *       instances the gateway then dispatches to directly;</li>
  *   <li>{@code TIERGATE_DYNAMODB_ENDPOINT}: a DynamoDB Local endpoint (tests); otherwise the SDK's own
  *       {@code AWS_ENDPOINT_URL_DYNAMODB} / {@code AWS_ENDPOINT_URL} and credential chain apply;</li>
  *   <li>{@code TIERGATE_ADMIN_KEY_SECRET}: the Secrets Manager secret holding the bootstrap admin key (what the CDK app
@@ -50,6 +52,20 @@ record LambdaSettings(TiergateConfig config, Map<String, List<URI>> replicas, Op
         return software.amazon.lambda.powertools.parameters.secrets.SecretsProvider.builder()
                 .withClient(software.amazon.awssdk.services.secretsmanager.SecretsManagerClient.builder()
                         .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create()).build()).build();
+    }
+
+    /** {@code TIERGATE_TARGET_GROUPS}: {@code small=arn:aws:elasticloadbalancing:...;large=arn:...}. */
+    static Map<String, String> targetGroups(String spec) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (String part : spec.split(";")) {
+            if (part.isBlank()) continue;
+            int eq = part.indexOf('=');
+            if (eq < 1 || !part.substring(eq + 1).startsWith("arn:")) {
+                throw new IllegalArgumentException("TIERGATE_TARGET_GROUPS looks like tier=arn;tier=arn, got '" + part + "'");
+            }
+            out.put(part.substring(0, eq).trim(), part.substring(eq + 1).trim());
+        }
+        return out;
     }
 
     static Map<String, List<URI>> replicas(String spec) {

@@ -80,7 +80,19 @@ public class TiergateFunctions implements ApplicationContextInitializer<GenericA
         DynamoDbClient ddb = s.dynamoEndpoint().map(DynamoClients::local).orElseGet(DynamoClients::fromEnvironment);
         // In Lambda (the Runtime API is there), settlements are written after each response by an internal extension.
         Optional<String> runtimeApi = Optional.ofNullable(System.getenv("AWS_LAMBDA_RUNTIME_API")).filter(v -> afterResponse && !v.isBlank());
-        Gateway g = Gateway.build(s.config(), ddb, StaticFleetRegistry.of(s.config(), s.replicas()), Clock.systemUTC(),
+        dev.tiergate.core.ports.FleetRegistry fleet = StaticFleetRegistry.of(s.config(), s.replicas());
+        Map<String, String> targetGroups = LambdaSettings.value("TIERGATE_TARGET_GROUPS").map(LambdaSettings::targetGroups).orElse(Map.of());
+        if (!targetGroups.isEmpty()) {
+            // Instances behind each EC2 tier's load balancer, as the fleet monitor found them; only the monitor's run
+            // asks the ELB API (refresh), the request path reads the fleet table in the background.
+            String table = dev.tiergate.adapters.dynamodb.TableNames.withPrefix(s.config().tablePrefix()).fleet();
+            var elb = software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client.builder()
+                    .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create()).build();
+            fleet = new dev.tiergate.adapters.fleet.DiscoveredFleetRegistry(fleet, ddb, table, Clock.systemUTC(),
+                    java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(3), Optional.of(
+                    new dev.tiergate.adapters.fleet.TargetHealthDiscovery(elb, ddb, table, targetGroups, Clock.systemUTC())));
+        }
+        Gateway g = Gateway.build(s.config(), ddb, fleet, Clock.systemUTC(),
                 Gateway::environment, LambdaTelemetry.of(s), runtimeApi.isPresent()
                         ? new dev.tiergate.adapters.settlement.SettlementWriting.AfterResponse()
                         : dev.tiergate.adapters.settlement.SettlementWriting.inline());

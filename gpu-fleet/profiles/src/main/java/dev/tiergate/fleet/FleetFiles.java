@@ -18,7 +18,7 @@ import java.util.stream.Collectors;
  * @param hfTokenSecret  the Secrets Manager secret holding the Hugging Face token (gated models need one)
  */
 public record FleetFiles(ServingProfile profile, String modelsBucket, String remoteWriteUrl, String region, String namespace,
-                         String hfTokenSecret) {
+                         String hfTokenSecret, String fleetTable) {
 
     /** What the token secret holds until its owner sets it: no token. */
     public static final String TOKEN_UNSET = "unset";
@@ -118,8 +118,14 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
                   aws autoscaling complete-lifecycle-action --lifecycle-hook-name %s --auto-scaling-group-name "$GROUP" \\
                     --instance-id "$INSTANCE_ID" --lifecycle-action-result "$1"
                 }
+                # The gateway dispatches to this instance directly once the fleet monitor finds it healthy in the target
+                # group; a target carries only the instance id, so the instance says where it listens.
+                register() {
+                  aws dynamodb put-item --table-name %s --item '{"replica":{"S":"instance#'"$INSTANCE_ID"'"},"ip":{"S":"'"$(meta local-ipv4)"'"},"tier":{"S":%s}}' \\
+                    || echo "tiergate fleet: could not register this instance's address; it serves through the load balancer only" >&2
+                }
                 for i in $(seq 1 180); do
-                  if curl -fsS "http://127.0.0.1:%d/health" >/dev/null 2>&1; then complete CONTINUE; exit 0; fi
+                  if curl -fsS "http://127.0.0.1:%d/health" >/dev/null 2>&1; then register; complete CONTINUE; exit 0; fi
                   sleep 10
                 done
                 complete ABANDON || true
@@ -158,7 +164,7 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
                 """.formatted(p.tier(), q(p.tier()), q(p.modelId()), q(cache), q(hfTokenSecret), q(p.image()),
                 fromS3 ? "the model's own S3 location" : "the Hugging Face hub", CACHE_COMPLETE, q(CACHE_COMPLETE), TOKEN_UNSET,
                 q(TOKEN_UNSET), ServingProfile.PORT, ServingProfile.PORT, ServingProfile.PORT, ServingProfile.PORT, flags,
-                prometheusScrape(), cloudWatchAgent(), prometheusAgent(), PROMETHEUS_AGENT_IMAGE, LAUNCH_HOOK, ServingProfile.PORT, CACHE_COMPLETE);
+                prometheusScrape(), cloudWatchAgent(), prometheusAgent(), PROMETHEUS_AGENT_IMAGE, LAUNCH_HOOK, q(fleetTable), "\"" + p.tier() + "\"", ServingProfile.PORT, CACHE_COMPLETE);
     }
 
     /** The vLLM metrics the CloudWatch agent publishes: what scaling and the fleet alarms read. */

@@ -64,6 +64,8 @@ class UserDataSandboxTest {
                 body = new byte[0];
             } else if (path.equals("/latest/meta-data/instance-id")) {
                 body = INSTANCE_ID.getBytes(StandardCharsets.UTF_8);
+            } else if (path.equals("/latest/meta-data/local-ipv4")) {
+                body = "10.0.12.34".getBytes(StandardCharsets.UTF_8);
             } else if (path.equals("/latest/meta-data/tags/instance/aws:autoscaling:groupName")) {
                 body = GROUP.getBytes(StandardCharsets.UTF_8);
             } else {
@@ -110,7 +112,7 @@ class UserDataSandboxTest {
 
     private static FleetFiles files(TierConfig tier) {
         return new FleetFiles(ServingProfile.of(tier), "models-bucket", "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write",
-                "eu-west-1", "Tiergate/Fleet", SECRET);
+                "eu-west-1", "Tiergate/Fleet", SECRET, "tiergate-fleet");
     }
 
     private void secret(String value) throws IOException {
@@ -192,6 +194,14 @@ class UserDataSandboxTest {
         assertThat(first.exit()).as(first.log() + first.container()).isZero();
         // It took traffic only once vLLM answered: the launch hook completed with CONTINUE, through IMDSv2.
         assertThat(lifecycleActions()).containsExactly(FleetFiles.LAUNCH_HOOK + " " + GROUP + " " + INSTANCE_ID + " CONTINUE");
+        // Before that it registered where it listens, in DynamoDB JSON the fleet monitor reads.
+        List<String> puts = Files.readAllLines(sandbox.resolve("state/dynamodb-items"));
+        assertThat(puts).hasSize(1);
+        assertThat(puts.getFirst()).startsWith("tiergate-fleet ");
+        com.fasterxml.jackson.databind.JsonNode item = new com.fasterxml.jackson.databind.ObjectMapper().readTree(puts.getFirst().substring("tiergate-fleet ".length()));
+        assertThat(item.at("/replica/S").asText()).isEqualTo("instance#" + INSTANCE_ID);
+        assertThat(item.at("/ip/S").asText()).isEqualTo("10.0.12.34");
+        assertThat(item.at("/tier/S").asText()).isEqualTo("small");
         assertThat(Files.readAllLines(sandbox.resolve("state/enabled-units"))).containsExactly("tiergate-ready.service");
         assertThat(first.container()).contains("hub/models--hugging-quants--Meta-Llama-3.1-8B-Instruct-AWQ-INT4/snapshots/");
         answers(small.model());
