@@ -82,9 +82,14 @@ final class DispatchBench implements Callable<Integer> {
     }
 
     private LocalDeployment stack(String selection, int replicas, boolean budgets) throws Exception {
+        return stack(selection, replicas, budgets, false);
+    }
+
+    private LocalDeployment stack(String selection, int replicas, boolean budgets, boolean discovered) throws Exception {
         TiergateConfig c = ConfigLoader.parse(yaml(selection, budgets), "bench.yaml");
         // DynamoDB Local over HTTP, as the published figures were measured: a network hop per call, as in AWS.
-        return LocalDeployment.start(c, new LocalDeployment.Options(0, replicas, 0, 0, null).withDynamoPort(0), ADMIN);
+        LocalDeployment.Options o = new LocalDeployment.Options(0, replicas, 0, 0, null).withDynamoPort(0);
+        return LocalDeployment.start(c, discovered ? o.withDiscovery() : o, ADMIN);
     }
 
     private String key(LocalDeployment s, String team) throws Exception {
@@ -155,8 +160,11 @@ final class DispatchBench implements Callable<Integer> {
     }
 
     private void placement() throws Exception {
-        for (String selection : new String[]{"round_robin", "prefix_affinity"}) {
-            try (LocalDeployment s = stack(selection, 4)) {
+        // The third run finds the replicas as deployed: a target group's healthy targets and the addresses the
+        // instances registered, read through the SDK client from a DescribeTargetHealth stand-in.
+        for (String run : new String[]{"round_robin", "prefix_affinity", "prefix_affinity+discovered"}) {
+            String selection = run.replace("+discovered", "");
+            try (LocalDeployment s = stack(selection, 4, true, run.endsWith("+discovered"))) {
                 String key = key(s, "placement");
                 List<String> systems = new ArrayList<>();
                 Random rnd = new Random(7);
@@ -179,8 +187,8 @@ final class DispatchBench implements Callable<Integer> {
                     total += r.received();
                 }
                 double mean = total / 4.0;
-                System.out.printf(Locale.ROOT, "%-15s 4 replicas (prefix cache of 400 blocks = 6,400 tokens each), 20 system prompts of ~1k tokens: prefix-cache hit rate %.1f%%, busiest replica %.2f× the mean%n",
-                        selection, 100.0 * hits / queries, max / mean);
+                System.out.printf(Locale.ROOT, "%-26s 4 replicas (prefix cache of 400 blocks = 6,400 tokens each), 20 system prompts of ~1k tokens: prefix-cache hit rate %.1f%%, busiest replica %.2f× the mean%n",
+                        run, 100.0 * hits / queries, max / mean);
             }
         }
     }
