@@ -63,19 +63,19 @@ public record ServingProfile(String tier, String servedModelName, String modelId
     }
 
     /**
-     * The SageMaker container's environment: the vLLM SageMaker image's entrypoint turns each {@code SM_VLLM_*} variable
-     * into the matching flag and serves {@code /invocations} and {@code /ping} on port 8080.
+     * The SageMaker container's environment: AWS's vLLM SageMaker container turns each {@code SM_VLLM_*} variable into
+     * the matching flag ({@code true}: the bare flag; {@code false}: left out) and serves {@code /invocations} and
+     * {@code /ping} on port 8080. A {@code --no-...} flag is therefore its own variable set to {@code true}: setting the
+     * positive one to {@code false} would drop the flag and leave vLLM's default on.
      */
     public Map<String, String> sageMakerEnvironment() {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("SM_VLLM_MODEL", modelId);
         List<String> f = flags();
         for (int i = 0; i < f.size(); i++) {
-            String name = f.get(i).substring(2);
+            String key = "SM_VLLM_" + f.get(i).substring(2).toUpperCase(Locale.ROOT).replace('-', '_');
             boolean hasValue = i + 1 < f.size() && !f.get(i + 1).startsWith("--");
-            String key = "SM_VLLM_" + name.toUpperCase(Locale.ROOT).replace('-', '_');
-            if (name.startsWith("no-")) env.put("SM_VLLM_" + name.substring(3).toUpperCase(Locale.ROOT).replace('-', '_'), "false");
-            else env.put(key, hasValue ? f.get(++i) : "true");
+            env.put(key, hasValue ? f.get(++i) : "true");
         }
         return env;
     }

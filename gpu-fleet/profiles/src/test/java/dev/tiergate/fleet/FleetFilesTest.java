@@ -18,6 +18,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 class FleetFilesTest {
 
     private static final TiergateConfig EXAMPLE = ConfigLoader.load(Path.of("..", "..", "tiergate.yaml"));
+    private static final String EXAMPLE_TEXT = read(Path.of("..", "..", "tiergate.yaml"));
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     private static FleetFiles files(TierConfig t) {
         return new FleetFiles(ServingProfile.of(t), "models-bucket", "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write",
@@ -93,6 +102,42 @@ class FleetFilesTest {
                 .containsEntry("SM_VLLM_MAX_MODEL_LEN", Integer.toString(medium.fleet().get().vllm().maxModelLen()))
                 .containsEntry("SM_VLLM_ENABLE_PROMPT_TOKENS_DETAILS", "true")
                 .containsEntry("SM_VLLM_ENABLE_PREFIX_CACHING", "true");
+    }
+
+    /**
+     * What the SageMaker container runs, executed: its entrypoint's rule turns the environment into {@code vllm serve}
+     * arguments, which must be the EC2 instance's flags (the model by {@code --model}, SageMaker's port), and which the
+     * simulator's launch contract accepts as vLLM would.
+     */
+    @Test
+    void theSageMakerContainerRunsTheSameVllmCommandLineAsAnInstance(@org.junit.jupiter.api.io.TempDir Path home) {
+        String yaml = EXAMPLE_TEXT.replace("vllm: {gpu_memory_utilization: 0.92, max_model_len: 16384, max_num_seqs: 64",
+                "vllm: {enable_prefix_caching: false, gpu_memory_utilization: 0.92, max_model_len: 16384, max_num_seqs: 64");
+        assertThat(yaml).contains("enable_prefix_caching: false");
+        for (TierConfig t : ConfigLoader.parse(yaml, "t.yaml").tiers()) {
+            if (t.fleet().isEmpty()) continue;
+            ServingProfile p = ServingProfile.of(t);
+            List<String> args = dev.tiergate.sim.VllmLaunch.sageMakerContainerArgs(p.sageMakerEnvironment());
+            java.util.List<String> expected = new java.util.ArrayList<>(p.flags());
+            expected.addAll(List.of("--model", p.modelId(), "--port", "8080"));
+            assertThat(pairs(args)).as(t.name()).containsExactlyInAnyOrderElementsOf(pairs(expected));
+            if (t.name().equals("medium")) assertThat(args).contains("--no-enable-prefix-caching").doesNotContain("--enable-prefix-caching");
+            var outcome = dev.tiergate.sim.VllmLaunch.parse(args, Map.of("HF_TOKEN", "hf_x"), 8, home);
+            assertThat(outcome).as(t.name() + ": " + outcome).isInstanceOf(dev.tiergate.sim.VllmLaunch.Serve.class);
+            var serve = (dev.tiergate.sim.VllmLaunch.Serve) outcome;
+            assertThat(serve.port()).isEqualTo(8080);
+            assertThat(serve.settings().servedModelName()).isEqualTo(t.model());
+        }
+    }
+
+    /** Flags with their values, as "--flag value" or "--flag". */
+    private static List<String> pairs(List<String> args) {
+        List<String> out = new java.util.ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            boolean hasValue = i + 1 < args.size() && !args.get(i + 1).startsWith("--");
+            out.add(hasValue ? args.get(i) + " " + args.get(++i) : args.get(i));
+        }
+        return out;
     }
 
     @Test

@@ -52,6 +52,22 @@ public final class VllmLaunch {
     private VllmLaunch() {}
 
     /**
+     * The arguments AWS's vLLM SageMaker container passes to {@code vllm serve}: {@code --port 8080} (SageMaker's
+     * container port), then each {@code SM_VLLM_<NAME>} variable as {@code --<name>} (lower case, {@code _} to
+     * {@code -}) with its value, {@code true} as the bare flag and {@code false} left out. The model comes as
+     * {@code SM_VLLM_MODEL}, hence {@code --model}. Variables are taken in name order (an environment has none).
+     */
+    public static List<String> sageMakerContainerArgs(Map<String, String> env) {
+        List<String> args = new ArrayList<>(List.of("--port", "8080"));
+        new java.util.TreeMap<>(env).forEach((k, v) -> {
+            if (!k.startsWith("SM_VLLM_") || v.equals("false")) return;
+            args.add("--" + k.substring("SM_VLLM_".length()).toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+            if (!v.equals("true")) args.add(v);
+        });
+        return args;
+    }
+
+    /**
      * @param args the arguments after {@code vllm serve}
      * @param env  the process environment ({@code HF_TOKEN}, {@code HF_HOME}, ...)
      * @param gpus the GPUs the machine has
