@@ -3,6 +3,7 @@ package dev.tiergate.e2e;
 import dev.tiergate.core.config.ConfigLoader;
 import dev.tiergate.core.config.TiergateConfig;
 import dev.tiergate.core.fleet.ReplicaStatus;
+import dev.tiergate.local.DispatchWorkload;
 import dev.tiergate.local.LocalDeployment;
 import dev.tiergate.local.TargetHealthStandIn;
 import dev.tiergate.sim.SimulatedReplica;
@@ -27,29 +28,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ReplicaDiscoveryEndToEndTest {
 
-    private static final String YAML = """
-            gateway: {first_byte_timeout_ms: 2000, backoff_base_ms: 2, backoff_max_ms: 20}
-            budgets: {cache_seconds: 5}
-            routing: {embedding: {enabled: false}}
-            tiers:
-              - name: small
-                model: d-small
-                context_window: 16384
-                prices_per_million: {input: 0.1, output: 1}
-                fleet: {instance_type: g5.xlarge, model_id: t/s, vllm: {max_model_len: 16384}}
-                simulator: {output_tokens: {min: 8, max: 8}, kv_cache_blocks: 400}
-                fallbacks: [medium]
-              - name: medium
-                model: d-medium
-                context_window: 16384
-                prices_per_million: {input: 0.2, output: 2}
-                fleet: {instance_type: g5.xlarge, model_id: t/m, vllm: {max_model_len: 16384}}
-                simulator: {output_tokens: {min: 8, max: 8}}
-            """;
 
     @Test
     void prefixAffinityHoldsOnDiscoveredInstancesAndADeadOneIsEjectedAlone() throws Exception {
-        TiergateConfig config = ConfigLoader.parse(YAML, "discovery.yaml");
+        // The dispatch benchmark's workload: its config and its twenty ~1k-token system prompts.
+        TiergateConfig config = ConfigLoader.parse(DispatchWorkload.config("prefix_affinity", true), "discovery.yaml");
         try (StackFixture fx = new StackFixture(config, LocalDeployment.Options.defaults().withPort(0).withTimeScale(0)
                 .withReplicas(4).withDiscovery())) {
             LocalDeployment s = fx.stack;
@@ -61,19 +44,12 @@ class ReplicaDiscoveryEndToEndTest {
 
             String key = fx.createKey("placement", "pat").get("key");
             Random rnd = new Random(11);
-            String[] words = "the a model answer token cache tier budget router fleet replica latency prompt context value system user gateway cost".split(" ");
-            List<String> systems = new ArrayList<>();
-            for (int p = 0; p < 20; p++) {
-                StringBuilder sb = new StringBuilder("Assistant " + p + ":");
-                for (int w = 0; w < 990; w++) sb.append(' ').append(words[rnd.nextInt(words.length)]);
-                systems.add(sb.toString());
-            }
+            List<String> systems = DispatchWorkload.systemPrompts(rnd);
             List<Integer> codes = new ArrayList<>();
             try (ExecutorService pool = Executors.newFixedThreadPool(4)) {
                 List<Future<HttpResponse<String>>> fs = new ArrayList<>();
                 for (int i = 0; i < 600; i++) {
-                    String body = "{\"model\":\"small\",\"messages\":[{\"role\":\"system\",\"content\":\"" + systems.get(rnd.nextInt(20))
-                            + "\"},{\"role\":\"user\",\"content\":\"question " + i + "\"}]}";
+                    String body = DispatchWorkload.chat(systems.get(rnd.nextInt(20)), "question " + i);
                     fs.add(pool.submit(() -> fx.post("/v1/chat/completions", key, body)));
                 }
                 for (Future<HttpResponse<String>> f : fs) codes.add(f.get().statusCode());
@@ -96,8 +72,7 @@ class ReplicaDiscoveryEndToEndTest {
             assertThat(statuses.stream().filter(st -> st.tier().equals("small"))).hasSize(4);
             assertThat(statuses.stream().filter(st -> !st.healthy()).map(ReplicaStatus::replica)).containsExactly(dead.baseUrl());
             for (int i = 0; i < 20; i++) {
-                HttpResponse<String> r = fx.post("/v1/chat/completions", key, "{\"model\":\"small\",\"messages\":[{\"role\":\"system\",\"content\":\""
-                        + systems.get(i) + "\"},{\"role\":\"user\",\"content\":\"after\"}]}");
+                HttpResponse<String> r = fx.post("/v1/chat/completions", key, DispatchWorkload.chat(systems.get(i), "after"));
                 assertThat(r.statusCode()).isEqualTo(200);
                 assertThat(r.headers().firstValue("x-tiergate-tier")).contains("small");
             }

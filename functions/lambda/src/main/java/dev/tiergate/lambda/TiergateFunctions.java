@@ -83,14 +83,17 @@ public class TiergateFunctions implements ApplicationContextInitializer<GenericA
         dev.tiergate.core.ports.FleetRegistry fleet = StaticFleetRegistry.of(s.config(), s.replicas());
         Map<String, String> targetGroups = LambdaSettings.value("TIERGATE_TARGET_GROUPS").map(LambdaSettings::targetGroups).orElse(Map.of());
         if (!targetGroups.isEmpty()) {
-            // Instances behind each EC2 tier's load balancer, as the fleet monitor found them; only the monitor's run
-            // asks the ELB API (refresh), the request path reads the fleet table in the background.
+            // Instances behind each EC2 tier's load balancer, as the fleet monitor found them: only the monitor function
+            // asks the ELB API (and builds its client); the others read the fleet table in the background.
             String table = dev.tiergate.adapters.dynamodb.TableNames.withPrefix(s.config().tablePrefix()).fleet();
-            var elb = software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client.builder()
-                    .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create()).build();
+            boolean monitor = LambdaSettings.value("SPRING_CLOUD_FUNCTION_DEFINITION").filter("fleetMonitor"::equals).isPresent();
+            Optional<dev.tiergate.adapters.fleet.TargetHealthDiscovery> discovery = !monitor ? Optional.empty() : Optional.of(
+                    new dev.tiergate.adapters.fleet.TargetHealthDiscovery(
+                            software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client.builder()
+                                    .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create()).build(),
+                            ddb, table, targetGroups, Clock.systemUTC()));
             fleet = new dev.tiergate.adapters.fleet.DiscoveredFleetRegistry(fleet, ddb, table, Clock.systemUTC(),
-                    java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(3), Optional.of(
-                    new dev.tiergate.adapters.fleet.TargetHealthDiscovery(elb, ddb, table, targetGroups, Clock.systemUTC())));
+                    java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(3), discovery);
         }
         Gateway g = Gateway.build(s.config(), ddb, fleet, Clock.systemUTC(),
                 Gateway::environment, LambdaTelemetry.of(s), runtimeApi.isPresent()

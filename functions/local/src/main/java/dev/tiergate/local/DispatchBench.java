@@ -51,31 +51,6 @@ final class DispatchBench implements Callable<Integer> {
     private final ObjectMapper json = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    private static String yaml(String selection, boolean budgets) {
-        return """
-                gateway:
-                  first_byte_timeout_ms: 2000
-                  backoff_base_ms: 2
-                  backoff_max_ms: 20
-                  replica_selection: %s
-                budgets: {cache_seconds: 5, enabled: %s}
-                routing: {embedding: {enabled: false}}
-                tiers:
-                  - name: small
-                    model: d-small
-                    context_window: 16384
-                    prices_per_million: {input: 0.1, output: 1}
-                    fleet: {instance_type: g5.xlarge, model_id: t/s, vllm: {max_model_len: 16384}}
-                    simulator: {output_tokens: {min: 8, max: 8}, kv_cache_blocks: 400}
-                    fallbacks: [medium]
-                  - name: medium
-                    model: d-medium
-                    context_window: 16384
-                    prices_per_million: {input: 0.2, output: 2}
-                    fleet: {instance_type: g5.xlarge, model_id: t/m, vllm: {max_model_len: 16384}}
-                    simulator: {output_tokens: {min: 8, max: 8}}
-                """.formatted(selection, budgets);
-    }
 
     private LocalDeployment stack(String selection, int replicas) throws Exception {
         return stack(selection, replicas, true);
@@ -86,7 +61,7 @@ final class DispatchBench implements Callable<Integer> {
     }
 
     private LocalDeployment stack(String selection, int replicas, boolean budgets, boolean discovered) throws Exception {
-        TiergateConfig c = ConfigLoader.parse(yaml(selection, budgets), "bench.yaml");
+        TiergateConfig c = ConfigLoader.parse(DispatchWorkload.config(selection, budgets), "bench.yaml");
         // DynamoDB Local over HTTP, as the published figures were measured: a network hop per call, as in AWS.
         LocalDeployment.Options o = new LocalDeployment.Options(0, replicas, 0, 0, null).withDynamoPort(0);
         return LocalDeployment.start(c, discovered ? o.withDiscovery() : o, ADMIN);
@@ -114,9 +89,6 @@ final class DispatchBench implements Callable<Integer> {
         return codes;
     }
 
-    private static String chat(String system, String user) {
-        return "{\"model\":\"small\",\"messages\":[{\"role\":\"system\",\"content\":\"" + system + "\"},{\"role\":\"user\",\"content\":\"" + user + "\"}]}";
-    }
 
     @Override
     public Integer call() throws Exception {
@@ -133,7 +105,7 @@ final class DispatchBench implements Callable<Integer> {
             String key = key(s, "errors");
             s.fleet().replicas().get("small").forEach(r -> r.setFaults(Faults.NONE.with(Map.of("error_rate", 0.3, "error_status", 503))));
             List<String> bodies = new ArrayList<>();
-            for (int i = 0; i < requests; i++) bodies.add(chat("You are helpful.", "question " + i));
+            for (int i = 0; i < requests; i++) bodies.add(DispatchWorkload.chat("You are helpful.", "question " + i));
             List<Integer> codes = run(s.url(), key, bodies);
             long ok = codes.stream().filter(c -> c == 200).count();
             List<UsageRecord> usage = s.gateway().usage().forTeamDay("errors", LocalDate.now(ZoneOffset.UTC));
@@ -151,7 +123,7 @@ final class DispatchBench implements Callable<Integer> {
             SimulatedReplica dead = s.fleet().replicas().get("small").get(0);
             dead.setFaults(Faults.NONE.with(Map.of("reset_rate", 1)));
             List<String> bodies = new ArrayList<>();
-            for (int i = 0; i < requests; i++) bodies.add(chat("You are helpful.", "question " + i));
+            for (int i = 0; i < requests; i++) bodies.add(DispatchWorkload.chat("You are helpful.", "question " + i));
             List<Integer> codes = run(s.url(), key, bodies);
             long ok = codes.stream().filter(c -> c == 200).count();
             System.out.printf(Locale.ROOT, "one of two replicas dead: %d of %d requests reached it (%.2f%%), %.2f%% succeeded%n",
@@ -166,18 +138,10 @@ final class DispatchBench implements Callable<Integer> {
             String selection = run.replace("+discovered", "");
             try (LocalDeployment s = stack(selection, 4, true, run.endsWith("+discovered"))) {
                 String key = key(s, "placement");
-                List<String> systems = new ArrayList<>();
                 Random rnd = new Random(7);
-                String[] words = "the a model answer token cache tier budget router fleet replica latency prompt context value system user gateway cost price usage stream engine block prefix queue batch memory server client metric report team key limit level data".split(" ");
-                for (int p = 0; p < 20; p++) {
-                    // About 1,000 tokens (common one-token words) of distinct instructions per system prompt; the
-                    // prompt number comes first, so prompts differ from their first block.
-                    StringBuilder sb = new StringBuilder("Assistant " + p + ":");
-                    for (int w = 0; w < 990; w++) sb.append(' ').append(words[rnd.nextInt(words.length)]);
-                    systems.add(sb.toString());
-                }
+                List<String> systems = DispatchWorkload.systemPrompts(rnd);
                 List<String> bodies = new ArrayList<>();
-                for (int i = 0; i < requests; i++) bodies.add(chat(systems.get(rnd.nextInt(systems.size())), "question " + i));
+                for (int i = 0; i < requests; i++) bodies.add(DispatchWorkload.chat(systems.get(rnd.nextInt(systems.size())), "question " + i));
                 run(s.url(), key, bodies);
                 long queries = 0, hits = 0, max = 0, total = 0;
                 for (SimulatedReplica r : s.fleet().replicas().get("small")) {

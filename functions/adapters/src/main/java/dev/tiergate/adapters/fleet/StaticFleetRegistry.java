@@ -49,7 +49,12 @@ public final class StaticFleetRegistry implements FleetRegistry {
             int eq = tier.indexOf('=');
             if (eq < 1) throw new IllegalArgumentException("replica lists look like tier=url[,url];tier=url, got '" + tier + "'");
             List<URI> urls = new java.util.ArrayList<>();
-            for (String u : tier.substring(eq + 1).split(",")) if (!u.isBlank()) urls.add(URI.create(u.trim()));
+            for (String u : tier.substring(eq + 1).split(",")) {
+                if (u.isBlank()) continue;
+                URI url = URI.create(u.trim());
+                SageMakerEndpoint.at(url); // a malformed endpoint name is refused here, at start, not per request
+                urls.add(url);
+            }
             out.put(tier.substring(0, eq).trim(), List.copyOf(urls));
         }
         return out;

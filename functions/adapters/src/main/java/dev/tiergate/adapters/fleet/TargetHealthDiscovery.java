@@ -92,7 +92,7 @@ public final class TargetHealthDiscovery {
                 var res = ddb.batchGetItem(b -> b.requestItems(asked));
                 for (Map<String, AttributeValue> item : res.responses().getOrDefault(table, List.of())) {
                     AttributeValue ip = item.get("ip");
-                    if (ip != null && ip.s() != null && ip.s().matches("[0-9.]{7,15}")) {
+                    if (ip != null && ip.s() != null && privateAddress(ip.s())) {
                         out.put(item.get("replica").s().substring(INSTANCE_PREFIX.length()), ip.s());
                     }
                 }
@@ -101,6 +101,20 @@ public final class TargetHealthDiscovery {
             }
         }
         return out;
+    }
+
+    /**
+     * An instance writes its own registration, so what it wrote is checked: a literal IPv4 address inside private
+     * ranges (or loopback, for the local stand-in), never a name to resolve or a public address to send prompts to.
+     */
+    static boolean privateAddress(String ip) {
+        if (!ip.matches("(\\d{1,3}\\.){3}\\d{1,3}")) return false;
+        try {
+            java.net.InetAddress a = java.net.InetAddress.getByName(ip);
+            return a.isSiteLocalAddress() || a.isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     /** The fleet-table key an instance registers its private address under. */
