@@ -228,8 +228,13 @@ class BudgetLeaseRaceTest {
                     Thread.sleep(250);
                 }
                 assertThat(row.get("committed")).isLessThanOrEqualTo(new BigDecimal("0.15"));
-                assertThat(Files.readString(dir.resolve("gw0.log")) + Files.readString(dir.resolve("gw1.log")))
+                // A lease the victim held when killed keeps `leased` above zero until a survivor's sweeper reclaims it,
+                // which it logs. `leased` at zero with no reclaim means the victim held none by then (near the limit the
+                // last cents go request by request); either way nothing of it may still be counted.
+                boolean reclaimed = (Files.readString(dir.resolve("gw0.log")) + Files.readString(dir.resolve("gw1.log")))
                         .contains("reclaimed the expired budget lease");
+                assertThat(reclaimed || row.get("leased").signum() == 0)
+                        .as("the dead gateway's lease is reclaimed by its deadline; leased now " + row.get("leased")).isTrue();
             } finally {
                 for (Process p : gateways) if (p.isAlive()) stop(p);
             }
