@@ -49,7 +49,7 @@ class LambdaAdapterTest {
     @AfterAll
     static void stop() throws InterruptedException {
         // The gateway inside the adapter loads its routing model at init and cannot be closed from here.
-        dev.tiergate.adapters.routing.EmbeddingScorer.awaitLoadsInProgress(java.time.Duration.ofSeconds(60));
+        dev.tiergate.adapters.routing.PromptEmbeddingModel.awaitLoadsInProgress(java.time.Duration.ofSeconds(60));
         if (fx != null) fx.close();
     }
 

@@ -38,7 +38,7 @@ class ScheduledFunctionsTest {
             return answer.isTextual() ? StackFixture.JSON.readTree(answer.asText()) : answer;
         } finally {
             // The gateway inside the adapter loads its routing model at init and cannot be closed from here.
-            dev.tiergate.adapters.routing.EmbeddingScorer.awaitLoadsInProgress(java.time.Duration.ofSeconds(60));
+            dev.tiergate.adapters.routing.PromptEmbeddingModel.awaitLoadsInProgress(java.time.Duration.ofSeconds(60));
             System.clearProperty("spring.cloud.function.definition");
             System.clearProperty("TIERGATE_CONFIG_FILE");
             System.clearProperty("TIERGATE_DYNAMODB_ENDPOINT");

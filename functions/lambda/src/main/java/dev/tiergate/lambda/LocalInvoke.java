@@ -41,7 +41,7 @@ public final class LocalInvoke {
         System.err.println("first answer " + ms + " ms after JVM start");
         // ONNX Runtime crashes the process if it exits while the routing model is still being loaded in the background
         // (a fast first answer can come first), so let that load finish; then end, as Lambda would freeze us.
-        dev.tiergate.adapters.routing.EmbeddingScorer.awaitLoadsInProgress(java.time.Duration.ofSeconds(30));
+        dev.tiergate.adapters.routing.PromptEmbeddingModel.awaitLoadsInProgress(java.time.Duration.ofSeconds(30));
         System.exit(0);
     }
 }

@@ -103,6 +103,13 @@ public class TiergateFunctions implements ApplicationContextInitializer<GenericA
             if (LambdaAfterResponse.start(runtimeApi.get(), q).isEmpty()) q.makeInline();
         });
         s.adminKey().ifPresent(g::installBootstrapAdmin);
+        // The first request routes with the full model: the init phase (10 s without SnapStart, and the snapshot's
+        // priming with it) waits for the ~1.5 s load rather than the first requests routing on heuristics alone.
+        try {
+            g.routing().awaitReady(java.time.Duration.ofSeconds(8));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         return g;
     }
 }

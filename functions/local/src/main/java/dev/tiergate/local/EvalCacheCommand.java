@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tiergate.adapters.dynamodb.DynamoSemanticCache;
 import dev.tiergate.adapters.dynamodb.TableNames;
 import dev.tiergate.adapters.dynamodb.TableSetup;
-import dev.tiergate.adapters.routing.EmbeddingScorer;
+import dev.tiergate.adapters.routing.PromptEmbeddingModel;
 import dev.tiergate.core.config.SemanticCacheSettings;
 import dev.tiergate.core.config.TiergateConfig;
 import dev.tiergate.core.ports.SemanticCacheStore;
@@ -64,7 +64,7 @@ final class EvalCacheCommand implements Callable<Integer> {
         TiergateConfig cfg = config.load();
         double t = threshold.orElse(cfg.gateway().semanticCache().threshold());
         List<Pair> pairs = read(file);
-        try (EmbeddingScorer model = EmbeddingScorer.loadInBackground(); EmbeddedDynamo dynamo = EmbeddedDynamo.start(Optional.empty())) {
+        try (PromptEmbeddingModel model = PromptEmbeddingModel.loadInBackground(); EmbeddedDynamo dynamo = EmbeddedDynamo.start(Optional.empty())) {
             TableNames tables = TableNames.withPrefix("eval");
             TableSetup.createIfMissing(dynamo.client(), tables);
             if (!model.awaitReady(Duration.ofMinutes(2))) throw new IllegalStateException("the embedding model did not load in 2 minutes");

@@ -1,7 +1,5 @@
 package dev.tiergate.local;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tiergate.adapters.fleet.StaticFleetRegistry;
 import dev.tiergate.adapters.http.HttpUpstream;
 import dev.tiergate.adapters.wiring.Routing;
@@ -9,7 +7,6 @@ import dev.tiergate.core.config.RoutingSettings;
 import dev.tiergate.core.config.TierConfig;
 import dev.tiergate.core.config.TiergateConfig;
 import dev.tiergate.core.routing.Classification;
-import dev.tiergate.core.routing.ComplexityClass;
 import dev.tiergate.core.routing.RouteConstraints;
 import dev.tiergate.core.routing.RouteDecision;
 import dev.tiergate.core.routing.RoutingEvaluation;
@@ -38,7 +35,7 @@ final class RoutingCommands {
 
     private RoutingCommands() {}
 
-    /** The router of a config, with the embedding scorer loaded (or the heuristics alone). */
+    /** The router of a config, with the embedding model loaded (or the heuristics model alone). */
     static Routing router(TiergateConfig config, boolean heuristicsOnly) throws InterruptedException {
         TiergateConfig c = heuristicsOnly ? withoutEmbedding(config) : config;
         Routing r = Routing.build(c, new HttpUpstream(Duration.ofSeconds(1), Map.of()), StaticFleetRegistry.of(c, Map.of()));
@@ -48,9 +45,18 @@ final class RoutingCommands {
 
     private static TiergateConfig withoutEmbedding(TiergateConfig c) {
         RoutingSettings s = c.routing();
-        RoutingSettings off = new RoutingSettings(s.classTiers(), s.mediumThreshold(), s.complexThreshold(), s.sliceHeadChars(),
-                s.sliceTailChars(), new RoutingSettings.Embedding(false, s.embedding().weight()), s.selfAssessment(), s.shadow());
-        return new TiergateConfig(c.organization(), c.tablePrefix(), c.gateway(), c.tiers(), off, c.budgets(), c.teams(), c.observability(), c.reports(), c.usage());
+        return withRouting(c, new RoutingSettings(s.classTiers(), s.mediumThreshold(), s.complexThreshold(), s.qualityBias(),
+                s.sliceHeadChars(), s.sliceTailChars(), new RoutingSettings.Embedding(false), s.selfAssessment(), s.shadow()));
+    }
+
+    private static TiergateConfig withBias(TiergateConfig c, double bias) {
+        RoutingSettings s = c.routing();
+        return withRouting(c, new RoutingSettings(s.classTiers(), s.mediumThreshold(), s.complexThreshold(), bias,
+                s.sliceHeadChars(), s.sliceTailChars(), s.embedding(), s.selfAssessment(), s.shadow()));
+    }
+
+    private static TiergateConfig withRouting(TiergateConfig c, RoutingSettings r) {
+        return new TiergateConfig(c.organization(), c.tablePrefix(), c.gateway(), c.tiers(), r, c.budgets(), c.teams(), c.observability(), c.reports(), c.usage());
     }
 
     static RoutingRequest request(String prompt, TokenCounter tokens) {
@@ -66,7 +72,7 @@ final class RoutingCommands {
         String prompt;
         @CommandLine.Mixin
         ConfigFileOption config;
-        @Option(names = "--heuristics-only", description = "Leave the embedding scorer out.")
+        @Option(names = "--heuristics-only", description = "Route with the heuristics model alone (as while the embedding model loads).")
         boolean heuristicsOnly;
 
         @Override
@@ -75,8 +81,10 @@ final class RoutingCommands {
             if (prompt.isBlank()) throw new IllegalArgumentException("the prompt is empty");
             RouteDecision d = router(cfg, heuristicsOnly).router().route(request(prompt, new TokenCounter()));
             Classification c = d.classification().orElseThrow();
-            System.out.printf(Locale.ROOT, "complexity  %s (score %.3f, confidence %.2f; thresholds: medium ≥ %.2f, complex ≥ %.2f)%n",
-                    c.complexity().wire(), c.score(), c.confidence(), cfg.routing().mediumThreshold(), cfg.routing().complexThreshold());
+            System.out.printf(Locale.ROOT, "complexity  %s (P simple %.2f, medium %.2f, complex %.2f; thresholds: P(≥ medium) ≥ %.2f, P(complex) ≥ %.2f)%n",
+                    c.complexity().wire(), c.probabilities().simple(), c.probabilities().medium(), c.probabilities().complex(),
+                    cfg.routing().mediumThreshold(), cfg.routing().complexThreshold());
+            System.out.println("scorer      " + c.scorer().wire());
             System.out.printf(Locale.ROOT, "tier        %s (model %s)%n", d.tier().name(), d.model());
             System.out.println("reasons     " + String.join(", ", d.reasons()));
             System.out.printf(Locale.ROOT, "decided in  %.3f ms%n", d.micros() / 1000.0);
@@ -85,19 +93,22 @@ final class RoutingCommands {
     }
 
     @Command(name = "eval-routing", mixinStandardHelpOptions = true,
-            description = {"Measure the router on labeled prompts: a JSONL file whose lines have 'prompt' and 'expected_tier' "
-                    + "(simple, medium or complex), compared with the classifier's complexity class.",
+            description = {"Measure the router on labeled prompts: a JSONL file (or a folder of them) whose lines have 'prompt' and "
+                    + "'expected_tier' (simple, medium or complex), optionally 'earlier' (the user turns before it) and 'tools' (true "
+                    + "when the request has tools), compared with the classifier's complexity class.",
                     "Prints per-class precision and recall, macro-F1, accuracy, the under-routing rate (labeled complex, sent "
-                            + "below complex), the over-routing rate (sent above the label), the cost of the routed mix against "
-                            + "sending everything to the top tier, and the p50/p99 decision time after warm-up; writes the "
-                            + "confusion matrix as CSV."})
+                            + "below complex), the over-routing rate (sent above the label), the calibration error and reliability "
+                            + "table, the cost of the routed mix against sending everything to the top tier, and the p50/p99 "
+                            + "decision time after warm-up; writes the confusion matrix as CSV."})
     static final class EvalRouting implements Callable<Integer> {
-        @Parameters(paramLabel = "FILE", description = "Labeled prompts, JSONL.")
+        @Parameters(paramLabel = "FILE", description = "Labeled prompts, JSONL (a file or a folder).")
         Path file;
         @CommandLine.Mixin
         ConfigFileOption config;
-        @Option(names = "--heuristics-only", description = "Leave the embedding scorer out.")
+        @Option(names = "--heuristics-only", description = "Route with the heuristics model alone (as while the embedding model loads).")
         boolean heuristicsOnly;
+        @Option(names = "--quality-bias", description = "Override routing.quality_bias: above 1 routes up at lower odds.")
+        Optional<Double> qualityBias;
         @Option(names = "--confusion", defaultValue = "routing-confusion.csv", description = "Where to write the confusion matrix (default: ${DEFAULT-VALUE}).")
         Path confusion;
         @Option(names = "--output-tokens", defaultValue = "256", description = "Output tokens assumed per request for the cost comparison (default: ${DEFAULT-VALUE}).")
@@ -105,85 +116,56 @@ final class RoutingCommands {
         @Option(names = "--show-errors", description = "List the prompts the router got wrong.")
         boolean showErrors;
 
-        private record Labeled(String prompt, ComplexityClass expected) {}
-
         @Override
         public Integer call() throws Exception {
             TiergateConfig cfg = config.load();
-            List<Labeled> rows = read(file);
+            if (qualityBias.isPresent()) cfg = withBias(cfg, qualityBias.get());
+            List<RouterTraining.Example> rows = RouterTraining.read(file);
             TierRouter router = router(cfg, heuristicsOnly).router();
             TokenCounter tokens = new TokenCounter();
-            // Warm-up: the JIT and the model's first calls are not what a warm router costs.
-            for (int i = 0; i < 3; i++) for (Labeled l : rows) router.classifier().classify(l.prompt());
+            // Warm-up: the JIT and the model's first calls are not what a warm router costs. Timed decisions read a text
+            // the embedding model has not seen (its cache of recent texts would make them look free): the prompt with
+            // zero-width spaces after it, which change nothing the model or the heuristics read.
+            for (int i = 1; i <= 3; i++) for (RouterTraining.Example l : rows) router.classifier().classify(unseen(l.text(), i));
             RoutingEvaluation eval = new RoutingEvaluation();
             TierConfig top = cfg.tiers().getLast();
             BigDecimal routed = BigDecimal.ZERO;
             BigDecimal allTop = BigDecimal.ZERO;
             List<String> errors = new ArrayList<>();
-            for (Labeled l : rows) {
-                Classification c = router.classifier().classify(l.prompt());
-                eval.add(l.expected(), c.complexity());
-                for (int i = 0; i < 4; i++) eval.addTiming(router.classifier().classify(l.prompt()).micros());
-                eval.addTiming(c.micros());
-                RoutingRequest r = request(l.prompt(), tokens);
+            for (RouterTraining.Example l : rows) {
+                Classification c = router.classifier().classify(l.text());
+                eval.add(l.label(), c.complexity());
+                eval.addProbabilities(l.label(), c.probabilities());
+                for (int i = 4; i < 9; i++) eval.addTiming(router.classifier().classify(unseen(l.text(), i)).micros());
+                RoutingRequest r = request(l.text().lastTurn() + "\n" + l.text().earlierTurns(), tokens);
                 RoutingRequest withOut = new RoutingRequest(r.model(), r.classifyText(), r.promptTokens(), Optional.of(outputTokens),
                         r.constraints(), r.keyAllowed(), r.teamAllowed(), r.team(), r.user(), r.ceiling());
                 routed = routed.add(TierRouter.worstCost(withOut, cfg.tierNamed(cfg.routing().classTiers().get(c.complexity().wire()))));
                 allTop = allTop.add(TierRouter.worstCost(withOut, top));
-                if (c.complexity() != l.expected()) {
-                    errors.add(l.expected().wire() + " → " + c.complexity().wire() + " (" + c.score() + ", " + String.join(",", c.reasons()) + "): "
-                            + l.prompt().replace('\n', ' ').substring(0, Math.min(110, l.prompt().length())));
+                if (c.complexity() != l.label()) {
+                    String p = l.text().lastTurn().replace('\n', ' ');
+                    errors.add(l.label().wire() + " → " + c.complexity().wire() + " (" + l.id() + "; " + String.join(",", c.reasons()) + "): "
+                            + p.substring(0, Math.min(110, p.length())));
                 }
             }
             Files.writeString(confusion, eval.confusionCsv());
             System.out.printf(Locale.ROOT, "%d prompts from %s, scorer: %s%n%n", eval.total(), file,
                     heuristicsOnly || !cfg.routing().embedding().enabled() ? "heuristics only" : "heuristics + embedding");
-            System.out.println("class     precision  recall   f1");
-            for (ComplexityClass c : ComplexityClass.values()) {
-                System.out.printf(Locale.ROOT, "%-8s  %8.3f  %6.3f  %5.3f%n", c.wire(), eval.precision(c), eval.recall(c), eval.f1(c));
-            }
-            System.out.printf(Locale.ROOT, "%naccuracy        %.3f%nmacro-F1        %.3f%nunder-routing   %.1f%%  (labeled complex, sent below complex)%n"
-                            + "over-routing    %.1f%%  (sent above the label)%n", eval.accuracy(), eval.macroF1(),
-                    100 * eval.underRouting(), 100 * eval.overRouting());
+            EvalOutput.print(eval);
             BigDecimal saved = allTop.signum() == 0 ? BigDecimal.ZERO
                     : BigDecimal.ONE.subtract(routed.divide(allTop, 6, RoundingMode.HALF_UP)).multiply(BigDecimal.valueOf(100));
-            System.out.printf(Locale.ROOT, "cost            $%s routed vs $%s all on '%s' (%s%% saved; %d output tokens assumed)%n",
+            System.out.printf(Locale.ROOT, "cost              $%s routed vs $%s all on '%s' (%s%% saved; %d output tokens assumed)%n",
                     routed.setScale(6, RoundingMode.HALF_UP).toPlainString(), allTop.setScale(6, RoundingMode.HALF_UP).toPlainString(),
                     top.name(), saved.setScale(1, RoundingMode.HALF_UP).toPlainString(), outputTokens);
-            System.out.printf(Locale.ROOT, "decision time   p50 %.3f ms, p99 %.3f ms (after warm-up, %d decisions)%n",
+            System.out.printf(Locale.ROOT, "decision time     p50 %.3f ms, p99 %.3f ms (after warm-up, %d decisions on texts not embedded before)%n",
                     eval.percentileMicros(50) / 1000.0, eval.percentileMicros(99) / 1000.0, 5 * rows.size());
-            System.out.println("confusion       " + confusion + " (rows: labeled, columns: routed)");
-            System.out.print(eval.confusionCsv().replaceAll("(?m)^", "                "));
+            System.out.println("confusion csv     " + confusion);
             if (showErrors) errors.forEach(e -> System.out.println("  " + e));
             return 0;
         }
 
-        private static List<Labeled> read(Path file) throws Exception {
-            ObjectMapper json = new ObjectMapper();
-            List<Labeled> out = new ArrayList<>();
-            int n = 0;
-            for (String line : Files.readAllLines(file)) {
-                n++;
-                if (line.isBlank()) continue;
-                JsonNode j;
-                try {
-                    j = json.readTree(line);
-                } catch (Exception e) {
-                    throw new IllegalArgumentException(file + ":" + n + ": not valid JSON");
-                }
-                String prompt = j.path("prompt").asText("");
-                String tier = j.path("expected_tier").asText("");
-                if (prompt.isBlank()) throw new IllegalArgumentException(file + ":" + n + ": missing 'prompt'");
-                ComplexityClass c = switch (tier) {
-                    case "simple" -> ComplexityClass.SIMPLE;
-                    case "medium" -> ComplexityClass.MEDIUM;
-                    case "complex" -> ComplexityClass.COMPLEX;
-                    default -> throw new IllegalArgumentException(file + ":" + n + ": expected_tier must be simple, medium or complex, got '" + tier + "'");
-                };
-                out.add(new Labeled(prompt, c));
-            }
-            if (out.isEmpty()) throw new IllegalArgumentException(file + " has no labeled prompts");
-            return out;
+        private static dev.tiergate.core.routing.RoutingText unseen(dev.tiergate.core.routing.RoutingText t, int copy) {
+            return new dev.tiergate.core.routing.RoutingText(t.lastTurn() + "\u200b".repeat(copy), t.earlierTurns(), t.tools());
         }
     }
 }

@@ -23,7 +23,7 @@ import java.util.concurrent.CountDownLatch;
 /** The {@code tiergate} command line. {@code bin/tiergate} builds what is missing, picks a JDK and runs this. */
 @Command(name = "tiergate", mixinStandardHelpOptions = true, version = "tiergate 0.1.0",
         description = "An OpenAI-compatible LLM gateway: tiered routing, hard budgets, vLLM fleets on AWS.",
-        subcommands = {TiergateCli.Up.class, TiergateCli.Sim.class, TiergateCli.Serve.class, BudgetBench.class, LeaseSimulation.class, DispatchBench.class,
+        subcommands = {TiergateCli.Up.class, TiergateCli.Sim.class, TiergateCli.Serve.class, TrainRouterCommand.class, BudgetBench.class, LeaseSimulation.class, DispatchBench.class,
                 PlanCommand.class, RoutingCommands.Route.class, RoutingCommands.EvalRouting.class, EvalCacheCommand.class, ReportCommand.class,
                 dev.tiergate.local.bench.BenchCommand.class})
 public final class TiergateCli implements Runnable {
@@ -258,6 +258,10 @@ public final class TiergateCli implements Runnable {
                     dev.tiergate.adapters.settlement.SettlementWriting.WriteBehind.in(journal));
             String admin = System.getenv("TIERGATE_ADMIN_KEY");
             if (admin != null && !admin.isBlank()) gateway.installBootstrapAdmin(admin);
+            // A service routes with the full model from its first request: it listens once the model has loaded.
+            if (!gateway.routing().awaitReady(java.time.Duration.ofSeconds(60))) {
+                System.err.println("tiergate: the routing embedding model did not load in 60 s; serving with the heuristics model until it does");
+            }
             AutoCloseable sweeper = LocalDeployment.sweepEvery(gateway, java.time.Duration.ofSeconds(Math.max(1, sweepSeconds)));
             dev.tiergate.adapters.http.HttpApiServer server = dev.tiergate.adapters.http.HttpApiServer.start(gateway.api(), new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             System.out.println("tiergate gateway serving " + server.url() + " (DynamoDB " + dynamo + ")");

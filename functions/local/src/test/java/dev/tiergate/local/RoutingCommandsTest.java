@@ -42,8 +42,8 @@ class RoutingCommandsTest {
                 "{\"prompt\":\"A bus carries 40 people and 3 buses leave every hour. How many people leave in 5 hours?\",\"expected_tier\":\"complex\"}"));
         Path confusion = dir.resolve("confusion.csv");
         String out = run("eval-routing", file.toString(), "--config", CONFIG.toString(), "--heuristics-only", "--confusion", confusion.toString());
-        assertThat(out).contains("6 prompts", "accuracy        1.000", "macro-F1        1.000", "under-routing   0.0%",
-                "over-routing    0.0%", "saved", "decision time   p50");
+        assertThat(out).contains("6 prompts", "accuracy          1.000", "macro-F1          1.000", "under-routing     0.0%",
+                "over-routing      0.0%", "calibration error", "reliability", "saved", "decision time     p50");
         assertThat(Files.readString(confusion)).isEqualTo("expected\\predicted,simple,medium,complex\nsimple,2,0,0\nmedium,0,2,0\ncomplex,0,0,2\n");
     }
 

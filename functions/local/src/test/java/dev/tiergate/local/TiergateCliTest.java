@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The command line as {@code main} builds it: only the named subcommand's model, or all of them. */
 class TiergateCliTest {
 
-    private static final String[] ALL = {"up", "sim", "serve", "bench-budget", "simulate-leases", "bench-dispatch", "plan", "route",
+    private static final String[] ALL = {"up", "sim", "serve", "train-router", "bench-budget", "simulate-leases", "bench-dispatch", "plan", "route",
             "eval-routing", "eval-cache", "report", "bench"};
 
     @Test

@@ -1,13 +1,13 @@
 package dev.tiergate.adapters.wiring;
 
-import dev.tiergate.adapters.routing.EmbeddingScorer;
+import dev.tiergate.adapters.routing.PromptEmbeddingModel;
+import dev.tiergate.core.routing.RouterModelFile;
 import dev.tiergate.adapters.routing.LlmSelfAssessment;
 import dev.tiergate.core.config.RoutingSettings;
 import dev.tiergate.core.config.TiergateConfig;
 import dev.tiergate.core.ports.FleetRegistry;
 import dev.tiergate.core.ports.Upstream;
 import dev.tiergate.core.routing.ComplexityClassifier;
-import dev.tiergate.core.routing.ComplexityScorer;
 import dev.tiergate.core.routing.HeuristicScorer;
 import dev.tiergate.core.routing.SelfAssessment;
 import dev.tiergate.core.routing.TierRouter;
@@ -15,13 +15,13 @@ import dev.tiergate.core.routing.TierRouter;
 import java.time.Duration;
 import java.util.Optional;
 
-/** Builds the router from the config: heuristics always, the embedding scorer and self-assessment when enabled. */
+/** Builds the router from the config and the shipped trained model: the embedding model and self-assessment when enabled. */
 public final class Routing implements AutoCloseable {
 
     private final TierRouter router;
-    private final Optional<EmbeddingScorer> embedding;
+    private final Optional<PromptEmbeddingModel> embedding;
 
-    private Routing(TierRouter router, Optional<EmbeddingScorer> embedding) {
+    private Routing(TierRouter router, Optional<PromptEmbeddingModel> embedding) {
         this.router = router;
         this.embedding = embedding;
     }
@@ -37,13 +37,13 @@ public final class Routing implements AutoCloseable {
         // The semantic cache embeds with the same model: it is loaded when either needs it.
         boolean semantic = config.gateway().semanticCache().enabled()
                 || config.teams().values().stream().anyMatch(t -> t.semanticCache().map(c -> c.enabled()).orElse(false));
-        Optional<EmbeddingScorer> embedding = !s.embedding().enabled() && !semantic ? Optional.empty()
-                : Optional.of(loadModelNow ? EmbeddingScorer.loadInBackground() : EmbeddingScorer.unloaded());
+        Optional<PromptEmbeddingModel> embedding = !s.embedding().enabled() && !semantic ? Optional.empty()
+                : Optional.of(loadModelNow ? PromptEmbeddingModel.loadInBackground() : PromptEmbeddingModel.unloaded());
         Optional<SelfAssessment> self = s.selfAssessment().enabled()
                 ? Optional.of(new LlmSelfAssessment(upstream, fleet, s.selfAssessment().tier(), config.tierNamed(s.selfAssessment().tier()).model()))
                 : Optional.empty();
-        ComplexityClassifier classifier = new ComplexityClassifier(s, new HeuristicScorer(),
-                embedding.map(e -> (ComplexityScorer) e), self);
+        ComplexityClassifier classifier = new ComplexityClassifier(s, new HeuristicScorer(), RouterModelFile.shipped(),
+                embedding.map(e -> (dev.tiergate.core.ports.PromptEmbedder) e), self);
         return new Routing(new TierRouter(config, classifier), embedding);
     }
 
@@ -58,17 +58,17 @@ public final class Routing implements AutoCloseable {
 
     /** Starts loading the embedding model in the background, if it is enabled and not loading yet. */
     public void startModelLoad() {
-        embedding.ifPresent(EmbeddingScorer::startLoading);
+        embedding.ifPresent(PromptEmbeddingModel::startLoading);
     }
 
-    /** Waits until the embedding scorer is ready (true at once when it is disabled). */
+    /** Waits until the embedding model is ready (true at once when it is disabled). */
     public boolean awaitReady(Duration timeout) throws InterruptedException {
         return embedding.isEmpty() || embedding.get().awaitReady(timeout);
     }
 
-    /** Lets a routing model load in progress end (see {@link EmbeddingScorer#close}). */
+    /** Lets a routing model load in progress end (see {@link PromptEmbeddingModel#close}). */
     @Override
     public void close() {
-        embedding.ifPresent(EmbeddingScorer::close);
+        embedding.ifPresent(PromptEmbeddingModel::close);
     }
 }

@@ -58,7 +58,7 @@ class BudgetWarningTest {
             Clock clock = Clock.systemUTC();
             DynamoBudgetLedger ledger = new DynamoBudgetLedger(ddb, tables);
             DynamoBudgetStore store = new DynamoBudgetStore(DynamoDbEnhancedClient.builder().dynamoDbClient(ddb).build(), tables.budgets(), clock);
-            TierRouter router = new TierRouter(cfg, new ComplexityClassifier(cfg.routing(), new HeuristicScorer(), Optional.empty(), Optional.empty()));
+            TierRouter router = new TierRouter(cfg, new ComplexityClassifier(cfg.routing(), new HeuristicScorer(), dev.tiergate.core.routing.RouterModelFile.shipped(), Optional.empty(), Optional.empty()));
             List<String> warnings = new CopyOnWriteArrayList<>();
             BudgetGuard guard = new BudgetGuard(cfg, store, ledger, router, clock,
                     (row, committed, limit) -> warnings.add(row.owner() + " " + row.period().wire() + " " + committed.plain()),

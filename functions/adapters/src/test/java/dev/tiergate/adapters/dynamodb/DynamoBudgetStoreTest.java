@@ -109,7 +109,7 @@ class DynamoBudgetStoreTest {
                   - {name: b, model: m2, context_window: 8192, prices_per_million: {input: 2, output: 4}, endpoint: http://127.0.0.1:1}
                 """, "t.yaml");
         BudgetGuard guard = new BudgetGuard(cfg, store, new DynamoBudgetLedger(ddb, tables),
-                new TierRouter(cfg, new ComplexityClassifier(cfg.routing(), new HeuristicScorer(), Optional.empty(), Optional.empty())),
+                new TierRouter(cfg, new ComplexityClassifier(cfg.routing(), new HeuristicScorer(), dev.tiergate.core.routing.RouterModelFile.shipped(), Optional.empty(), Optional.empty())),
                 Clock.systemUTC(), (row, committed, limit) -> { },
                 new DynamoUsageLog(DynamoDbEnhancedClient.builder().dynamoDbClient(ddb).build(), tables.usage()));
         // A per-request cap on the user: the decision depends on the definition the batch read.
@@ -130,7 +130,7 @@ class DynamoBudgetStoreTest {
     }
 
     private static dev.tiergate.core.routing.RouteDecision guardRoute(TiergateConfig cfg, RoutingRequest r) {
-        return new TierRouter(cfg, new ComplexityClassifier(cfg.routing(), new HeuristicScorer(), Optional.empty(), Optional.empty())).route(r);
+        return new TierRouter(cfg, new ComplexityClassifier(cfg.routing(), new HeuristicScorer(), dev.tiergate.core.routing.RouterModelFile.shipped(), Optional.empty(), Optional.empty())).route(r);
     }
 
     /** DynamoDB Local's own client, counting the calls that reach it by operation. */

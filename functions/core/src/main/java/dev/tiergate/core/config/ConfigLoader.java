@@ -308,15 +308,18 @@ public final class ConfigLoader {
         classTiers.put("simple", tiers.get(0).name());
         classTiers.put("medium", tiers.get(tiers.size() == 2 ? 0 : 1).name());
         classTiers.put("complex", tiers.get(tiers.size() - 1).name());
-        double medium = 0.35;
-        double complex = 0.62;
+        // Probabilities (calibrated on held-out folds): under-routing a complex prompt costs the answer, so a prompt
+        // goes up at lower odds than it stays down.
+        double medium = RoutingSettings.DEFAULT_MEDIUM_THRESHOLD;
+        double complex = RoutingSettings.DEFAULT_COMPLEX_THRESHOLD;
+        double bias = 1.0;
         int head = 2048;
         int tail = 512;
-        RoutingSettings.Embedding embedding = new RoutingSettings.Embedding(true, 0.5);
+        RoutingSettings.Embedding embedding = new RoutingSettings.Embedding(true);
         RoutingSettings.SelfAssessment self = new RoutingSettings.SelfAssessment(false, tiers.get(0).name(), 0.4, 150);
         Optional<RoutingSettings.Shadow> shadow = Optional.empty();
         if (node.isPresent()) {
-            ConfigNode.Fields f = node.get().fields("classes", "thresholds", "slice", "embedding", "self_assessment", "shadow");
+            ConfigNode.Fields f = node.get().fields("classes", "thresholds", "quality_bias", "slice", "embedding", "self_assessment", "shadow");
             Optional<ConfigNode> classes = f.optional("classes");
             if (classes.isPresent()) {
                 for (Map.Entry<String, ConfigNode> e : classes.get().entries().entrySet()) {
@@ -331,8 +334,8 @@ public final class ConfigLoader {
                 ConfigNode.Fields t = th.get().fields("medium", "complex");
                 medium = t.get("medium", c -> c.fraction(0.0, 1.0), medium);
                 complex = t.get("complex", c -> c.fraction(0.0, 1.0), complex);
-                if (complex <= medium) throw th.get().error("complex (" + complex + ") must be above medium (" + medium + ")");
             }
+            bias = f.get("quality_bias", c -> c.fraction(0.05, 20.0), bias);
             Optional<ConfigNode> sl = f.optional("slice");
             if (sl.isPresent()) {
                 ConfigNode.Fields t = sl.get().fields("head_chars", "tail_chars");
@@ -341,8 +344,8 @@ public final class ConfigLoader {
             }
             Optional<ConfigNode> em = f.optional("embedding");
             if (em.isPresent()) {
-                ConfigNode.Fields t = em.get().fields("enabled", "weight");
-                embedding = new RoutingSettings.Embedding(t.get("enabled", ConfigNode::bool, true), t.get("weight", c -> c.fraction(0, 1), 0.5));
+                ConfigNode.Fields t = em.get().fields("enabled");
+                embedding = new RoutingSettings.Embedding(t.get("enabled", ConfigNode::bool, true));
             }
             Optional<ConfigNode> sa = f.optional("self_assessment");
             if (sa.isPresent()) {
@@ -358,7 +361,7 @@ public final class ConfigLoader {
                         t.get("teams", ConfigNode::strings, List.of())));
             }
         }
-        return new RoutingSettings(classTiers, medium, complex, head, tail, embedding, self, shadow);
+        return new RoutingSettings(classTiers, medium, complex, bias, head, tail, embedding, self, shadow);
     }
 
     private static String tierName(ConfigNode n, List<TierConfig> tiers) {

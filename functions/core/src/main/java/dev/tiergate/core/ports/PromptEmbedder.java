@@ -11,6 +11,11 @@ public interface PromptEmbedder {
     /** The length of every vector this embedder gives. */
     int dimensions();
 
+    /** Whether it embeds now (a model still loading does not). */
+    default boolean ready() {
+        return true;
+    }
+
     /** No model: nothing is ever embedded, so nothing is cached by meaning. */
     PromptEmbedder NONE = new PromptEmbedder() {
         @Override
@@ -21,6 +26,11 @@ public interface PromptEmbedder {
         @Override
         public int dimensions() {
             return 1;
+        }
+
+        @Override
+        public boolean ready() {
+            return false;
         }
     };
 }

@@ -1,6 +1,7 @@
 package dev.tiergate.core.routing;
 
 import dev.tiergate.core.config.RoutingSettings;
+import dev.tiergate.core.ports.PromptEmbedder;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,54 +11,92 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
- * Decides a prompt's complexity class from up to three opinions: the heuristic signals, the embedding scorer and
- * (optionally) the router tier's own rating. The embedding and the rating are blended first (default 0.6 / 0.4), then
- * that blend with the heuristics (by the embedding weight); a forced heuristic trigger (code, math) always wins.
- * The combined score is cut into classes by the configured thresholds.
+ * Decides a conversation's complexity class with the trained router ({@link TrainedRouter}): the heuristic signals
+ * and the prompt's embedding go into a calibrated logistic regression, whose probabilities the configured thresholds
+ * cut. While the embedding model loads (or without it) the heuristic signals' own trained model decides, and the
+ * decision says so ({@link Scorer#HEURISTICS}).
+ * <p>
+ * A prompt goes to complex when P(complex) reaches the complex threshold, else to medium when P(medium or complex)
+ * reaches the medium one, else it is simple; {@code quality_bias} scales the odds both thresholds ask for. A heuristic
+ * trigger the training measured to help (say, a stack trace) sends a prompt to complex whatever the model says, and a
+ * request with tools is at least medium (choosing and filling a call is more than a look-up).
  */
 public final class ComplexityClassifier {
 
-    static final int EMBED_HEAD_CHARS = 192;
-    static final int EMBED_TAIL_CHARS = 64;
-
     private final RoutingSettings settings;
     private final HeuristicScorer heuristics;
-    private final Optional<ComplexityScorer> embedding;
+    private final TrainedRouter model;
+    private final Optional<PromptEmbedder> embedding;
     private final Optional<SelfAssessment> selfAssessment;
 
-    public ComplexityClassifier(RoutingSettings settings, HeuristicScorer heuristics, Optional<ComplexityScorer> embedding,
-                                Optional<SelfAssessment> selfAssessment) {
+    public ComplexityClassifier(RoutingSettings settings, HeuristicScorer heuristics, TrainedRouter model,
+                                Optional<PromptEmbedder> embedding, Optional<SelfAssessment> selfAssessment) {
         this.settings = settings;
         this.heuristics = heuristics;
+        this.model = model;
         this.embedding = settings.embedding().enabled() ? embedding : Optional.empty();
         this.selfAssessment = settings.selfAssessment().enabled() ? selfAssessment : Optional.empty();
+        this.embedding.ifPresent(e -> {
+            if (e.dimensions() != model.embeddingDimensions()) {
+                throw new IllegalArgumentException("the router model expects " + model.embeddingDimensions()
+                        + "-dimensional embeddings; the embedder gives " + e.dimensions());
+            }
+        });
     }
 
     public Classification classify(String prompt) {
+        return classify(RoutingText.of(prompt));
+    }
+
+    public Classification classify(RoutingText conversation) {
         long start = System.nanoTime();
-        String text = PromptSlice.of(prompt, settings.sliceHeadChars(), settings.sliceTailChars());
+        String text = PromptSlice.of(conversation.classified(), settings.sliceHeadChars(), settings.sliceTailChars());
         HeuristicScorer.Assessment h = heuristics.score(text);
         List<String> reasons = new ArrayList<>(h.reasons());
-        double score;
-        double confidence;
+        if (conversation.followUp()) reasons.add("conversation:follow_up");
+        Optional<String> forced = h.reasons().stream().filter(model.forcedComplex()::contains).findFirst();
+        double[] features = RoutingFeatures.heuristic(text, h, conversation);
         Scorer scorer = Scorer.HEURISTICS;
-        if (h.forcedComplex()) {
-            score = Math.max(h.score(), settings.complexThreshold());
-            confidence = 1.0;
+        ClassScores p;
+        Optional<float[]> vector = forced.isPresent() ? Optional.empty() : embedded(text, reasons);
+        if (vector.isPresent()) {
+            p = model.withEmbedding().probabilities(RoutingFeatures.concat(features, vector.get()));
+            scorer = Scorer.HEURISTICS_AND_EMBEDDING;
         } else {
-            // When explicit intent already pins the class, the learned scorers cannot change it: skip their cost.
-            boolean pinned = h.atLeast().isPresent() && h.atLeast().equals(h.atMost());
-            Learned l = pinned ? new Learned(OptionalDouble.empty(), false) : learned(text, reasons);
-            OptionalDouble learned = l.score();
-            if (l.embedded()) scorer = Scorer.HEURISTICS_AND_EMBEDDING;
-            double w = settings.embedding().weight();
-            score = learned.isPresent() ? (1 - w) * h.score() + w * learned.getAsDouble() : h.score();
-            score = bounded(score, h, reasons);
-            confidence = confidence(score);
+            p = model.heuristicsOnly().probabilities(features);
         }
-        ComplexityClass c = score >= settings.complexThreshold() ? ComplexityClass.COMPLEX
-                : score >= settings.mediumThreshold() ? ComplexityClass.MEDIUM : ComplexityClass.SIMPLE;
-        return new Classification(c, round(score), round(confidence), reasons, (System.nanoTime() - start) / 1000, scorer);
+        p = rated(p, text, reasons);
+        reasons.add(String.format(Locale.ROOT, "model:simple=%.2f,medium=%.2f,complex=%.2f", p.simple(), p.medium(), p.complex()));
+
+        ComplexityClass c = decide(p, forced.isPresent(), conversation.tools(), settings);
+        if (forced.isPresent()) reasons.add("forced:" + forced.get());
+        if (conversation.tools() && c == ComplexityClass.MEDIUM && !forced.isPresent() && below(p, settings) == ComplexityClass.SIMPLE) {
+            reasons.add("tools:at_least_medium");
+        }
+        double confidence = forced.isPresent() ? 1.0 : switch (c) {
+            case SIMPLE -> p.simple();
+            case MEDIUM -> p.medium();
+            case COMPLEX -> p.complex();
+        };
+        return new Classification(c, round(forced.isPresent() ? 1.0 : p.expected()), round(confidence), reasons,
+                (System.nanoTime() - start) / 1000, scorer, p);
+    }
+
+    /**
+     * The class for calibrated probabilities: complex when P(complex) reaches the complex threshold, else medium when
+     * P(medium or complex) reaches the medium one, else simple; a measured trigger forces complex, and tools lift a
+     * simple prompt to medium. Training evaluates its folds with this same rule.
+     */
+    public static ComplexityClass decide(ClassScores p, boolean forced, boolean tools, RoutingSettings settings) {
+        if (forced) return ComplexityClass.COMPLEX;
+        ComplexityClass c = below(p, settings);
+        return tools && c == ComplexityClass.SIMPLE ? ComplexityClass.MEDIUM : c;
+    }
+
+    private static ComplexityClass below(ClassScores p, RoutingSettings settings) {
+        if (p.complex() >= settings.effective(settings.complexThreshold())) return ComplexityClass.COMPLEX;
+        if (p.medium() + p.complex() >= settings.effective(settings.mediumThreshold())) return ComplexityClass.MEDIUM;
+        return ComplexityClass.SIMPLE;
     }
 
     /** Whether the embedding model scores yet. */
@@ -66,60 +105,33 @@ public final class ComplexityClassifier {
         return embedding.get().ready() ? RoutingModelState.READY : RoutingModelState.LOADING;
     }
 
-    /** The learned scorers' blend, and whether the embedding took part in it. */
-    private record Learned(OptionalDouble score, boolean embedded) {}
-
-    /** The embedding score blended with the self-assessment, whichever of them answered. */
-    private Learned learned(String text, List<String> reasons) {
-        OptionalDouble e = OptionalDouble.empty();
-        if (embedding.isPresent()) {
-            // The embedding model's cost grows with length (about 2 ms at 80 characters, 3.6 ms at 200, 10 ms at 800 on 2 cores);
-            // the head and tail of a prompt say what it asks, and the heuristics have read the rest.
-            Optional<ClassScores> s = embedding.get().score(PromptSlice.of(text, EMBED_HEAD_CHARS, EMBED_TAIL_CHARS));
-            if (s.isPresent()) {
-                e = OptionalDouble.of(s.get().expected());
-                reasons.add(String.format(Locale.ROOT, "embedding:%s=%.2f", s.get().best().wire(), s.get().expected()));
-            } else {
-                reasons.add("embedding:not_ready");
-            }
-        }
-        OptionalDouble l = OptionalDouble.empty();
-        if (selfAssessment.isPresent()) {
-            OptionalDouble r = selfAssessment.get().rate(text, Duration.ofMillis(settings.selfAssessment().timeoutMs()));
-            if (r.isPresent()) {
-                l = OptionalDouble.of(r.getAsDouble() / 10.0);
-                reasons.add(String.format(Locale.ROOT, "self_rating=%.0f", r.getAsDouble()));
-            } else {
-                reasons.add("self_rating:left_out");
-            }
-        }
-        if (e.isPresent() && l.isPresent()) {
-            double lw = settings.selfAssessment().weight();
-            return new Learned(OptionalDouble.of((1 - lw) * e.getAsDouble() + lw * l.getAsDouble()), true);
-        }
-        return new Learned(e.isPresent() ? e : l, e.isPresent());
+    private Optional<float[]> embedded(String text, List<String> reasons) {
+        if (embedding.isEmpty()) return Optional.empty();
+        // The embedding model's cost grows with length (about 2 ms at 80 characters, 3.6 ms at 200 on 2 cores): the
+        // head and tail of a prompt say what it asks, and the heuristics have read the rest.
+        // A model not loaded yet answers empty (and starts loading if nothing had started it).
+        Optional<float[]> v = embedding.get().embed(PromptSlice.of(text, model.embedHeadChars(), model.embedTailChars()));
+        if (v.isEmpty() && !embedding.get().ready()) reasons.add("embedding:not_ready");
+        return v;
     }
 
-    /** Keeps the blended score inside the class range the heuristics' explicit signals allow. */
-    private double bounded(double score, HeuristicScorer.Assessment h, List<String> reasons) {
-        double low = h.atLeast().map(c -> switch (c) {
-            case SIMPLE -> 0.0;
-            case MEDIUM -> settings.mediumThreshold();
-            case COMPLEX -> settings.complexThreshold();
-        }).orElse(0.0);
-        double high = h.atMost().map(c -> switch (c) {
-            case SIMPLE -> settings.mediumThreshold() - 0.001;
-            case MEDIUM -> settings.complexThreshold() - 0.001;
-            case COMPLEX -> 1.0;
-        }).orElse(1.0);
-        double b = Math.max(low, Math.min(high, score));
-        if (b != score) reasons.add("bounded_by_intent");
-        return b;
-    }
-
-    private double confidence(double score) {
-        double distance = Math.min(Math.abs(score - settings.mediumThreshold()), Math.abs(score - settings.complexThreshold()));
-        return Math.min(1.0, 0.5 + distance * 2);
+    /**
+     * With self-assessment on, the router tier's 0–10 rating (0–3 simple, 4–6 medium, 7–10 complex) is blended into
+     * the model's probabilities by its weight; a late rating is left out.
+     */
+    private ClassScores rated(ClassScores p, String text, List<String> reasons) {
+        if (selfAssessment.isEmpty()) return p;
+        OptionalDouble r = selfAssessment.get().rate(text, Duration.ofMillis(settings.selfAssessment().timeoutMs()));
+        if (r.isEmpty()) {
+            reasons.add("self_rating:left_out");
+            return p;
+        }
+        double rating = r.getAsDouble();
+        reasons.add(String.format(Locale.ROOT, "self_rating=%.0f", rating));
+        double w = settings.selfAssessment().weight();
+        int rated = rating >= 7 ? 2 : rating >= 4 ? 1 : 0;
+        return new ClassScores((1 - w) * p.simple() + (rated == 0 ? w : 0), (1 - w) * p.medium() + (rated == 1 ? w : 0),
+                (1 - w) * p.complex() + (rated == 2 ? w : 0));
     }
 
     private static double round(double v) {

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  *
  * <p>One pass splits the lower-cased text into words and finds every cue with a hash look-up ({@link CueLexicon});
  * the few patterns that need a regex (code syntax, stack traces) run only when a cheap {@code indexOf} says they might
- * match. The score runs from 0 (a look-up) to 1 (deep work); the classifier blends it with the embedding scorer.
+ * match. The score runs from 0 (a look-up) to 1 (deep work); it and every signal are features of the trained router.
  */
 public final class HeuristicScorer {
 
@@ -94,12 +94,11 @@ public final class HeuristicScorer {
         if (items >= 3 && f.has(Cue.DEEP)) reasons.add("multi_step:instructions");
         boolean forced = !reasons.isEmpty();
 
+        // The other signals are read even when a trigger fired: the trained router weighs them all.
         double score;
         Optional<ComplexityClass> atLeast = Optional.empty();
         Optional<ComplexityClass> atMost = Optional.empty();
-        if (forced) {
-            score = 0.95;
-        } else {
+        {
             score = 0.45;
             boolean deep = f.has(Cue.DEEP);
             boolean steps = f.has(Cue.STEPS);
@@ -155,6 +154,7 @@ public final class HeuristicScorer {
             }
             if (reasons.isEmpty()) reasons.add("no_signal");
         }
+        if (forced) score = 0.95;
         return new Assessment(Math.max(0, Math.min(1, score)), forced, reasons, atLeast, atMost);
     }
 

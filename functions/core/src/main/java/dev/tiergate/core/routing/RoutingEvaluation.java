@@ -11,11 +11,55 @@ import java.util.List;
  */
 public final class RoutingEvaluation {
 
+    /** Bins of the reliability table, by the probability of the class routed to. */
+    public static final int BINS = 10;
+
     private final long[][] confusion = new long[3][3];
     private final List<Long> micros = new ArrayList<>();
+    private final long[] binCount = new long[BINS];
+    private final double[] binConfidence = new double[BINS];
+    private final long[] binCorrect = new long[BINS];
 
     public void add(ComplexityClass expected, ComplexityClass predicted) {
         confusion[expected.ordinal()][predicted.ordinal()]++;
+    }
+
+    /**
+     * The model's probabilities for a labeled prompt, for calibration: is a class given probability 0.8 right 80% of
+     * the time? Each prompt counts once, in the bin of its most probable class.
+     */
+    public void addProbabilities(ComplexityClass expected, ClassScores p) {
+        double[] v = {p.simple(), p.medium(), p.complex()};
+        int best = 0;
+        for (int i = 1; i < 3; i++) if (v[i] > v[best]) best = i;
+        int bin = Math.min(BINS - 1, (int) (v[best] * BINS));
+        binCount[bin]++;
+        binConfidence[bin] += v[best];
+        if (best == expected.ordinal()) binCorrect[bin]++;
+    }
+
+    /** One row of the reliability table: prompts whose top probability fell in [low, high). */
+    public record ReliabilityBin(double low, double high, long prompts, double meanConfidence, double accuracy) {}
+
+    public List<ReliabilityBin> reliability() {
+        List<ReliabilityBin> out = new ArrayList<>();
+        for (int b = 0; b < BINS; b++) {
+            if (binCount[b] == 0) continue;
+            out.add(new ReliabilityBin((double) b / BINS, (double) (b + 1) / BINS, binCount[b], binConfidence[b] / binCount[b],
+                    (double) binCorrect[b] / binCount[b]));
+        }
+        return out;
+    }
+
+    /** Expected calibration error: the prompt-weighted gap between confidence and accuracy over the bins. */
+    public double calibrationError() {
+        long n = 0;
+        double gap = 0;
+        for (int b = 0; b < BINS; b++) {
+            n += binCount[b];
+            gap += Math.abs(binConfidence[b] - binCorrect[b]);
+        }
+        return n == 0 ? 0 : gap / n;
     }
 
     public void addTiming(long decisionMicros) {

@@ -15,10 +15,13 @@ import java.util.Optional;
  * @param ceiling        the most capable tier allowed (the budget's downgrade hook); empty means no ceiling
  * @param choices        how many answers the request asks for ({@code n}): each may produce up to the output bound
  * @param mediaParts     image, audio and file parts, whose tokens only the tier's own processor can count
+ * @param earlierTurns   the user turns before the latest, for a follow-up that continues one of them ({@link RoutingText})
+ * @param tools          the request defines tools
  */
 public record RoutingRequest(String model, String classifyText, int promptTokens, Optional<Integer> maxTokens,
                              RouteConstraints constraints, List<String> keyAllowed, List<String> teamAllowed,
-                             String team, String user, Optional<String> ceiling, int choices, int mediaParts) {
+                             String team, String user, Optional<String> ceiling, int choices, int mediaParts,
+                             String earlierTurns, boolean tools) {
     public RoutingRequest {
         keyAllowed = List.copyOf(keyAllowed);
         teamAllowed = List.copyOf(teamAllowed);
@@ -30,11 +33,16 @@ public record RoutingRequest(String model, String classifyText, int promptTokens
     public RoutingRequest(String model, String classifyText, int promptTokens, Optional<Integer> maxTokens,
                           RouteConstraints constraints, List<String> keyAllowed, List<String> teamAllowed,
                           String team, String user, Optional<String> ceiling) {
-        this(model, classifyText, promptTokens, maxTokens, constraints, keyAllowed, teamAllowed, team, user, ceiling, 1, 0);
+        this(model, classifyText, promptTokens, maxTokens, constraints, keyAllowed, teamAllowed, team, user, ceiling, 1, 0, "", false);
+    }
+
+    /** What the classifier reads. */
+    public RoutingText conversation() {
+        return new RoutingText(classifyText, earlierTurns, tools);
     }
 
     public RoutingRequest withCeiling(String tier) {
         return new RoutingRequest(model, classifyText, promptTokens, maxTokens, constraints, keyAllowed, teamAllowed, team, user,
-                Optional.of(tier), choices, mediaParts);
+                Optional.of(tier), choices, mediaParts, earlierTurns, tools);
     }
 }

@@ -2,9 +2,9 @@ package dev.tiergate.core.routing;
 
 /** What scored a prompt: the heuristics alone, or with the embedding model. */
 public enum Scorer {
-    /** The heuristic signals alone: the embedding model is off, still loading, or explicit intent pinned the class. */
+    /** The trained model over the heuristic signals alone: the embedding model is off or still loading, or a trigger decided. */
     HEURISTICS("heuristics"),
-    /** The heuristics blended with the embedding model's nearest labeled examples. */
+    /** The trained model over the heuristic signals and the prompt's embedding. */
     HEURISTICS_AND_EMBEDDING("heuristics+embedding");
 
     private final String wire;

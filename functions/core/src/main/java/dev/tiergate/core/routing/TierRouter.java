@@ -53,7 +53,7 @@ public final class TierRouter {
         List<String> reasons = new ArrayList<>();
         if (!AUTO.equals(r.model())) return named(r, reasons, start);
 
-        Classification c = classifier.classify(r.classifyText());
+        Classification c = classifier.classify(r.conversation());
         reasons.addAll(c.reasons());
         TierConfig target = config.tierNamed(config.routing().classTiers().get(c.complexity().wire()));
         List<TierConfig> candidates = new ArrayList<>();

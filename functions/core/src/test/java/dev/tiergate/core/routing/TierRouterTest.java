@@ -53,7 +53,7 @@ class TierRouterTest {
     private final TierRouter router = router(config);
 
     private static TierRouter router(TiergateConfig c) {
-        return new TierRouter(c, new ComplexityClassifier(c.routing(), new HeuristicScorer(), Optional.empty(), Optional.empty()));
+        return new TierRouter(c, new ComplexityClassifier(c.routing(), new HeuristicScorer(), RouterModelFile.shipped(), Optional.empty(), Optional.empty()));
     }
 
     private static RoutingRequest req(String model, String prompt, int tokens, Optional<Integer> max, RouteConstraints c) {

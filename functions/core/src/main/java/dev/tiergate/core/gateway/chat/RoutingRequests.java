@@ -39,7 +39,31 @@ public final class RoutingRequests {
         }
         return new RoutingRequest(chat.model(), chat.lastUserText(), promptTokens, maxTokens, constraints,
                 caller.allowedTiers(), teamAllowed.apply(caller.team()), caller.team(), caller.user(), Optional.empty(),
-                chat.choices(), chat.mediaParts());
+                chat.choices(), chat.mediaParts(), earlierUserTurns(chat), !chat.toolsText().isEmpty());
+    }
+
+    /** The user turns before the latest, oldest first (text parts only), for a follow-up that continues them. */
+    static String earlierUserTurns(ChatRequest chat) {
+        com.fasterxml.jackson.databind.JsonNode messages = chat.body().path("messages");
+        if (chat.endpoint() != Endpoint.CHAT_COMPLETIONS || !messages.isArray()) return "";
+        List<String> turns = new java.util.ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode m : messages) {
+            if (!"user".equals(m.path("role").asText())) continue;
+            com.fasterxml.jackson.databind.JsonNode c = m.path("content");
+            if (c.isTextual()) {
+                turns.add(c.asText());
+            } else if (c.isArray()) {
+                StringBuilder sb = new StringBuilder();
+                for (com.fasterxml.jackson.databind.JsonNode part : c) {
+                    if ("text".equals(part.path("type").asText())) sb.append(part.path("text").asText()).append('\n');
+                }
+                turns.add(sb.toString());
+            }
+        }
+        if (turns.size() < 2) return "";
+        String earlier = String.join("\n", turns.subList(0, turns.size() - 1));
+        // A follow-up reads only the end of what came before it.
+        return earlier.length() <= 4_096 ? earlier : earlier.substring(earlier.length() - 4_096);
     }
 
     TokenCounter tokens() {
