@@ -61,9 +61,9 @@ final class TrainRouterCommand implements Callable<Integer> {
     long seed;
     @Option(names = "--epochs", defaultValue = "300", description = "Full-batch optimizer steps (default: ${DEFAULT-VALUE}).")
     int epochs;
-    @Option(names = "--embed-head", defaultValue = "192", description = "Characters of the head the embedding reads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--embed-head", defaultValue = "128", description = "Characters of the head the embedding reads (default: ${DEFAULT-VALUE}).")
     int embedHead;
-    @Option(names = "--embed-tail", defaultValue = "64", description = "Characters of the tail the embedding reads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--embed-tail", defaultValue = "32", description = "Characters of the tail the embedding reads (default: ${DEFAULT-VALUE}).")
     int embedTail;
     @Option(names = "--dry-run", description = "Report the cross-validation, write nothing.")
     boolean dryRun;

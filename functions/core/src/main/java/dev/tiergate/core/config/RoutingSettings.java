@@ -24,7 +24,7 @@ public record RoutingSettings(Map<String, String> classTiers, double mediumThres
                               double qualityBias, int sliceHeadChars, int sliceTailChars, Embedding embedding, SelfAssessment selfAssessment,
                               Optional<Shadow> shadow) {
 
-    /** Chosen on the training set's held-out folds: the most accurate pair with over-routing under 6% (docs/routing.md). */
+    /** Chosen on the training set's held-out folds: the lowest under-routing with over-routing at most 6% (docs/routing.md). */
     public static final double DEFAULT_MEDIUM_THRESHOLD = 0.5;
     public static final double DEFAULT_COMPLEX_THRESHOLD = 0.3;
 

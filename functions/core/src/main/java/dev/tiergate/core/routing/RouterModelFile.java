@@ -46,8 +46,11 @@ public final class RouterModelFile {
         Set<String> forced = new LinkedHashSet<>();
         n.path("forced_complex").forEach(f -> forced.add(f.asText()));
         JsonNode slice = n.path("embedding_slice");
+        if (!slice.path("head_chars").isInt() || !slice.path("tail_chars").isInt()) {
+            throw new IllegalStateException("the router model file lacks its embedding slice: retrain it");
+        }
         return new TrainedRouter(model(n.path("models").path("with_embedding")), model(n.path("models").path("heuristics_only")),
-                forced, slice.path("head_chars").asInt(192), slice.path("tail_chars").asInt(64));
+                forced, slice.path("head_chars").asInt(), slice.path("tail_chars").asInt());
     }
 
     /**
