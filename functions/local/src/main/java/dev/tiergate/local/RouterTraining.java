@@ -43,14 +43,7 @@ final class RouterTraining {
 
     /** Readable labeled data: a JSONL file, or a folder of them (read in name order). */
     static List<Example> read(Path path) throws IOException {
-        List<Path> files;
-        if (Files.isDirectory(path)) {
-            try (Stream<Path> s = Files.list(path)) {
-                files = s.filter(p -> p.getFileName().toString().endsWith(".jsonl")).sorted().toList();
-            }
-        } else {
-            files = List.of(path);
-        }
+        List<Path> files = files(path);
         ObjectMapper json = new ObjectMapper();
         List<Example> out = new ArrayList<>();
         for (Path f : files) {
@@ -89,16 +82,16 @@ final class RouterTraining {
     /** SHA-256 of the data files' bytes, in name order: which data a model file was trained on. */
     static String digest(Path path) throws Exception {
         MessageDigest md = MessageDigest.getInstance("SHA-256");
-        List<Path> files;
-        if (Files.isDirectory(path)) {
-            try (Stream<Path> s = Files.list(path)) {
-                files = s.filter(p -> p.getFileName().toString().endsWith(".jsonl")).sorted().toList();
-            }
-        } else {
-            files = List.of(path);
-        }
-        for (Path f : files) md.update(Files.readAllBytes(f));
+        for (Path f : files(path)) md.update(Files.readAllBytes(f));
         return HexFormat.of().formatHex(md.digest());
+    }
+
+    /** The file itself, or a folder's JSONL files in name order. */
+    private static List<Path> files(Path path) throws IOException {
+        if (!Files.isDirectory(path)) return List.of(path);
+        try (Stream<Path> s = Files.list(path)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".jsonl")).sorted().toList();
+        }
     }
 
     static Featurized featurize(Example e, HeuristicScorer heuristics, PromptEmbedder embedder, RoutingSettings s,
