@@ -42,7 +42,8 @@ public record RoutingText(String lastTurn, String earlierTurns, boolean tools) {
 
     /** Whether the latest turn continues an earlier one rather than asking something new. */
     public boolean followUp() {
-        if (earlierTurns.isBlank()) return false;
+        // A long turn states its own task (and is not split into words for nothing: a pasted document can be megabytes).
+        if (earlierTurns.isBlank() || lastTurn.length() > 400) return false;
         String t = lastTurn.strip().toLowerCase(Locale.ROOT);
         if (t.isEmpty()) return true;
         String[] words = t.split("[^\\p{L}\\p{N}']+");

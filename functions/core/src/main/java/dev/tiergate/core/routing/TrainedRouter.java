@@ -16,6 +16,7 @@ public record TrainedRouter(RouterModel withEmbedding, RouterModel heuristicsOnl
                             int embedHeadChars, int embedTailChars) {
     public TrainedRouter {
         forcedComplex = Set.copyOf(forcedComplex);
+        if (embedHeadChars < 1 || embedTailChars < 0) throw new IllegalArgumentException("the embedding slice must read at least one character");
         if (heuristicsOnly.features().size() != RoutingFeatures.HEURISTIC.size()) {
             throw new IllegalArgumentException("the heuristics model has " + heuristicsOnly.features().size() + " features, expected "
                     + RoutingFeatures.HEURISTIC.size());

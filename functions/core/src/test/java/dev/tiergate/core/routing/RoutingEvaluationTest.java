@@ -11,6 +11,24 @@ import static org.assertj.core.api.Assertions.within;
 class RoutingEvaluationTest {
 
     @Test
+    void calibrationComparesEachBinsConfidenceWithItsAccuracy() {
+        RoutingEvaluation e = new RoutingEvaluation();
+        // Ten prompts at 0.95 for simple, nine of them simple: confidence 0.95, accuracy 0.9.
+        for (int i = 0; i < 10; i++) e.addProbabilities(i < 9 ? SIMPLE : MEDIUM, new ClassScores(0.95, 0.03, 0.02));
+        // Ten at 0.55 for complex, all complex: confidence 0.55, accuracy 1.0.
+        for (int i = 0; i < 10; i++) e.addProbabilities(COMPLEX, new ClassScores(0.2, 0.25, 0.55));
+        assertThat(e.reliability()).hasSize(2);
+        RoutingEvaluation.ReliabilityBin low = e.reliability().getFirst();
+        assertThat(low.low()).isEqualTo(0.5);
+        assertThat(low.prompts()).isEqualTo(10);
+        assertThat(low.meanConfidence()).isCloseTo(0.55, within(1e-9));
+        assertThat(low.accuracy()).isEqualTo(1.0);
+        // (10 x |0.95 - 0.9| + 10 x |0.55 - 1.0|) / 20 = (0.5 + 4.5) / 20
+        assertThat(e.calibrationError()).isCloseTo(0.25, within(1e-9));
+        assertThat(new RoutingEvaluation().calibrationError()).isZero();
+    }
+
+    @Test
     void metricsOfAKnownConfusionMatrix() {
         RoutingEvaluation e = new RoutingEvaluation();
         // simple: 3 right, 1 sent to medium; medium: 2 right, 1 to complex; complex: 3 right, 1 to simple
