@@ -216,6 +216,22 @@ class BudgetsEndToEndTest {
     }
 
     @Test
+    void aTeamAdminMayTightenItsTeamsBudgetButNotLoosenIt() throws Exception {
+        String ta = fx.createKey("green", "gil", "team_admin").get("key");
+        assertThat(fx.put("/admin/budgets/team/green", StackFixture.ADMIN_KEY, "{\"limits_usd\":{\"day\":1,\"month\":20}}").statusCode()).isEqualTo(200);
+        HttpResponse<String> raise = fx.put("/admin/budgets/team/green", ta, "{\"limits_usd\":{\"day\":5,\"month\":20}}");
+        assertThat(raise.statusCode()).isEqualTo(403);
+        assertThat(raise.body()).contains("limits_usd.day", "only an organisation admin");
+        HttpResponse<String> remove = fx.put("/admin/budgets/team/green", ta, "{\"limits_usd\":{\"day\":1}}");
+        assertThat(remove.statusCode()).isEqualTo(403);
+        assertThat(remove.body()).contains("month");
+        // Unchanged after both refusals.
+        assertThat(new BigDecimal(json(fx.get("/admin/budgets/team/green", ta)).at("/periods/day/limit_usd").asText())).isEqualByComparingTo("1");
+        assertThat(fx.put("/admin/budgets/team/green", ta, "{\"limits_usd\":{\"day\":0.5,\"month\":20,\"hour\":0.2}}").statusCode()).isEqualTo(200);
+        assertThat(fx.put("/admin/budgets/team/green", StackFixture.ADMIN_KEY, "{\"limits_usd\":{\"day\":3,\"month\":20}}").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void rolesConfineWhatEachKeySeesAndEveryAdminActionIsAudited() throws Exception {
         Map<String, String> teamAdmin = fx.createKey("red", "rita", "team_admin");
         Map<String, String> redUser = fx.createKey("red", "rob");

@@ -103,6 +103,9 @@ public final class BudgetAdminApi {
             warnAt = w.asDouble();
         }
         Optional<BudgetPolicy> before = store.find(owner);
+        if (caller.role() == dev.tiergate.core.auth.Role.TEAM_ADMIN && owner.scope() == dev.tiergate.core.budget.Scope.TEAM) {
+            tightensOnly(before, limits);
+        }
         BudgetPolicy policy = new BudgetPolicy(owner, limits, action, warnAt);
         store.put(policy);
         guard.invalidate(owner);
@@ -116,6 +119,26 @@ public final class BudgetAdminApi {
         audit.record(new AuditLog.Entry(clock.instant(), caller.id(), caller.role().wire(), "budget.put", owner.key(),
                 before.map(this::policyJson), Optional.of(policyJson(policy))));
         return responses.json(200, describe(owner, Optional.of(policy)), Map.of(Responses.REQUEST_ID, requestId));
+    }
+
+    /**
+     * A team's budget is the envelope the organisation gives it: its own admin may tighten it (lower a limit, add one)
+     * but not loosen it, or a team admin key could grant its team more than its creator allowed.
+     */
+    private static void tightensOnly(Optional<BudgetPolicy> before, Map<Period, Usd> limits) {
+        if (before.isEmpty()) return;
+        for (Map.Entry<Period, Usd> e : before.get().limits().entrySet()) {
+            Usd now = limits.get(e.getKey());
+            String field = "limits_usd." + e.getKey().wire();
+            if (now == null) {
+                throw OpenAiError.forbidden("A team admin may not remove its team's " + e.getKey().wire() + " limit ("
+                        + e.getValue().amount().toPlainString() + " USD); only an organisation admin may.").failure();
+            }
+            if (now.compareTo(e.getValue()) > 0) {
+                throw OpenAiError.forbidden("'" + field + "': a team admin may lower its team's limit, not raise it above "
+                        + e.getValue().amount().toPlainString() + " USD; only an organisation admin may.").failure();
+            }
+        }
     }
 
     public ApiResponse get(ApiKey caller, String scope, String id, String requestId) {
