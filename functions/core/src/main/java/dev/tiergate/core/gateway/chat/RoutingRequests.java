@@ -39,31 +39,47 @@ public final class RoutingRequests {
         }
         return new RoutingRequest(chat.model(), chat.lastUserText(), promptTokens, maxTokens, constraints,
                 caller.allowedTiers(), teamAllowed.apply(caller.team()), caller.team(), caller.user(), Optional.empty(),
-                chat.choices(), chat.mediaParts(), earlierUserTurns(chat), !chat.toolsText().isEmpty());
+                chat.choices(), chat.mediaParts(),
+                // Only an auto-routed request is classified: a named tier needs no conversation read.
+                dev.tiergate.core.routing.TierRouter.AUTO.equals(chat.model()) ? earlierUserTurns(chat) : "",
+                !chat.toolsText().isEmpty());
     }
 
-    /** The user turns before the latest, oldest first (text parts only), for a follow-up that continues them. */
+    /** What of the earlier user turns a follow-up reads: their end. */
+    static final int EARLIER_CHARS = 4_096;
+
+    /**
+     * The user turns before the latest, oldest first (text parts only), for a follow-up that continues them: only their
+     * last {@value #EARLIER_CHARS} characters, gathered from the end, so a long conversation costs no more than a short one.
+     */
     static String earlierUserTurns(ChatRequest chat) {
         com.fasterxml.jackson.databind.JsonNode messages = chat.body().path("messages");
         if (chat.endpoint() != Endpoint.CHAT_COMPLETIONS || !messages.isArray()) return "";
-        List<String> turns = new java.util.ArrayList<>();
-        for (com.fasterxml.jackson.databind.JsonNode m : messages) {
+        java.util.ArrayDeque<String> turns = new java.util.ArrayDeque<>();
+        int chars = 0;
+        boolean latestSeen = false;
+        for (int i = messages.size() - 1; i >= 0 && chars < EARLIER_CHARS; i--) {
+            com.fasterxml.jackson.databind.JsonNode m = messages.get(i);
             if (!"user".equals(m.path("role").asText())) continue;
-            com.fasterxml.jackson.databind.JsonNode c = m.path("content");
-            if (c.isTextual()) {
-                turns.add(c.asText());
-            } else if (c.isArray()) {
-                StringBuilder sb = new StringBuilder();
-                for (com.fasterxml.jackson.databind.JsonNode part : c) {
-                    if ("text".equals(part.path("type").asText())) sb.append(part.path("text").asText()).append('\n');
-                }
-                turns.add(sb.toString());
+            if (!latestSeen) {
+                latestSeen = true; // the latest turn is what the router classifies itself
+                continue;
             }
+            String t = text(m.path("content"));
+            turns.addFirst(t);
+            chars += t.length() + 1;
         }
-        if (turns.size() < 2) return "";
-        String earlier = String.join("\n", turns.subList(0, turns.size() - 1));
-        // A follow-up reads only the end of what came before it.
-        return earlier.length() <= 4_096 ? earlier : earlier.substring(earlier.length() - 4_096);
+        String earlier = String.join("\n", turns);
+        return earlier.length() <= EARLIER_CHARS ? earlier : earlier.substring(earlier.length() - EARLIER_CHARS);
+    }
+
+    private static String text(com.fasterxml.jackson.databind.JsonNode content) {
+        if (content.isTextual()) return content.asText();
+        StringBuilder sb = new StringBuilder();
+        for (com.fasterxml.jackson.databind.JsonNode part : content) {
+            if ("text".equals(part.path("type").asText())) sb.append(part.path("text").asText()).append('\n');
+        }
+        return sb.toString();
     }
 
     TokenCounter tokens() {
