@@ -290,4 +290,87 @@ class BudgetLeaseRaceTest {
             }
         }
     }
+
+    /** The team's in-flight row, as DynamoDB holds it. */
+    private static Map<String, AttributeValue> inFlightRow(DynamoDbClient ddb) {
+        Map<String, AttributeValue> item = ddb.getItem(b -> b.tableName("tiergate-ledger").consistentRead(true)
+                .key(Map.of("owner", AttributeValue.fromS("rate#team#race"), "period", AttributeValue.fromS("inflight")))).item();
+        return item == null ? Map.of() : item;
+    }
+
+    private static long number(Map<String, AttributeValue> item, String name) {
+        return item.containsKey(name) ? new BigDecimal(item.get(name).n()).longValueExact() : 0;
+    }
+
+    @Test
+    void aTeamsInFlightCapHoldsAcrossThreeGatewaysOnLeasedSlotsAndWhenCountedOneByOne(@TempDir Path dir) throws Exception {
+        int cap = 24;
+        String yaml = YAML + "teams:\n  race:\n    rate_limits: {max_concurrent: " + cap + "}\n";
+        // Answers take about 200 ms, so a burst finds the cap full.
+        try (Stack s = stack(dir, 0.1, yaml)) {
+            List<Integer> ports = List.of(ChildTiergate.freePort(), ChildTiergate.freePort(), ChildTiergate.freePort());
+            List<Process> gateways = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) gateways.add(gateway(s, ports.get(i), dir, "gw" + i));
+                List<String> keys = keys(ports, "100");
+                // Well under the cap (six clients, two per gateway, one request at a time): every request is served,
+                // on slots the gateways lease.
+                try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                    List<Future<Integer>> clients = new ArrayList<>();
+                    for (int c = 0; c < 6; c++) {
+                        int port = ports.get(c % 3);
+                        String key = keys.get(c);
+                        clients.add(pool.submit(() -> {
+                            int ok = 0;
+                            for (int i = 0; i < 15; i++) {
+                                if (send(port, "POST", "/v1/chat/completions", key, BudgetConfig.chat("small", 100)).statusCode() == 200) ok++;
+                            }
+                            return ok;
+                        }));
+                    }
+                    for (Future<Integer> f : clients) assertThat(f.get()).isEqualTo(15);
+                }
+                Map<String, AttributeValue> steady = inFlightRow(s.ddb());
+                assertThat(steady.keySet()).as("slots leased by the gateways").anyMatch(k -> k.startsWith("lease#"));
+                assertThat(number(steady, "inflight")).isLessThanOrEqualTo(cap);
+
+                // A burst of 120 at once: the cap is reached, the rest are refused as in-flight throttling.
+                CountDownLatch go = new CountDownLatch(1);
+                List<Future<HttpResponse<String>>> results = new ArrayList<>();
+                int served = 0;
+                try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                    for (int i = 0; i < 120; i++) {
+                        int port = ports.get(i % 3);
+                        String key = keys.get(i % keys.size());
+                        results.add(pool.submit(() -> {
+                            go.await();
+                            return send(port, "POST", "/v1/chat/completions", key, BudgetConfig.chat("small", 100));
+                        }));
+                    }
+                    go.countDown();
+                    for (Future<HttpResponse<String>> f : results) {
+                        HttpResponse<String> r = f.get();
+                        if (r.statusCode() == 200) {
+                            served++;
+                        } else {
+                            assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+                            assertThat(StackFixture.JSON.readTree(r.body()).at("/error/code").asText()).isEqualTo("rate_limit_exceeded");
+                        }
+                    }
+                }
+                assertThat(served).isGreaterThanOrEqualTo(cap - 4).isLessThan(120);
+                // What the model server ran at once, counted by its engine: never more than the cap.
+                long most = s.fleet().replicas().get("small").stream().mapToLong(dev.tiergate.sim.SimulatedReplica::mostAtOnce).sum();
+                assertThat(most).isLessThanOrEqualTo(cap).isGreaterThanOrEqualTo(cap / 2);
+            } finally {
+                for (Process p : gateways) stop(p);
+            }
+            // Stopped: every slot given back, every registration gone.
+            Map<String, AttributeValue> after = inFlightRow(s.ddb());
+            assertThat(number(after, "inflight")).isZero();
+            assertThat(number(after, "leased")).isZero();
+            assertThat(after.keySet()).noneMatch(k -> k.startsWith("lease#"));
+            assertThat(s.ddb().scan(b -> b.tableName("tiergate-reservations")).count()).isZero();
+        }
+    }
 }

@@ -37,6 +37,9 @@ final class BudgetBench implements Callable<Integer> {
     ConfigFileOption config;
     @Option(names = "--requests", defaultValue = "500", description = "Measured requests (default: ${DEFAULT-VALUE}).")
     int requests;
+    @Option(names = "--max-concurrent", defaultValue = "0",
+            description = "Also cap the key's requests in flight at this many (0: no cap; default: ${DEFAULT-VALUE}).")
+    int maxConcurrent;
 
     @Override
     public Integer call() throws Exception {
@@ -53,7 +56,8 @@ final class BudgetBench implements Callable<Integer> {
                     dev.tiergate.adapters.wiring.Telemetry.local(work.resolve("reports")),
                     dev.tiergate.adapters.settlement.SettlementWriting.WriteBehind.in(work.resolve("settlements")))) {
                 g.installBootstrapAdmin(admin);
-                ApiResponse key = call(g, "POST", "/admin/keys", admin, "{\"team\":\"bench\",\"user\":\"b\"}");
+                String limits = maxConcurrent > 0 ? ",\"rate_limits\":{\"max_concurrent\":" + maxConcurrent + "}" : "";
+                ApiResponse key = call(g, "POST", "/admin/keys", admin, "{\"team\":\"bench\",\"user\":\"b\"" + limits + "}");
                 String secret = new com.fasterxml.jackson.databind.ObjectMapper().readTree(((ApiResponse.Whole) key).body()).get("key").asText();
                 String keyId = new com.fasterxml.jackson.databind.ObjectMapper().readTree(((ApiResponse.Whole) key).body()).get("id").asText();
                 call(g, "PUT", "/admin/budgets/team/bench", admin, "{\"limits_usd\":{\"day\":1000,\"month\":10000}}");
@@ -75,7 +79,8 @@ final class BudgetBench implements Callable<Integer> {
                 g.awaitSettlementsWritten();
                 long units = stats.writeUnits();
                 total.sort(null);
-                System.out.printf(Locale.ROOT, "%d requests, one at a time, budgets on the key, its team and the organisation; simulator at zero latency%n%n", requests);
+                System.out.printf(Locale.ROOT, "%d requests, one at a time, budgets on the key, its team and the organisation%s; simulator at zero latency%n%n",
+                        requests, maxConcurrent > 0 ? ", the key's requests in flight capped at " + maxConcurrent : "");
                 System.out.println("DynamoDB calls per request:");
                 stats.counts().forEach((op, n) -> System.out.printf(Locale.ROOT, "  %-20s %5.2f   p50 %6.2f ms   p99 %6.2f ms%n", op,
                         n / (double) requests, pct(stats.durations(op), 50) / 1000.0, pct(stats.durations(op), 99) / 1000.0));

@@ -101,7 +101,7 @@ final class LeaseSimulation implements Callable<Integer> {
 
         RowView view() {
             long live = leases.entrySet().stream().filter(e -> e.getValue().signum() > 0 && until.get(e.getKey()).isAfter(clock.instant())).count();
-            return new RowView(new Usd(committed()), (int) live);
+            return new RowView(committed(), (int) live);
         }
 
         @Override
@@ -132,6 +132,16 @@ final class LeaseSimulation implements Callable<Integer> {
         @Override
         public Optional<Counted> takeAllowance(dev.tiergate.core.budget.RateRow row, int requests, long tokens) {
             throw new UnsupportedOperationException("the simulation has no rate limits");
+        }
+
+        @Override
+        public LeaseChange changeSlots(dev.tiergate.core.budget.RateRow row, String holder, int delta, Instant until, boolean existing) {
+            throw new UnsupportedOperationException("the simulation has no in-flight caps");
+        }
+
+        @Override
+        public boolean endSlots(dev.tiergate.core.budget.RateRow row, String holder, int slots) {
+            throw new UnsupportedOperationException("the simulation has no in-flight caps");
         }
 
         boolean reserve(BigDecimal amount) {

@@ -18,6 +18,9 @@ public final class Engine {
     private final AtomicLong running = new AtomicLong();
     private final AtomicLong waiting = new AtomicLong();
     private final AtomicLong runningBlocks = new AtomicLong();
+    /** Requests admitted or waiting to be, and the most there ever were at once. */
+    private final AtomicLong inEngine = new AtomicLong();
+    private final AtomicLong mostAtOnce = new AtomicLong();
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     public Engine(ReplicaSettings settings) {
@@ -28,6 +31,9 @@ public final class Engine {
     public long running() { return running.get(); }
 
     public long waiting() { return waiting.get(); }
+
+    /** The most requests this engine held at once, running or waiting, since it started. */
+    public long mostAtOnce() { return mostAtOnce.get(); }
 
     /** Fraction of KV-cache blocks held by running requests, 0 to 1. */
     public double kvCacheUsage() {
@@ -53,6 +59,7 @@ public final class Engine {
             closed = true;
             running.decrementAndGet();
             runningBlocks.addAndGet(-blocks);
+            inEngine.decrementAndGet();
             slots.release();
         }
     }
@@ -60,9 +67,13 @@ public final class Engine {
     /** Waits for a running slot (counted as waiting meanwhile). */
     public Slot admit(int promptTokens, int maxOutputTokens) throws InterruptedException {
         long start = System.nanoTime();
+        mostAtOnce.accumulateAndGet(inEngine.incrementAndGet(), Math::max);
         waiting.incrementAndGet();
         try {
             slots.acquire();
+        } catch (InterruptedException e) {
+            inEngine.decrementAndGet();
+            throw e;
         } finally {
             waiting.decrementAndGet();
         }

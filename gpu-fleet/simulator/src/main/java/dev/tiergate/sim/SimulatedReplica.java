@@ -126,6 +126,9 @@ public final class SimulatedReplica implements AutoCloseable {
     /** Generation requests this replica has received, whatever became of them. */
     public long received() { return received.get(); }
 
+    /** The most requests this replica's engine held at once (running or queued) since it started. */
+    public long mostAtOnce() { return engine.mostAtOnce(); }
+
     /** Replaces the faults; a non-zero {@code ready_after_ms} makes the replica unready for that long from now. */
     public void setFaults(Faults f) {
         faults.set(f);

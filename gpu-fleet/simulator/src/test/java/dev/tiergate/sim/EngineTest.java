@@ -29,6 +29,8 @@ class EngineTest {
         second.join();
         assertThat(engine.running()).isZero();
         assertThat(engine.waiting()).isZero();
+        // One running and one waiting at once, never more.
+        assertThat(engine.mostAtOnce()).isEqualTo(2);
     }
 
     @Test

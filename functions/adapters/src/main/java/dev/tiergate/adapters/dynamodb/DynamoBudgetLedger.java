@@ -94,7 +94,7 @@ public final class DynamoBudgetLedger implements BudgetLedger {
                         .updateExpression("ADD tokens :d").expressionAttributeValues(Map.of(":d", n(actualTokens - rr.tokens()))).build()).build());
             }
             if (rr.limits().maxConcurrent().isPresent()) {
-                items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger()).key(rowKey("rate#" + rr.owner(), "inflight"))
+                items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger()).key(rowKey("rate#" + rr.owner(), IN_FLIGHT))
                         .updateExpression("ADD inflight :m").expressionAttributeValues(Map.of(":m", n(-1))).build()).build());
             }
         }
@@ -162,7 +162,7 @@ public final class DynamoBudgetLedger implements BudgetLedger {
             }
             if (l.maxConcurrent().isPresent()) {
                 items.add(TransactWriteItem.builder().update(Update.builder().tableName(tables.ledger())
-                        .key(rowKey("rate#" + rr.owner(), "inflight")).updateExpression("ADD inflight :one")
+                        .key(rowKey("rate#" + rr.owner(), IN_FLIGHT)).updateExpression("ADD inflight :one")
                         .conditionExpression("attribute_not_exists(inflight) OR inflight <= :cmax")
                         .expressionAttributeValues(Map.of(":one", n(1), ":cmax", n(l.maxConcurrent().get() - 1))).build()).build());
                 rateItems.add(new RateItem(rr, RateLimitKind.MAX_CONCURRENT));
@@ -330,7 +330,7 @@ public final class DynamoBudgetLedger implements BudgetLedger {
             }
             if (rr.limits().maxConcurrent().isPresent()) {
                 String k = "rate#" + rr.owner() + "|inflight";
-                keys.put(k, rowKey("rate#" + rr.owner(), "inflight"));
+                keys.put(k, rowKey("rate#" + rr.owner(), IN_FLIGHT));
                 deltas.computeIfAbsent(k, x -> new java.util.LinkedHashMap<>()).merge("inflight", BigDecimal.valueOf(-1), BigDecimal::add);
             }
         }
@@ -478,55 +478,93 @@ public final class DynamoBudgetLedger implements BudgetLedger {
         }
     }
 
+    /** A key's or team's requests in flight: one row per rate owner, counted by reservations and leased slots. */
+    private static final String IN_FLIGHT = "inflight";
+    /** What a leased row counts its limit against: a budget row its committed dollars, an in-flight row its requests. */
+    private static final String COMMITTED = "committed";
+
+    /** A leased row: its key, the attribute a lease adds to, its limit, and how long the row is kept (none: always). */
+    private record LeasedRow(String owner, String period, String counter, Optional<BigDecimal> limit, Optional<Long> expiresAt) {}
+
+    private static LeasedRow leased(LedgerRow row) {
+        return new LeasedRow(row.owner().key(), row.periodKey(), COMMITTED, row.limit().map(Usd::amount), Optional.of(expiry(row)));
+    }
+
+    private static LeasedRow leased(RateRow row) {
+        // The in-flight row is never expired: a count dropped under a live lease would let the cap be passed.
+        return new LeasedRow("rate#" + row.owner(), IN_FLIGHT, IN_FLIGHT, row.limits().maxConcurrent().map(BigDecimal::valueOf), Optional.empty());
+    }
+
     @Override
     public LeaseChange changeLease(LedgerRow row, String holder, Usd delta, Instant until, boolean existing) {
+        return changeLease(leased(row), holder, delta.amount(), until, existing);
+    }
+
+    @Override
+    public LeaseChange changeSlots(RateRow row, String holder, int delta, Instant until, boolean existing) {
+        return changeLease(leased(row), holder, BigDecimal.valueOf(delta), until, existing);
+    }
+
+    private LeaseChange changeLease(LeasedRow row, String holder, BigDecimal d, Instant until, boolean existing) {
         long seq = leaseSeq.incrementAndGet();
-        BigDecimal d = delta.amount();
-        Map<String, String> names = Map.of("#l", LEASE + holder, "#u", UNTIL + holder, "#q", SEQ + holder);
+        Map<String, String> names = Map.of("#c", row.counter(), "#l", LEASE + holder, "#u", UNTIL + holder, "#q", SEQ + holder);
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":d", n(d));
         values.put(":u", n(until.toEpochMilli()));
         values.put(":q", n(seq));
-        values.put(":exp", n(expiry(row)));
         List<String> conds = new ArrayList<>(List.of("(attribute_not_exists(#q) OR #q < :q)"));
         if (existing) conds.add("attribute_exists(#l)");
         if (d.signum() > 0) {
-            BigDecimal limit = row.limit().orElseThrow(() -> new IllegalArgumentException("only a row with a limit is leased")).amount();
+            BigDecimal limit = row.limit().orElseThrow(() -> new IllegalArgumentException("only a row with a limit is leased"));
             values.put(":max", n(limit.subtract(d)));
             // A row not yet written has committed nothing; more than its whole limit never fits.
-            conds.add(limit.compareTo(d) >= 0 ? "(attribute_not_exists(committed) OR committed <= :max)" : "committed <= :max");
+            conds.add(limit.compareTo(d) >= 0 ? "(attribute_not_exists(#c) OR #c <= :max)" : "#c <= :max");
+        }
+        String set = "SET #u = :u, #q = :q";
+        if (row.expiresAt().isPresent()) {
+            values.put(":exp", n(row.expiresAt().get()));
+            set += ", expires_at = if_not_exists(expires_at, :exp)";
         }
         // A first lease of this holder on the row is registered first, so the sweeper finds it by scanning the small
         // reservations table, never the ledger; a registration whose lease was refused is dropped by the sweeper.
         if (!existing && d.signum() > 0) register(row, holder, until);
-        UpdateItemRequest req = UpdateItemRequest.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
-                .updateExpression("ADD committed :d, leased :d, #l :d SET #u = :u, #q = :q, expires_at = if_not_exists(expires_at, :exp)")
+        Map<String, AttributeValue> key = rowKey(row.owner(), row.period());
+        UpdateItemRequest req = UpdateItemRequest.builder().tableName(tables.ledger()).key(key)
+                .updateExpression("ADD #c :d, leased :d, #l :d " + set)
                 .conditionExpression(String.join(" AND ", conds)).expressionAttributeNames(names).expressionAttributeValues(values)
                 .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.ALL_NEW).build();
         try {
-            return new Changed(view(updateRetryingConflicts(req)));
+            return new Changed(view(updateRetryingConflicts(req), row.counter()));
         } catch (ConditionalCheckFailedException e) {
-            Map<String, AttributeValue> item = ddb.getItem(b -> b.tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
-                    .consistentRead(true)).item();
-            if (number(item, SEQ + holder).longValue() >= seq) return new Changed(view(item)); // a retry of a write that landed
+            Map<String, AttributeValue> item = ddb.getItem(b -> b.tableName(tables.ledger()).key(key).consistentRead(true)).item();
+            if (number(item, SEQ + holder).longValue() >= seq) return new Changed(view(item, row.counter())); // a retry of a write that landed
             boolean leases = item != null && item.containsKey(LEASE + holder);
             if (existing && !leases) return new Lost();
             if (!existing && !leases && d.signum() > 0) {
                 // The first lease was refused: its registration has nothing to point at.
-                ddb.deleteItem(b -> b.tableName(tables.reservations()).key(Map.of("request_id", s(registration(row.owner().key(), row.periodKey(), holder)))));
+                ddb.deleteItem(b -> b.tableName(tables.reservations()).key(Map.of("request_id", s(registration(row.owner(), row.period(), holder)))));
             }
-            return new NoRoom(view(item));
+            return new NoRoom(view(item, row.counter()));
         }
     }
 
     @Override
     public boolean endLease(LedgerRow row, String holder, Usd amount) {
+        return endLease(leased(row), holder, amount.amount());
+    }
+
+    @Override
+    public boolean endSlots(RateRow row, String holder, int slots) {
+        return endLease(leased(row), holder, BigDecimal.valueOf(slots));
+    }
+
+    private boolean endLease(LeasedRow row, String holder, BigDecimal amount) {
         try {
-            updateRetryingConflicts(UpdateItemRequest.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.periodKey()))
-                    .updateExpression("ADD committed :neg, leased :neg REMOVE #l, #u, #q").conditionExpression("#l = :a")
-                    .expressionAttributeNames(Map.of("#l", LEASE + holder, "#u", UNTIL + holder, "#q", SEQ + holder))
-                    .expressionAttributeValues(Map.of(":neg", n(amount.amount().negate()), ":a", n(amount.amount()))).build());
-            ddb.deleteItem(b -> b.tableName(tables.reservations()).key(Map.of("request_id", s(registration(row.owner().key(), row.periodKey(), holder)))));
+            updateRetryingConflicts(UpdateItemRequest.builder().tableName(tables.ledger()).key(rowKey(row.owner(), row.period()))
+                    .updateExpression("ADD #c :neg, leased :neg REMOVE #l, #u, #q").conditionExpression("#l = :a")
+                    .expressionAttributeNames(Map.of("#c", row.counter(), "#l", LEASE + holder, "#u", UNTIL + holder, "#q", SEQ + holder))
+                    .expressionAttributeValues(Map.of(":neg", n(amount.negate()), ":a", n(amount))).build());
+            ddb.deleteItem(b -> b.tableName(tables.reservations()).key(Map.of("request_id", s(registration(row.owner(), row.period(), holder)))));
             return true;
         } catch (ConditionalCheckFailedException other) {
             return false;
@@ -538,11 +576,13 @@ public final class DynamoBudgetLedger implements BudgetLedger {
     }
 
     /** Notes in the reservations table that {@code holder} leases on the row, with the lease's deadline. */
-    private void register(LedgerRow row, String holder, Instant until) {
-        ddb.putItem(b -> b.tableName(tables.reservations()).item(Map.of(
-                "request_id", s(registration(row.owner().key(), row.periodKey(), holder)),
-                "lease_owner", s(row.owner().key()), "lease_period", s(row.periodKey()), "lease_holder", s(holder),
-                "deadline_ms", n(until.toEpochMilli()), "expires_at", n(until.plus(30, ChronoUnit.DAYS).getEpochSecond()))));
+    private void register(LeasedRow row, String holder, Instant until) {
+        Map<String, AttributeValue> item = new HashMap<>(Map.of(
+                "request_id", s(registration(row.owner(), row.period(), holder)),
+                "lease_owner", s(row.owner()), "lease_period", s(row.period()), "lease_holder", s(holder),
+                "deadline_ms", n(until.toEpochMilli()), "expires_at", n(until.plus(30, ChronoUnit.DAYS).getEpochSecond())));
+        if (!row.counter().equals(COMMITTED)) item.put("lease_counter", s(row.counter()));
+        ddb.putItem(b -> b.tableName(tables.reservations()).item(item));
     }
 
     /**
@@ -595,8 +635,8 @@ public final class DynamoBudgetLedger implements BudgetLedger {
         }
     }
 
-    /** The row's committed amount and how many live leases it carries. */
-    private RowView view(Map<String, AttributeValue> item) {
+    /** What the row counts against its limit ({@code counter}) and how many live leases it carries. */
+    private RowView view(Map<String, AttributeValue> item, String counter) {
         long now = clock.millis();
         int holders = 0;
         if (item != null) {
@@ -606,7 +646,7 @@ public final class DynamoBudgetLedger implements BudgetLedger {
                 if (number(item, e.getKey()).signum() > 0 && number(item, UNTIL + h).longValue() > now) holders++;
             }
         }
-        return new RowView(new Usd(number(item, "committed")), holders);
+        return new RowView(number(item, counter), holders);
     }
 
     /**
@@ -635,6 +675,7 @@ public final class DynamoBudgetLedger implements BudgetLedger {
         String owner = reg.get("lease_owner").s();
         String period = reg.get("lease_period").s();
         String h = reg.get("lease_holder").s();
+        String counter = reg.containsKey("lease_counter") ? reg.get("lease_counter").s() : COMMITTED;
         Map<String, AttributeValue> key = rowKey(owner, period);
         Map<String, AttributeValue> item = ddb.getItem(b -> b.tableName(tables.ledger()).key(key).consistentRead(true)).item();
         AttributeValue lease = item == null ? null : item.get(LEASE + h);
@@ -657,15 +698,19 @@ public final class DynamoBudgetLedger implements BudgetLedger {
         BigDecimal amount = new BigDecimal(lease.n());
         try {
             ddb.updateItem(UpdateItemRequest.builder().tableName(tables.ledger()).key(key)
-                    .updateExpression("ADD committed :neg, leased :neg REMOVE #l, #u, #q")
+                    .updateExpression("ADD #c :neg, leased :neg REMOVE #l, #u, #q")
                     .conditionExpression("#u = :u AND #l = :a")
-                    .expressionAttributeNames(Map.of("#l", LEASE + h, "#u", UNTIL + h, "#q", SEQ + h))
+                    .expressionAttributeNames(Map.of("#c", counter, "#l", LEASE + h, "#u", UNTIL + h, "#q", SEQ + h))
                     .expressionAttributeValues(Map.of(":neg", n(amount.negate()), ":u", until, ":a", lease)).build());
         } catch (ConditionalCheckFailedException changed) {
             return false; // renewed or spent from meanwhile: the next pass looks again
         }
         ddb.deleteItem(b -> b.tableName(tables.reservations()).key(regKey));
-        LOG.log(System.Logger.Level.WARNING, "reclaimed the expired budget lease of {0} on {1} {2}: ${3}", h, owner, period, amount.toPlainString());
+        if (counter.equals(COMMITTED)) {
+            LOG.log(System.Logger.Level.WARNING, "reclaimed the expired budget lease of {0} on {1} {2}: ${3}", h, owner, period, amount.toPlainString());
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "reclaimed the expired in-flight lease of {0} on {1}: {2} slots", h, owner, amount.toPlainString());
+        }
         return true;
     }
 

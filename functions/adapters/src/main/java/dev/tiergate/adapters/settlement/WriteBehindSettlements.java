@@ -88,12 +88,23 @@ public final class WriteBehindSettlements implements SettlementQueue, AutoClosea
             return;
         }
         Queued q = accepted(settlement);
+        // A request reserved by itself under an in-flight cap stays counted in flight until this is written: no lingering.
+        if (freesInFlight(settlement)) hurry = true;
         if (!queue.offer(q)) {
             // Full: the store is slower than the traffic, so this request waits for its own write.
             List<Settlement> one = List.of(settlement);
             if (write(one)) journal.done(one);
             unwritten.remove(q.seq());
         }
+    }
+
+    private static boolean freesInFlight(Settlement s) {
+        dev.tiergate.core.budget.Reservation r = switch (s) {
+            case Settlement.Settle x -> x.reservation();
+            case Settlement.Release x -> x.reservation();
+            case Settlement.RecordOnly x -> null;
+        };
+        return r != null && r.recorded() && r.rateRows().stream().anyMatch(rr -> rr.limits().maxConcurrent().isPresent());
     }
 
     private record Queued(long seq, Settlement settlement) {}

@@ -200,10 +200,13 @@ public final class Gateway implements AutoCloseable {
         Routing routing = Routing.build(config, upstream, fleet, startup.loadRoutingModel());
         DynamoBudgetLedger ledger = new DynamoBudgetLedger(dynamo, tables, clock);
         DynamoBudgetStore budgets = new DynamoBudgetStore(enhanced, tables.budgets(), clock);
+        var leaseSettings = dev.tiergate.core.budget.BudgetEscrow.Settings.forLongestHold(
+                Duration.ofMillis(Math.max(config.gateway().requestTimeoutMs(), config.gateway().streamTimeoutMs()) + config.budgets().reservationGraceMs()));
+        // In-flight slots are leased only by a process that runs between requests: a Lambda environment is frozen
+        // between invocations, and the slots it kept would count as in flight while nothing runs.
+        if (!(settlementWriting instanceof SettlementWriting.WriteBehind)) leaseSettings = leaseSettings.withoutSlotLeases();
         Optional<dev.tiergate.core.budget.BudgetEscrow> escrow = !config.budgets().enabled() || !config.budgets().leases() ? Optional.empty()
-                : Optional.of(new dev.tiergate.core.budget.BudgetEscrow(ledger, clock, dev.tiergate.core.budget.BudgetEscrow.Settings.forLongestHold(
-                        Duration.ofMillis(Math.max(config.gateway().requestTimeoutMs(), config.gateway().streamTimeoutMs())
-                                + config.budgets().reservationGraceMs())), dev.tiergate.core.budget.BudgetEscrow.newInstanceName()));
+                : Optional.of(new dev.tiergate.core.budget.BudgetEscrow(ledger, clock, leaseSettings, dev.tiergate.core.budget.BudgetEscrow.newInstanceName()));
         BudgetGuard guard = new BudgetGuard(config, budgets, ledger, routing.router(), clock, telemetry.alerts(), usage, escrow);
         DynamoReplicaHealth health = new DynamoReplicaHealth(dynamo, tables.fleet(), clock);
         boolean recorded = config.usage().record();

@@ -74,7 +74,7 @@ class DynamoLeaseLedgerTest {
         assertThat(ledger.changeLease(row, "a", Usd.of("0.6"), until, false)).isInstanceOf(LeaseLedger.Changed.class);
         LeaseLedger.LeaseChange second = ledger.changeLease(row, "b", Usd.of("0.6"), until, false);
         assertThat(second).isInstanceOf(LeaseLedger.NoRoom.class);
-        assertThat(((LeaseLedger.NoRoom) second).row().committed().amount()).isEqualByComparingTo("0.6");
+        assertThat(((LeaseLedger.NoRoom) second).row().committed()).isEqualByComparingTo("0.6");
         LeaseLedger.LeaseChange third = ledger.changeLease(row, "b", Usd.of("0.4"), until, false);
         assertThat(((LeaseLedger.Changed) third).row().holders()).isEqualTo(2);
         assertThat(ledger.reserve(new Reservation("r", Usd.of("0.01"), List.of(row), until))).isInstanceOf(BudgetLedger.Refused.class);
@@ -145,5 +145,41 @@ class DynamoLeaseLedgerTest {
         // A request reserving by itself now finds the minute full.
         assertThat(ledger.reserve(new Reservation("rr", Usd.of("0.001"), List.of(), T0.plusSeconds(30), List.of(rr))))
                 .isInstanceOf(BudgetLedger.Throttled.class);
+    }
+
+    /** The key's in-flight row: requests reserved by themselves and slots leased, against max_concurrent. */
+    private long inFlight() {
+        var item = local.dynamoDbClient().getItem(b -> b.tableName("l-ledger").consistentRead(true).key(java.util.Map.of(
+                "owner", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("rate#key#k"),
+                "period", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("inflight")))).item();
+        return item == null || !item.containsKey("inflight") ? 0 : Long.parseLong(item.get("inflight").n());
+    }
+
+    @Test
+    void leasedSlotsAndRequestsReservedByThemselvesShareTheCapAndAnExpiredSlotLeaseComesBack() {
+        dev.tiergate.core.budget.RateRow rr = new dev.tiergate.core.budget.RateRow("key#k", "minute#2026-12-07T10:00",
+                new dev.tiergate.core.budget.RateLimits(Optional.empty(), Optional.empty(), Optional.of(4)), 50);
+        assertThat(ledger.changeSlots(rr, "a", 5, T0.plusSeconds(60), false)).isInstanceOf(LeaseLedger.NoRoom.class);
+        LeaseLedger.LeaseChange a = ledger.changeSlots(rr, "a", 2, T0.plusSeconds(60), false);
+        assertThat(((LeaseLedger.Changed) a).row()).isEqualTo(new LeaseLedger.RowView(java.math.BigDecimal.valueOf(2), 1));
+        Reservation alone = new Reservation("c1", Usd.of("0.001"), List.of(), T0.plusSeconds(30), List.of(rr));
+        assertThat(ledger.reserve(alone)).isInstanceOf(BudgetLedger.Held.class);
+        assertThat(ledger.changeSlots(rr, "b", 2, T0.plusSeconds(60), false)).isInstanceOf(LeaseLedger.NoRoom.class);
+        assertThat(ledger.changeSlots(rr, "b", 1, T0.plusSeconds(30), false)).isInstanceOf(LeaseLedger.Changed.class);
+        // Four counted: a fifth request is refused, whoever asks.
+        assertThat(ledger.reserve(new Reservation("c2", Usd.of("0.001"), List.of(), T0.plusSeconds(30), List.of(rr))))
+                .isEqualTo(new BudgetLedger.Throttled(rr, dev.tiergate.core.budget.RateLimitKind.MAX_CONCURRENT));
+        assertThat(inFlight()).isEqualTo(4);
+
+        // The request reserved by itself ends; a's lease is given back whole; b's is never renewed and comes back at its deadline.
+        ledger.release(alone, record("c1", "0", false));
+        assertThat(ledger.endSlots(rr, "a", 1)).isFalse(); // it holds 2
+        assertThat(ledger.endSlots(rr, "a", 2)).isTrue();
+        assertThat(inFlight()).isEqualTo(1);
+        clock.advance(Duration.ofSeconds(31));
+        assertThat(ledger.reclaimExpiredLeases(clock.instant())).isEqualTo(1);
+        assertThat(inFlight()).isZero();
+        assertThat(ledger.changeSlots(rr, "b", 0, T0.plusSeconds(90), true)).isInstanceOf(LeaseLedger.Lost.class);
+        assertThat(local.dynamoDbClient().scan(b -> b.tableName("l-reservations")).count()).isZero();
     }
 }

@@ -122,6 +122,20 @@ class WriteBehindSettlementsTest {
     }
 
     @Test
+    void aRequestCountedInFlightByItselfIsWrittenWithoutLingeringForABatch(@TempDir Path dir) throws Exception {
+        CountDownLatch written = new CountDownLatch(1);
+        // A linger of ten minutes: only the in-flight count it frees gets this settlement written at once.
+        try (WriteBehindSettlements q = new WriteBehindSettlements(b -> written.countDown(), dir, 1, 100, Duration.ofSeconds(10),
+                Duration.ofMinutes(10), JSON)) {
+            var capped = new dev.tiergate.core.budget.RateRow("key#k", "minute#2026-12-07T10:00",
+                    new dev.tiergate.core.budget.RateLimits(Optional.empty(), Optional.empty(), Optional.of(2)), 10);
+            var held = new dev.tiergate.core.budget.Reservation("capped", Usd.of("0.001"), List.of(), NOW.plusSeconds(30), List.of(capped));
+            q.submit(new Settlement.Settle(held, record("capped", "capped", 1, "0.000001")));
+            assertThat(written.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
     void awaitWrittenReturnsOnlyOnceEarlierSettlementsAreReadable(@TempDir Path dir) {
         CountDownLatch release = new CountDownLatch(1);
         Consumer<List<Settlement>> slow = b -> {

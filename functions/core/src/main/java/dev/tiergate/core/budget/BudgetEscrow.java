@@ -30,6 +30,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * idle until the lease's deadline, when the sweeper takes it back. A request's spend moves from the lease to
  * {@code spent} in the same write as its usage record; {@link #finished} then frees its hold here.
  *
+ * <p>In-flight caps ({@code max_concurrent}) lease the same way, in slots rather than dollars: an instance takes a few
+ * slots of a key's or team's in-flight count with one conditional write, lends one to each request it serves and takes
+ * it back when the answer is done (in memory, before the settlement is written), so a client at a steady concurrency
+ * costs no write at all. A lease keeps about as many slots as this instance's requests used at once lately, at most its
+ * even share of the cap; near the cap (less than half of it free) requests are counted one by one (see {@link #slotFloor}).
+ *
  * <p>{@link #maintain} (every second or so) renews leases well before their deadline, tops up those running low
  * off the request path, and returns those gone idle; {@link #returnAll} gives everything back on shutdown.
  */
@@ -47,16 +53,24 @@ public final class BudgetEscrow {
      * @param renewEvery        how often a lease in use is renewed; its deadline is always this much further out
      *                          than a request could need, so a dead instance's leases come back this long after the
      *                          longest request it could have been serving
+     * @param leaseSlots        whether in-flight caps are leased too: only where the process runs between requests
+     *                          (a Lambda environment is frozen between invocations, and slots it kept would count as
+     *                          in flight while nothing runs, until their deadline)
      */
     public record Settings(Duration leaseTraffic, int minRequests, int fallbackRequests, Duration idleAfter, Duration longestHold,
-                           Duration margin, Duration renewEvery) {
+                           Duration margin, Duration renewEvery, boolean leaseSlots) {
         public Settings {
             if (minRequests < 1 || fallbackRequests < 1) throw new IllegalArgumentException("minRequests and fallbackRequests must be at least 1");
         }
 
         /** The defaults, for requests that may hold money for up to {@code longestHold} (deadline and grace). */
         public static Settings forLongestHold(Duration longestHold) {
-            return new Settings(Duration.ofSeconds(2), 4, 4, Duration.ofSeconds(10), longestHold, Duration.ofSeconds(2), Duration.ofSeconds(10));
+            return new Settings(Duration.ofSeconds(2), 4, 4, Duration.ofSeconds(10), longestHold, Duration.ofSeconds(2), Duration.ofSeconds(10), true);
+        }
+
+        /** The same, with every request of an in-flight cap counted in the ledger by itself. */
+        public Settings withoutSlotLeases() {
+            return new Settings(leaseTraffic, minRequests, fallbackRequests, idleAfter, longestHold, margin, renewEvery, false);
         }
 
         /** A lease's deadline from its last write. */
@@ -116,6 +130,44 @@ public final class BudgetEscrow {
         }
     }
 
+    /** This instance's lease of one key's or team's in-flight slots: slots taken from the row, and those lent out now. */
+    private static final class Slots {
+        RateRow row;
+        int granted;
+        int inUse;
+        /** Requests in {@link #hold} for a slot right now: demand a top-up takes into account. */
+        int asking;
+        /** The most slots wanted at once in the current window and the one before: what a lease keeps. */
+        int peak;
+        int lastPeak;
+        Instant windowStart;
+        Instant until = Instant.EPOCH;
+        Instant lastUsed;
+        Optional<LeaseLedger.RowView> seen = Optional.empty();
+        /** Whether this instance ever held a lease on the row (which then has to be ended, not just forgotten). */
+        boolean leased;
+        final ReentrantLock writing = new ReentrantLock();
+
+        Slots(RateRow row, Instant now) {
+            this.row = row;
+            this.lastUsed = now;
+            this.windowStart = now;
+        }
+
+        int available() {
+            return granted - inUse;
+        }
+
+        int cap() {
+            return row.limits().maxConcurrent().orElseThrow();
+        }
+    }
+
+    /** The slots a request was lent, until its answer is done or, at the latest, its deadline. */
+    private record SlotLoan(Instant deadline, List<Slots> slots) {}
+
+    private final Map<String, Slots> slots = new HashMap<>();
+    private final Map<String, SlotLoan> loans = new HashMap<>();
     private final Map<String, Allowance> allowances = new HashMap<>();
     private final LeaseLedger ledger;
     private final Clock clock;
@@ -141,6 +193,8 @@ public final class BudgetEscrow {
         generation = 0;
         accounts.clear();
         allowances.clear();
+        slots.clear();
+        loans.clear();
     }
 
     /** An instance name of its own, e.g. for one process or one Lambda environment. */
@@ -162,8 +216,29 @@ public final class BudgetEscrow {
      */
     public Optional<Reservation> hold(Reservation r) {
         if (r.rows().isEmpty() && r.rateRows().isEmpty()) throw new IllegalArgumentException("nothing to hold: no limited rows and no rate rows");
-        // In-flight caps are counted per request in the ledger: such a request reserves by itself.
-        if (r.rateRows().stream().anyMatch(rr -> rr.limits().maxConcurrent().isPresent())) return Optional.empty();
+        List<RateRow> capped = r.rateRows().stream().filter(rr -> rr.limits().maxConcurrent().isPresent()).toList();
+        if (!capped.isEmpty() && !settings.leaseSlots()) return Optional.empty();
+        List<Slots> asked = new ArrayList<>(capped.size());
+        synchronized (this) {
+            Instant now = clock.instant();
+            for (RateRow rr : capped) {
+                Slots s = slots.computeIfAbsent(rr.owner(), k -> new Slots(rr, now));
+                s.row = rr; // the cap may have changed
+                s.asking++;
+                s.peak = Math.max(s.peak, s.inUse + s.asking);
+                asked.add(s);
+            }
+        }
+        try {
+            return holdOnLeases(r, asked);
+        } finally {
+            synchronized (this) {
+                for (Slots s : asked) s.asking--;
+            }
+        }
+    }
+
+    private Optional<Reservation> holdOnLeases(Reservation r, List<Slots> capped) {
         BigDecimal amount = r.amount().amount();
         Instant needUntil = r.deadline().plus(settings.margin());
         // A few rounds: in a burst, what one round's top-up brought may go to concurrent requests first, and giving up
@@ -171,6 +246,7 @@ public final class BudgetEscrow {
         for (int attempt = 0; attempt < 4; attempt++) {
             List<Account> short_ = new ArrayList<>();
             List<Allowance> shortRates = new ArrayList<>();
+            List<Slots> shortSlots = new ArrayList<>();
             synchronized (this) {
                 Instant now = clock.instant();
                 List<Account> mine = new ArrayList<>(r.rows().size());
@@ -188,7 +264,11 @@ public final class BudgetEscrow {
                     rates.add(al);
                     if (!al.covers(rr.tokens())) shortRates.add(al);
                 }
-                if (short_.isEmpty() && shortRates.isEmpty()) {
+                for (Slots sl : capped) {
+                    if (slots.get(sl.row.owner()) != sl) return Optional.empty(); // forgotten after a lost lease
+                    if (sl.available() < 1 || sl.until.isBefore(needUntil)) shortSlots.add(sl);
+                }
+                if (short_.isEmpty() && shortRates.isEmpty() && shortSlots.isEmpty()) {
                     for (Account a : mine) {
                         a.held = a.held.add(amount);
                         a.lastUsed = now;
@@ -197,6 +277,11 @@ public final class BudgetEscrow {
                         rates.get(i).usedRequests++;
                         rates.get(i).usedTokens += r.rateRows().get(i).tokens();
                     }
+                    for (Slots sl : capped) {
+                        sl.inUse++;
+                        sl.lastUsed = now;
+                    }
+                    if (!capped.isEmpty()) loans.put(r.requestId(), new SlotLoan(r.deadline(), List.copyOf(capped)));
                     return Optional.of(r.onLeasesOf(holder()));
                 }
             }
@@ -206,6 +291,9 @@ public final class BudgetEscrow {
             }
             for (Allowance al : shortRates) {
                 if (!takeMore(al)) return Optional.empty();
+            }
+            for (Slots sl : shortSlots) {
+                if (!takeSlots(sl, needUntil)) return Optional.empty();
             }
         }
         return Optional.empty();
@@ -290,6 +378,7 @@ public final class BudgetEscrow {
      */
     public synchronized void finished(Reservation r, Usd actual, long actualTokens) {
         if (!r.leaseHolder().equals(Optional.of(holder()))) return;
+        giveBackSlots(r.requestId(), clock.instant());
         if (actualTokens >= 0) {
             for (RateRow rr : r.rateRows()) {
                 Allowance al = allowances.get(rateKey(rr));
@@ -304,13 +393,32 @@ public final class BudgetEscrow {
         }
     }
 
+    /**
+     * The request's answer is done: the in-flight slots it was lent go back to this instance's leases at once, before
+     * its settlement is written, so the client's next request finds its slot free. Nothing for a request held elsewhere.
+     */
+    public synchronized void answered(Reservation r) {
+        if (r.leaseHolder().equals(Optional.of(holder()))) giveBackSlots(r.requestId(), clock.instant());
+    }
+
+    private void giveBackSlots(String requestId, Instant now) {
+        SlotLoan loan = loans.remove(requestId);
+        if (loan == null) return;
+        for (Slots sl : loan.slots()) {
+            sl.inUse--;
+            sl.lastUsed = now;
+        }
+    }
+
     /** Renews, tops up and returns leases; call it about once a second. */
     public void maintain() {
         record Work(Account a, BigDecimal delta, boolean drop) {}
         List<Work> work = new ArrayList<>();
         List<Account> refill = new ArrayList<>();
+        List<SlotWork> slotWork;
         synchronized (this) {
             Instant now = clock.instant();
+            slotWork = slotUpkeep(now);
             // A minute's allowance lapses with the minute (rows are keyed by their minute, so a new one starts afresh).
             allowances.values().removeIf(al -> Duration.between(al.windowStart, now).compareTo(Duration.ofMinutes(2)) > 0);
             for (var it = accounts.values().iterator(); it.hasNext(); ) {
@@ -372,6 +480,161 @@ public final class BudgetEscrow {
         for (Account a : refill) {
             topUp(a, a.lastAmount, clock.instant());
         }
+        for (SlotWork w : slotWork) changeSlots(w);
+    }
+
+    /** A lease of slots to renew or trim by {@code delta} (zero or less), or to end when {@code end}. */
+    private record SlotWork(Slots slots, int delta, boolean end) {}
+
+    /**
+     * Under the lock: frees the slots of loans past their deadline (a request that never reported its end), rolls the
+     * demand windows, and says which slot leases to end (idle), trim (more than recent demand or the even share) or renew.
+     */
+    private List<SlotWork> slotUpkeep(Instant now) {
+        for (var it = loans.values().iterator(); it.hasNext(); ) {
+            SlotLoan loan = it.next();
+            if (!loan.deadline().isBefore(now)) continue;
+            it.remove();
+            for (Slots sl : loan.slots()) sl.inUse--;
+        }
+        List<SlotWork> out = new ArrayList<>();
+        for (var it = slots.values().iterator(); it.hasNext(); ) {
+            Slots sl = it.next();
+            if (Duration.between(sl.windowStart, now).compareTo(settings.leaseTraffic()) >= 0) {
+                sl.lastPeak = sl.peak;
+                sl.peak = sl.inUse + sl.asking;
+                sl.windowStart = now;
+            }
+            boolean idle = sl.inUse == 0 && sl.asking == 0 && sl.lastUsed.plus(settings.idleAfter()).isBefore(now);
+            if (idle && !sl.leased) {
+                it.remove();
+            } else if (idle) {
+                out.add(new SlotWork(sl, -sl.granted, true));
+                sl.granted = 0;
+            } else if (sl.granted > 0) {
+                // Near the cap nothing is kept idle: a slot unused here is one another instance's request may need.
+                int keep = slotRoom(sl) < slotFloor(sl) ? sl.inUse : Math.max(sl.inUse, Math.min(slotTarget(sl), slotShare(sl)));
+                int excess = Math.max(0, sl.granted - keep);
+                boolean renew = Duration.between(now, sl.until).compareTo(settings.leaseTtl().minus(settings.renewEvery())) < 0;
+                if (excess > 0 || renew) {
+                    out.add(new SlotWork(sl, -excess, false));
+                    sl.granted -= excess; // out of what may be lent before the write, so nothing is lent on a slot going back
+                }
+            }
+        }
+        return out;
+    }
+
+    private void changeSlots(SlotWork w) {
+        Slots sl = w.slots();
+        String holder = holder();
+        Instant until = clock.instant().plus(settings.leaseTtl());
+        LeaseLedger.LeaseChange c;
+        sl.writing.lock();
+        try {
+            if (w.end() && ledger.endSlots(sl.row, holder, -w.delta())) {
+                synchronized (this) {
+                    if (sl.inUse == 0 && sl.granted == 0 && sl.asking == 0) slots.remove(sl.row.owner(), sl);
+                }
+                return;
+            }
+            c = ledger.changeSlots(sl.row, holder, w.delta(), until, true);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not renew or return an in-flight lease on {0}: {1}", sl.row.owner(), e.toString());
+            return; // as for a budget lease: what was going back stays out of use here, and the row gets it at the deadline
+        } finally {
+            sl.writing.unlock();
+        }
+        synchronized (this) {
+            switch (c) {
+                case LeaseLedger.Changed ch -> {
+                    sl.seen = Optional.of(ch.row());
+                    sl.until = until;
+                }
+                case LeaseLedger.NoRoom n -> sl.seen = Optional.of(n.row());
+                case LeaseLedger.Lost l -> lost(holder);
+            }
+        }
+    }
+
+    /**
+     * Takes more of a row's in-flight slots so that one is free and the lease outlives {@code needUntil}; false when
+     * the row is near its cap (see {@link #slotFloor}) or full: the request then reserves by itself.
+     */
+    private boolean takeSlots(Slots sl, Instant needUntil) {
+        sl.writing.lock();
+        try {
+            for (int attempt = 0; attempt < 2; attempt++) {
+                int delta;
+                boolean existing;
+                String holder;
+                synchronized (this) {
+                    if (slots.get(sl.row.owner()) != sl) return false; // dropped after a lost lease
+                    if (sl.available() >= 1 && !sl.until.isBefore(needUntil)) return true;
+                    int needed = sl.available() >= 1 ? 0 : 1;
+                    // The target counts the slots in use and those asked for: what the lease should hold in all.
+                    int want = Math.min(slotTarget(sl), slotShare(sl)) - sl.granted;
+                    int spare = slotRoom(sl) - slotFloor(sl);
+                    delta = Math.max(needed, Math.min(want, spare));
+                    if (delta > 0 && delta > spare) return false; // near the cap: requests count one by one
+
+                    existing = sl.granted > 0;
+                    holder = holder();
+                }
+                Instant until = clock.instant().plus(settings.leaseTtl());
+                LeaseLedger.LeaseChange c = ledger.changeSlots(sl.row, holder, delta, until, existing);
+                synchronized (this) {
+                    switch (c) {
+                        case LeaseLedger.Changed ch -> {
+                            sl.granted += delta;
+                            sl.until = until;
+                            sl.seen = Optional.of(ch.row());
+                            sl.leased = true;
+                            return true;
+                        }
+                        case LeaseLedger.NoRoom n -> sl.seen = Optional.of(n.row());
+                        case LeaseLedger.Lost l -> {
+                            lost(holder);
+                            return false;
+                        }
+                    }
+                }
+            }
+            return false;
+        } finally {
+            sl.writing.unlock();
+        }
+    }
+
+    /** The slots a lease keeps: as many as this instance's requests wanted at once in this window or the last. */
+    private static int slotTarget(Slots sl) {
+        return Math.max(1, Math.max(sl.peak, Math.max(sl.lastPeak, sl.inUse + sl.asking)));
+    }
+
+    /** This instance's even share of the cap among the instances leasing it, as the last write showed them. */
+    private static int slotShare(Slots sl) {
+        return Math.max(1, sl.cap() / (slotOthers(sl) + 1));
+    }
+
+    /**
+     * The slots left free on the row below which it is near its cap: half the cap, and at least a few requests' worth
+     * per leasing instance. Leases are taken only above it and shrink to what is in use below it, so near the cap (and
+     * always for a small one) requests count one by one: a slot kept idle on one instance would be a request refused
+     * on another, while the write a lease saves is one of two a request makes anyway.
+     */
+    private int slotFloor(Slots sl) {
+        return Math.max(settings.fallbackRequests() * (slotOthers(sl) + 1), (sl.cap() + 1) / 2);
+    }
+
+    /** Slots not counted in flight or leased on the row, as the last write showed it; before one, the cap. */
+    private static int slotRoom(Slots sl) {
+        long committed = sl.seen.map(v -> v.committed().longValue()).orElse(0L);
+        return (int) Math.max(0, sl.cap() - committed);
+    }
+
+    private static int slotOthers(Slots sl) {
+        int holders = sl.seen.map(LeaseLedger.RowView::holders).orElse(0);
+        return Math.max(0, holders - (sl.granted > 0 ? 1 : 0));
     }
 
     /** Returns every lease (shutdown): what is held by requests still running stays leased until they settle. */
@@ -399,6 +662,41 @@ public final class BudgetEscrow {
                         key(a.row), e.toString());
             }
         }
+        returnAllSlots();
+    }
+
+    private void returnAllSlots() {
+        List<Slots> all;
+        synchronized (this) {
+            all = new ArrayList<>(slots.values());
+        }
+        for (Slots sl : all) {
+            int back;
+            String holder;
+            boolean ended;
+            synchronized (this) {
+                back = Math.max(0, sl.available());
+                sl.granted -= back;
+                holder = holder();
+                ended = sl.granted == 0 && sl.inUse == 0;
+            }
+            try {
+                if (ended && ledger.endSlots(sl.row, holder, back)) continue;
+                if (back > 0) ledger.changeSlots(sl.row, holder, -back, clock.instant().plus(settings.leaseTtl()), true);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not return an in-flight lease on {0}; the sweeper takes it back at its deadline: {1}",
+                        sl.row.owner(), e.toString());
+            }
+        }
+    }
+
+    /** The in-flight slots this instance leases now, per rate owner: for metrics and tests. */
+    public synchronized Map<String, Integer> slotsLeased() {
+        Map<String, Integer> out = new HashMap<>();
+        slots.forEach((k, sl) -> {
+            if (sl.granted != 0) out.put(k, sl.granted);
+        });
+        return out;
     }
 
     /** What this instance leases now, per row ({@code owner|period}): for metrics and tests. */
@@ -441,7 +739,7 @@ public final class BudgetEscrow {
     /** The row's room left after every lease, reservation and spend as a write last showed it; before one, the limit. */
     private static Optional<BigDecimal> room(Account a) {
         if (a.row.limit().isEmpty()) return Optional.empty();
-        BigDecimal committed = a.seen.map(v -> v.committed().amount()).orElse(BigDecimal.ZERO);
+        BigDecimal committed = a.seen.map(LeaseLedger.RowView::committed).orElse(BigDecimal.ZERO);
         return Optional.of(a.row.limit().get().amount().subtract(committed));
     }
 
@@ -530,5 +828,7 @@ public final class BudgetEscrow {
         LOG.log(System.Logger.Level.WARNING, "budget lease {0} was reclaimed while this instance held it; taking new leases", holder);
         generation++;
         accounts.clear();
+        slots.clear();
+        loans.clear();
     }
 }

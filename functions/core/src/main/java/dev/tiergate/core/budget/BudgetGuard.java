@@ -265,6 +265,14 @@ public final class BudgetGuard {
         }
     }
 
+    /**
+     * The request's answer is done (whole, or its stream ended): what it was lent of this instance's in-flight slots
+     * is free again at once; its money stays held until the settlement is written.
+     */
+    public void answered(Reservation reservation) {
+        escrow.ifPresent(e -> e.answered(reservation));
+    }
+
     /** Journals a streaming request's usage so far with its hold (see {@link BudgetLedger#journal}). */
     public void journal(Reservation reservation, UsageRecord soFar) {
         if (config.budgets().enabled()) ledger.journal(reservation, soFar);

@@ -2,6 +2,7 @@ package dev.tiergate.core.budget;
 
 import dev.tiergate.core.money.Usd;
 
+import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -14,8 +15,11 @@ import java.util.Optional;
  */
 public interface LeaseLedger {
 
-    /** A row as the last lease write left it. */
-    record RowView(Usd committed, int holders) {}
+    /**
+     * A row as the last lease write left it: what it holds against its limit, in the row's unit (dollars on a budget
+     * row, requests on an in-flight row), and how many instances hold a live lease on it.
+     */
+    record RowView(BigDecimal committed, int holders) {}
 
     sealed interface LeaseChange permits Changed, NoRoom, Lost {}
 
@@ -52,6 +56,17 @@ public interface LeaseLedger {
      */
     Optional<Counted> takeAllowance(RateRow row, int requests, long tokens);
 
-    /** Takes back every lease whose deadline has passed, so its room returns to the row; returns how many. */
+    /**
+     * Changes {@code holder}'s lease of in-flight slots on a rate row by {@code delta} slots and sets its deadline to
+     * {@code until}, in one conditional write. The row's in-flight count holds every request reserved by itself and
+     * every slot leased, and a positive delta is taken only while that count stays within {@code max_concurrent};
+     * {@code existing} as for {@link #changeLease}.
+     */
+    LeaseChange changeSlots(RateRow row, String holder, int delta, Instant until, boolean existing);
+
+    /** Ends {@code holder}'s lease of in-flight slots, giving back {@code slots}, if that is exactly what it holds. */
+    boolean endSlots(RateRow row, String holder, int slots);
+
+    /** Takes back every lease (of money or of slots) whose deadline has passed, so its room returns to the row; returns how many. */
     int reclaimExpiredLeases(Instant now);
 }

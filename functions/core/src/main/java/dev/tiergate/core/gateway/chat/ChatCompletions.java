@@ -7,6 +7,8 @@ import dev.tiergate.core.auth.Authenticator;
 import dev.tiergate.core.budget.BudgetAction;
 import dev.tiergate.core.budget.BudgetDecision;
 import dev.tiergate.core.budget.BudgetGuard;
+import dev.tiergate.core.budget.BudgetRefusal;
+import dev.tiergate.core.budget.RateLimitKind;
 import dev.tiergate.core.budget.Reservation;
 import dev.tiergate.core.config.GatewaySettings;
 import dev.tiergate.core.dispatch.Attempted;
@@ -57,6 +59,7 @@ public final class ChatCompletions {
     private final FailoverChain failover;
     private final StreamRelay relay;
     private final RequestRecorder recorder;
+    private final dev.tiergate.core.ports.SettlementQueue settlements;
     private final UpstreamRefusals refusals;
     private final GatewaySettings settings;
     private final Tracer tracer;
@@ -79,6 +82,7 @@ public final class ChatCompletions {
         this.semantic = b.semanticStore == null ? Optional.empty()
                 : Optional.of(new SemanticAnswers(b.semanticStore, b.embedder, b.config, json));
         this.failover = new FailoverChain(b.config, b.guard, b.dispatcher, settings, tracer, json);
+        this.settlements = b.settlements;
         this.recorder = new RequestRecorder(b.settlements, b.guard, b.observer, tracer, b.tokens,
                 b.config.observability().contentLogTeams(), clock);
         this.relay = new StreamRelay(json, b.tokens, settings, clock, recorder);
@@ -161,6 +165,14 @@ public final class ChatCompletions {
         BudgetDecision decision;
         try (Tracer.Span span = tracer.span("budget")) {
             decision = guard.decide(caller, routing, routed, requestId, ctx.deadline());
+            if (decision instanceof BudgetDecision.Reject(BudgetRefusal.RateLimited(var row, var kind, var retry))
+                    && kind == RateLimitKind.MAX_CONCURRENT) {
+                // Requests this instance finished may still be counted in flight until their settlements are written
+                // (behind the answer): write them, and ask once more, so a client's next request is not refused for
+                // its own last one.
+                settlements.awaitWritten();
+                decision = guard.decide(caller, routing, routed, requestId, ctx.deadline());
+            }
         }
         return switch (decision) {
             case BudgetDecision.Reject r -> {

@@ -56,6 +56,7 @@ public final class RequestRecorder {
     /** A request that held money: settles the hold on what it used (or releases it) and returns the cost. */
     Usd dispatched(ChatContext ctx, Served served, Ending end) {
         UsageRecord usage = usageRecord(ctx, served, end.used(), end.status(), end.outcome(), end.source());
+        guard.answered(served.reservation());
         try (Tracer.Span span = tracer.span("settle")) {
             settlements.submit(Settlement.of(served.reservation(), usage));
         }
