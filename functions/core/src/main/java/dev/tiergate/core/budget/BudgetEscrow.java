@@ -216,8 +216,9 @@ public final class BudgetEscrow {
      */
     public Optional<Reservation> hold(Reservation r) {
         if (r.rows().isEmpty() && r.rateRows().isEmpty()) throw new IllegalArgumentException("nothing to hold: no limited rows and no rate rows");
-        List<RateRow> capped = r.rateRows().stream().filter(rr -> rr.limits().maxConcurrent().isPresent()).toList();
-        if (!capped.isEmpty() && !settings.leaseSlots()) return Optional.empty();
+        List<RateRow> capped = capped(r);
+        if (capped.isEmpty()) return holdOnLeases(r, List.of());
+        if (!settings.leaseSlots()) return Optional.empty();
         List<Slots> asked = new ArrayList<>(capped.size());
         synchronized (this) {
             Instant now = clock.instant();
@@ -236,6 +237,11 @@ public final class BudgetEscrow {
                 for (Slots s : asked) s.asking--;
             }
         }
+    }
+
+    private static List<RateRow> capped(Reservation r) {
+        if (r.rateRows().isEmpty()) return List.of();
+        return r.rateRows().stream().filter(rr -> rr.limits().maxConcurrent().isPresent()).toList();
     }
 
     private Optional<Reservation> holdOnLeases(Reservation r, List<Slots> capped) {
@@ -378,7 +384,7 @@ public final class BudgetEscrow {
      */
     public synchronized void finished(Reservation r, Usd actual, long actualTokens) {
         if (!r.leaseHolder().equals(Optional.of(holder()))) return;
-        giveBackSlots(r.requestId(), clock.instant());
+        if (!loans.isEmpty()) giveBackSlots(r.requestId(), clock.instant());
         if (actualTokens >= 0) {
             for (RateRow rr : r.rateRows()) {
                 Allowance al = allowances.get(rateKey(rr));
@@ -397,8 +403,11 @@ public final class BudgetEscrow {
      * The request's answer is done: the in-flight slots it was lent go back to this instance's leases at once, before
      * its settlement is written, so the client's next request finds its slot free. Nothing for a request held elsewhere.
      */
-    public synchronized void answered(Reservation r) {
-        if (r.leaseHolder().equals(Optional.of(holder()))) giveBackSlots(r.requestId(), clock.instant());
+    public void answered(Reservation r) {
+        if (capped(r).isEmpty()) return; // lent no slot: no need to take the lock
+        synchronized (this) {
+            if (r.leaseHolder().equals(Optional.of(holder()))) giveBackSlots(r.requestId(), clock.instant());
+        }
     }
 
     private void giveBackSlots(String requestId, Instant now) {
