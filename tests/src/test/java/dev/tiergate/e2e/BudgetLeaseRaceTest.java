@@ -260,34 +260,43 @@ class BudgetLeaseRaceTest {
                 List<String> keys = keys(ports, "100");
                 // The race fits in one calendar minute (UTC), the limit's window.
                 if (java.time.LocalTime.now(ZoneOffset.UTC).getSecond() > 45) Thread.sleep((61 - java.time.LocalTime.now(ZoneOffset.UTC).getSecond()) * 1000L);
-                CountDownLatch go = new CountDownLatch(1);
-                List<Future<HttpResponse<String>>> results = new ArrayList<>();
-                try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-                    for (int i = 0; i < 150; i++) {
-                        int port = ports.get(i % 3);
-                        String key = keys.get(i % keys.size());
-                        results.add(pool.submit(() -> {
-                            go.await();
-                            return send(port, "POST", "/v1/chat/completions", key, BudgetConfig.chat("small", 10));
-                        }));
-                    }
-                    go.countDown();
-                    int served = 0;
-                    for (Future<HttpResponse<String>> f : results) {
-                        HttpResponse<String> r = f.get();
-                        if (r.statusCode() == 200) {
-                            served++;
-                        } else {
-                            assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
-                            assertThat(StackFixture.JSON.readTree(r.body()).at("/error/code").asText()).isEqualTo("rate_limit_exceeded");
-                        }
-                    }
-                    // Never past the limit; what the instances took as allowances and did not use lapses with the minute.
-                    assertThat(served).isLessThanOrEqualTo(60).isGreaterThanOrEqualTo(54);
-                }
+                int served = throttledBurst(ports, keys, 150, 10);
+                // Never past the limit; what the instances took as allowances and did not use lapses with the minute.
+                assertThat(served).isLessThanOrEqualTo(60).isGreaterThanOrEqualTo(54);
             } finally {
                 for (Process p : gateways) stop(p);
             }
+        }
+    }
+
+    /**
+     * Sends {@code n} requests at once over the ports and keys; returns how many were served, every other answer being
+     * a 429 {@code rate_limit_exceeded}.
+     */
+    private int throttledBurst(List<Integer> ports, List<String> keys, int n, int maxTokens) throws Exception {
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<HttpResponse<String>>> results = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < n; i++) {
+                int port = ports.get(i % ports.size());
+                String key = keys.get(i % keys.size());
+                results.add(pool.submit(() -> {
+                    go.await();
+                    return send(port, "POST", "/v1/chat/completions", key, BudgetConfig.chat("small", maxTokens));
+                }));
+            }
+            go.countDown();
+            int served = 0;
+            for (Future<HttpResponse<String>> f : results) {
+                HttpResponse<String> r = f.get();
+                if (r.statusCode() == 200) {
+                    served++;
+                } else {
+                    assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+                    assertThat(StackFixture.JSON.readTree(r.body()).at("/error/code").asText()).isEqualTo("rate_limit_exceeded");
+                }
+            }
+            return served;
         }
     }
 
@@ -335,29 +344,7 @@ class BudgetLeaseRaceTest {
                 assertThat(number(steady, "inflight")).isLessThanOrEqualTo(cap);
 
                 // A burst of 120 at once: the cap is reached, the rest are refused as in-flight throttling.
-                CountDownLatch go = new CountDownLatch(1);
-                List<Future<HttpResponse<String>>> results = new ArrayList<>();
-                int served = 0;
-                try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-                    for (int i = 0; i < 120; i++) {
-                        int port = ports.get(i % 3);
-                        String key = keys.get(i % keys.size());
-                        results.add(pool.submit(() -> {
-                            go.await();
-                            return send(port, "POST", "/v1/chat/completions", key, BudgetConfig.chat("small", 100));
-                        }));
-                    }
-                    go.countDown();
-                    for (Future<HttpResponse<String>> f : results) {
-                        HttpResponse<String> r = f.get();
-                        if (r.statusCode() == 200) {
-                            served++;
-                        } else {
-                            assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
-                            assertThat(StackFixture.JSON.readTree(r.body()).at("/error/code").asText()).isEqualTo("rate_limit_exceeded");
-                        }
-                    }
-                }
+                int served = throttledBurst(ports, keys, 120, 100);
                 assertThat(served).isGreaterThanOrEqualTo(cap - 4).isLessThan(120);
                 // What the model server ran at once, counted by its engine: never more than the cap.
                 long most = s.fleet().replicas().get("small").stream().mapToLong(dev.tiergate.sim.SimulatedReplica::mostAtOnce).sum();
