@@ -2,7 +2,7 @@
 # budget-path.sh with DynamoDB on a core of its own, as in AWS where DynamoDB is another service: DynamoDB Local runs
 # pinned to CPU 1 (in an `up` whose own gateway stays idle), while both gateways under test (the default config as
 # `serve`, and routing-only), their simulators and the load generator share CPU 0. Prints the added latency at 1 client
-# and both throughputs at 32 clients, short and sustained.
+# and both throughputs at 32 clients, short and sustained, then the CPU time each process spent per request.
 #   tests/benchmarks/budget-path-pinned.sh [REQUESTS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -51,9 +51,21 @@ echo "== 32 clients, full path"
 $BENCH --url http://127.0.0.1:8090/v1 --key "$KEY" --model small --concurrency 32 --requests $((REQUESTS * 2)) --warmup 2000
 echo "== 32 clients, routing-only"
 $BENCH --url http://127.0.0.1:8091/v1 --key "$ADMIN" --model small --concurrency 32 --requests $((REQUESTS * 2)) --warmup 2000
+# CPU time per request of each process over the sustained runs, from /proc (utime + stime): the full-path gateway runs
+# alone in its JVM (its fleet is the `sim` process), the routing-only `up` has its simulator in process.
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+per_request() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", t / hz / n * 1e6}'; }
 echo "== 32 clients, sustained, full path"
+F0=$(cpu $FULL); S0=$(cpu $SIM)
 $BENCH --url http://127.0.0.1:8090/v1 --key "$KEY" --model small --concurrency 32 --requests $((REQUESTS * 6)) --warmup 0
+F1=$(cpu $FULL); S1=$(cpu $SIM)
 echo "== 32 clients, sustained, routing-only"
+R0=$(cpu $ROUTING)
 $BENCH --url http://127.0.0.1:8091/v1 --key "$ADMIN" --model small --concurrency 32 --requests $((REQUESTS * 6)) --warmup 0
+R1=$(cpu $ROUTING)
+echo "== CPU per request over the sustained runs (microseconds)"
+echo "  full-path gateway (serve):                 $(per_request $((F1 - F0)) $((REQUESTS * 6)))"
+echo "  its simulator (sim):                       $(per_request $((S1 - S0)) $((REQUESTS * 6)))"
+echo "  routing-only gateway with its simulator:   $(per_request $((R1 - R0)) $((REQUESTS * 6)))"
 echo "== the full path's budget rows"
 admin GET /admin/budgets/team/bench '' | head -c 600; echo
