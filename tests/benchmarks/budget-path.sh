@@ -18,31 +18,8 @@ FULL=$!
 bin/tiergate up --config tests/benchmarks/routing-only.yaml --port 8091 --time-scale 0 --monitor-seconds 0 > "$LOGS/routing.log" 2>&1 &
 ROUTING=$!
 trap 'kill $FULL $ROUTING 2>/dev/null; wait 2>/dev/null' EXIT
-for port in 8090 8091; do
-  for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.2; done
-done
-admin() { curl -fsS -X "$1" "http://127.0.0.1:8090$2" -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' -d "$3"; }
-CREATED="$(admin POST /admin/keys '{"team":"bench","user":"b"}')"
-KEY="$(sed 's/.*"key":"\([^"]*\)".*/\1/' <<<"$CREATED")"
-KEY_ID="$(sed 's/.*"id":"\([^"]*\)".*/\1/' <<<"$CREATED")"
-admin PUT /admin/budgets/team/bench '{"limits_usd":{"day":1000,"month":10000}}' >/dev/null
-admin PUT "/admin/budgets/key/$KEY_ID" '{"limits_usd":{"request":1,"hour":100}}' >/dev/null
-admin PUT /admin/budgets/org/default '{"limits_usd":{"month":100000}}' >/dev/null
-echo "== warm-up (both, 32 clients)"
-bin/tiergate bench --url http://127.0.0.1:8090/v1 --key "$KEY" --model small --concurrency 32 --requests 20000 --warmup 0 | grep -E 'requests/s' || true
-bin/tiergate bench --url http://127.0.0.1:8091/v1 --key "$ADMIN" --model small --concurrency 32 --requests 20000 --warmup 0 | grep -E 'requests/s' || true
-echo "== 1 client: full path (--url) minus routing-only (--compare)"
-bin/tiergate bench --url http://127.0.0.1:8090/v1 --key "$KEY" --compare http://127.0.0.1:8091/v1 --compare-key "$ADMIN" \
-  --model small --concurrency 1 --requests "$REQUESTS" --warmup 2000
-echo "== 32 clients, full path"
-bin/tiergate bench --url http://127.0.0.1:8090/v1 --key "$KEY" --model small --concurrency 32 --requests $((REQUESTS * 2)) --warmup 2000
-echo "== 32 clients, routing-only"
-bin/tiergate bench --url http://127.0.0.1:8091/v1 --key "$ADMIN" --model small --concurrency 32 --requests $((REQUESTS * 2)) --warmup 2000
-# The runs above are short enough for the write-behind queue to absorb: settlements are still being written when they
-# end. A run six times longer shows what the machine sustains once that queue is full.
-echo "== 32 clients, sustained, full path"
-bin/tiergate bench --url http://127.0.0.1:8090/v1 --key "$KEY" --model small --concurrency 32 --requests $((REQUESTS * 6)) --warmup 0
-echo "== 32 clients, sustained, routing-only"
-bin/tiergate bench --url http://127.0.0.1:8091/v1 --key "$ADMIN" --model small --concurrency 32 --requests $((REQUESTS * 6)) --warmup 0
-echo "== the full path's budget rows"
-admin GET /admin/budgets/team/bench '' | head -c 600; echo
+BENCH="bin/tiergate bench"
+. tests/benchmarks/budget-path-phases.sh
+await_health 8090 8091
+bench_key
+run_phases

@@ -51,6 +51,11 @@ public final class AfterResponseSettlements implements SettlementQueue {
         writePending();
     }
 
+    @Override
+    public boolean anyUnwritten() {
+        return pending() > 0;
+    }
+
     /** The handler of one more invocation has returned its response (or failed). */
     public synchronized void handlerReturned() {
         handled++;

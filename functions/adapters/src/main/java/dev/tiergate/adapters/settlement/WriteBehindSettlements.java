@@ -115,6 +115,11 @@ public final class WriteBehindSettlements implements SettlementQueue, AutoClosea
         return q;
     }
 
+    @Override
+    public boolean anyUnwritten() {
+        return !unwritten.isEmpty();
+    }
+
     /** Waits (up to the drain timeout) until everything submitted before this call is written or given up on. */
     @Override
     public void awaitWritten() {

@@ -18,4 +18,9 @@ public interface SettlementQueue {
      */
     default void awaitWritten() {
     }
+
+    /** Whether some settlement submitted here is not written yet (its request may still count in flight). */
+    default boolean anyUnwritten() {
+        return false;
+    }
 }

@@ -165,11 +165,11 @@ public final class ChatCompletions {
         BudgetDecision decision;
         try (Tracer.Span span = tracer.span("budget")) {
             decision = guard.decide(caller, routing, routed, requestId, ctx.deadline());
-            if (decision instanceof BudgetDecision.Reject(BudgetRefusal.RateLimited(var row, var kind, var retry))
-                    && kind == RateLimitKind.MAX_CONCURRENT) {
+            if (decision instanceof BudgetDecision.Reject r && r.reason() instanceof BudgetRefusal.RateLimited limited
+                    && limited.kind() == RateLimitKind.MAX_CONCURRENT && settlements.anyUnwritten()) {
                 // Requests this instance finished may still be counted in flight until their settlements are written
                 // (behind the answer): write them, and ask once more, so a client's next request is not refused for
-                // its own last one.
+                // its own last one. Nothing unwritten (Lambda, or a quiet instance): the refusal stands, one write.
                 settlements.awaitWritten();
                 decision = guard.decide(caller, routing, routed, requestId, ctx.deadline());
             }
