@@ -77,11 +77,34 @@ public final class Ec2FleetStack extends Stack {
     }
 
     /**
-     * The root volume: the weights twice (the hub cache, or the S3 copy, and the page cache's spill while the first
-     * instance uploads them), the ~20 GiB vLLM image and the OS; at least 100 GiB.
+     * The instance store when one of its disks holds the weights twice over (the hub's download and the page cache's
+     * spill), as every catalogued GPU type's does; else the root volume.
+     */
+    static dev.tiergate.fleet.WeightsDisk weightsDisk(FleetSpec f) {
+        double disk = dev.tiergate.planner.InstanceType.named(f.instanceType()).map(dev.tiergate.planner.InstanceType::instanceStoreDiskGiB).orElse(0.0);
+        return disk >= 2 * weightsGiB(f) + 10 ? dev.tiergate.fleet.WeightsDisk.INSTANCE_STORE : dev.tiergate.fleet.WeightsDisk.ROOT_VOLUME;
+    }
+
+    /**
+     * The root volume: the ~20 GiB vLLM image and the OS, at least 100 GiB; and when the weights live there too, the
+     * weights twice (the hub cache, or the S3 copy, and the page cache's spill while the first instance uploads them).
      */
     static int rootVolumeGiB(FleetSpec f) {
-        return (int) Math.max(100, Math.ceil(2 * weightsGiB(f) + 60));
+        double weights = weightsDisk(f) == dev.tiergate.fleet.WeightsDisk.ROOT_VOLUME ? 2 * weightsGiB(f) : 0;
+        return (int) Math.max(100, Math.ceil(weights + 60));
+    }
+
+    /**
+     * The root volume as a block device: gp3, encrypted. Holding the weights it is set to its most throughput (the
+     * default 125 MB/s would take ~18 minutes to write a 70B model's 131 GiB); holding only the image it keeps gp3's
+     * baseline, about what unpacking the image's layers writes per second anyway.
+     */
+    private static software.amazon.awscdk.services.ec2.BlockDevice rootVolume(FleetSpec f) {
+        var options = software.amazon.awscdk.services.ec2.EbsDeviceOptions.builder().encrypted(true)
+                .volumeType(software.amazon.awscdk.services.ec2.EbsDeviceVolumeType.GP3);
+        if (weightsDisk(f) == dev.tiergate.fleet.WeightsDisk.ROOT_VOLUME) options.throughput(1000).iops(4000);
+        return software.amazon.awscdk.services.ec2.BlockDevice.builder().deviceName("/dev/sda1")
+                .volume(software.amazon.awscdk.services.ec2.BlockDeviceVolume.ebs(rootVolumeGiB(f), options.build())).build();
     }
 
     /**
@@ -151,7 +174,7 @@ public final class Ec2FleetStack extends Stack {
         FleetSpec f = tier.fleet().orElseThrow();
         ServingProfile profile = ServingProfile.of(tier);
         FleetFiles files = new FleetFiles(profile, data.models().getBucketName(), data.remoteWriteUrl(), getRegion(), FLEET_NAMESPACE,
-                data.hfToken().getSecretArn(), data.tables().get("fleet").getTableName());
+                data.hfToken().getSecretArn(), data.tables().get("fleet").getTableName(), weightsDisk(f));
 
         Role role = Role.Builder.create(this, "InstanceRole").assumedBy(new ServicePrincipal("ec2.amazonaws.com"))
                 .description("tiergate " + tier.name() + " fleet: weights cache, metrics, SSM sessions")
@@ -190,12 +213,7 @@ public final class Ec2FleetStack extends Stack {
                 .userData(userData).role(role).securityGroup(instances).requireImdsv2(true)
                 // The instance reads its Auto Scaling group's name from its tags, to complete the launch hook.
                 .instanceMetadataTags(true)
-                .blockDevices(List.of(software.amazon.awscdk.services.ec2.BlockDevice.builder().deviceName("/dev/sda1")
-                        // gp3 at its default 125 MB/s would take ~18 minutes to write a 70B model's 131 GiB: set to its most.
-                        .volume(software.amazon.awscdk.services.ec2.BlockDeviceVolume.ebs(rootVolumeGiB(f),
-                                software.amazon.awscdk.services.ec2.EbsDeviceOptions.builder().encrypted(true)
-                                        .volumeType(software.amazon.awscdk.services.ec2.EbsDeviceVolumeType.GP3)
-                                        .throughput(1000).iops(4000).build())).build()))
+                .blockDevices(List.of(rootVolume(f)))
                 .build();
 
         // Named, so the instance role can be granted the launch hook on this group alone without depending on it.

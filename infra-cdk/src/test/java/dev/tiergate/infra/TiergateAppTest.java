@@ -123,10 +123,12 @@ class TiergateAppTest {
         t.hasResourceProperties("AWS::EC2::LaunchTemplate", Map.of("LaunchTemplateData", Match.objectLike(Map.of(
                 "InstanceType", "g5.xlarge", "MetadataOptions", Map.of("HttpTokens", "required", "InstanceMetadataTags", "enabled"),
                 "BlockDeviceMappings", List.of(Match.objectLike(Map.of("Ebs", Match.objectLike(Map.of("VolumeType", "gp3",
-                        "Throughput", 1000, "Iops", 4000, "VolumeSize", 100, "Encrypted", true)))))))));
-        // The 70B tier's 66 GiB of FP8 weights, twice, and the image: 192 GiB.
+                        "Throughput", Match.absent(), "Iops", Match.absent(), "VolumeSize", 100, "Encrypted", true)))))))));
+        // Every example tier's weights live on its instance store (a g5.xlarge's 250 GB disk; a p4d's 1 TB ones hold the
+        // 70B tier's 66 GiB), so the root volume holds the OS and the image only.
+        assertThat(json).contains("instance-store = instance-store").doesNotContain("root-volume = instance-store");
         Template.fromStack(stacks.fleets().get("large")).hasResourceProperties("AWS::EC2::LaunchTemplate", Map.of("LaunchTemplateData",
-                Match.objectLike(Map.of("BlockDeviceMappings", List.of(Match.objectLike(Map.of("Ebs", Match.objectLike(Map.of("VolumeSize", 192)))))))));
+                Match.objectLike(Map.of("BlockDeviceMappings", List.of(Match.objectLike(Map.of("Ebs", Match.objectLike(Map.of("VolumeSize", 100)))))))));
         assertThat(json).contains("autoscaling:CompleteLifecycleAction").contains("complete-lifecycle-action");
         // The instances read the Hugging Face token secret (gated models), and the user-data reads it.
         assertThat(json).contains("secretsmanager:GetSecretValue").contains("get-secret-value");
@@ -253,6 +255,24 @@ class TiergateAppTest {
     }
 
     @Test
+    void weightsLiveOnTheRootVolumeAtFullThroughputWhereTheInstanceHasNoInstanceStoreToHoldThem() {
+        // g4dn.xlarge is not in the planner's catalogue: nothing says it has an instance store large enough.
+        String yaml = settings.configText().replace("instance_type: g5.xlarge", "instance_type: g4dn.xlarge");
+        assertThat(yaml).contains("instance_type: g4dn.xlarge");
+        var config = ConfigLoader.parse(yaml, "root-volume.yaml");
+        var f = config.tierNamed("small").fleet().orElseThrow();
+        assertThat(Ec2FleetStack.weightsDisk(f)).isEqualTo(dev.tiergate.fleet.WeightsDisk.ROOT_VOLUME);
+        assertThat(Ec2FleetStack.weightsDisk(settings.config().tierNamed("small").fleet().orElseThrow()))
+                .isEqualTo(dev.tiergate.fleet.WeightsDisk.INSTANCE_STORE);
+        DeploySettings rooted = new DeploySettings(settings.configFile(), yaml, config, settings.lambdaJar(), Optional.empty());
+        Template small = Template.fromStack(TiergateApp.build(new App(), rooted).fleets().get("small"));
+        small.hasResourceProperties("AWS::EC2::LaunchTemplate", Map.of("LaunchTemplateData", Match.objectLike(Map.of(
+                "InstanceType", "g4dn.xlarge", "BlockDeviceMappings", List.of(Match.objectLike(Map.of("Ebs", Match.objectLike(Map.of(
+                        "VolumeType", "gp3", "Throughput", 1000, "Iops", 4000, "Encrypted", true)))))))));
+        assertThat(small.toJSON().toString()).contains("root-volume = instance-store");
+    }
+
+    @Test
     void aTierVllmWouldRefuseToStartStopsTheSynthNamingTheMismatch() {
         // The old example: AWQ on Llama 3.1's full-precision weights.
         String yaml = settings.configText().replace("model_id: hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4", "model_id: meta-llama/Llama-3.1-8B-Instruct")
@@ -344,7 +364,7 @@ class TiergateAppTest {
         for (var t : settings.config().tiers()) {
             if (t.fleet().isEmpty() || t.fleet().get().kind() != dev.tiergate.core.config.FleetSpec.Kind.EC2) continue;
             var files = new dev.tiergate.fleet.FleetFiles(dev.tiergate.fleet.ServingProfile.of(t), "b", "https://aps/remote_write", "eu-west-1",
-                    Ec2FleetStack.FLEET_NAMESPACE, "secret", "tiergate-fleet");
+                    Ec2FleetStack.FLEET_NAMESPACE, "secret", "tiergate-fleet", Ec2FleetStack.weightsDisk(t.fleet().get()));
             com.fasterxml.jackson.databind.JsonNode agent = new com.fasterxml.jackson.databind.ObjectMapper().readTree(files.cloudWatchAgent());
             com.fasterxml.jackson.databind.JsonNode emf = agent.at("/logs/metrics_collected/prometheus/emf_processor");
             assertThat(files.prometheusScrape()).contains("tier: '" + t.name() + "'");

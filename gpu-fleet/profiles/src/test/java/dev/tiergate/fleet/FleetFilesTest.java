@@ -31,7 +31,7 @@ class FleetFilesTest {
     private static FleetFiles files(TierConfig t) {
         return new FleetFiles(ServingProfile.of(t), "models-bucket", "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write",
                 "eu-west-1", "Tiergate/Fleet", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:tiergate/hf-token",
-                "tiergate-fleet");
+                "tiergate-fleet", WeightsDisk.INSTANCE_STORE);
     }
 
     @Test

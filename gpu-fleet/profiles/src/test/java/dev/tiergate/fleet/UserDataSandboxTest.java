@@ -110,9 +110,82 @@ class UserDataSandboxTest {
         }
     }
 
-    private static FleetFiles files(TierConfig tier) {
+    private static FleetFiles files(TierConfig tier, WeightsDisk disk) {
         return new FleetFiles(ServingProfile.of(tier), "models-bucket", "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write",
-                "eu-west-1", "Tiergate/Fleet", SECRET, "tiergate-fleet");
+                "eu-west-1", "Tiergate/Fleet", SECRET, "tiergate-fleet", disk);
+    }
+
+    /** The NVMe disks an instance boots with: its EBS root volume, and an instance-store disk when it has one. */
+    private enum Disks { ROOT_ONLY, WITH_INSTANCE_STORE }
+
+    private static void disks(Path root, Disks disks) throws IOException {
+        Path ebs = Files.createDirectories(root.resolve("sys/block/nvme0n1/device"));
+        Files.writeString(ebs.resolve("model"), String.format("%-40s%n", "Amazon Elastic Block Store"));
+        if (disks == Disks.WITH_INSTANCE_STORE) {
+            Path store = Files.createDirectories(root.resolve("sys/block/nvme1n1/device"));
+            Files.writeString(store.resolve("model"), String.format("%-40s%n", FleetFiles.INSTANCE_STORE_MODEL));
+            Files.write(Files.createDirectories(root.resolve("dev")).resolve("nvme1n1"), new byte[64]);
+        }
+    }
+
+    /** The instance-store disk's tree, as the mount shows it. */
+    private static Path instanceStore(Path root) {
+        return root.resolve("dev/nvme1n1.fs");
+    }
+
+    /** How an instance goes down: a stop erases its instance store (AWS does), a reboot keeps it. */
+    private enum Down { STOP, REBOOT }
+
+    /** The processes end and the mount goes; the root volume keeps its files. */
+    private void down(Path root, Down how) throws IOException {
+        for (Path pid : pids()) ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).ifPresent(h -> {
+            h.destroy();
+            h.onExit().join();
+        });
+        Path weights = root.resolve("opt/weights");
+        if (Files.isSymbolicLink(weights)) {
+            Files.delete(weights);
+            Files.createDirectories(weights);
+        }
+        Path dev = root.resolve("dev/nvme1n1");
+        Path mounted = sandbox.resolve("state/mounted-disks");
+        if (Files.exists(mounted)) {
+            Files.write(mounted, Files.readAllLines(mounted).stream().filter(l -> !l.equals(dev.toString())).toList());
+        }
+        if (how == Down.STOP && Files.exists(dev)) {
+            Files.write(dev, new byte[64]);
+            try (var tree = Files.walk(instanceStore(root))) {
+                tree.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+
+    /** The next boot: each enabled unit of ours in systemd's order (before Docker, Docker's restart of vLLM, after it). */
+    private String resume(Path root) throws Exception {
+        StringBuilder out = new StringBuilder();
+        for (String unit : List.of("tiergate-weights.service", "docker", "tiergate-ready.service")) {
+            List<String> command;
+            if (unit.equals("docker")) {
+                command = List.of("bash", sandbox.resolve("bin/docker").toString(), "start", "vllm");
+            } else {
+                assertThat(Files.readAllLines(sandbox.resolve("state/enabled-units"))).contains(unit);
+                String text = Files.readString(root.resolve("etc/systemd/system/" + unit));
+                String exec = text.lines().filter(l -> l.startsWith("ExecStart=")).findFirst().orElseThrow().substring("ExecStart=".length());
+                command = List.of("bash", root.resolve(exec.substring(1)).toString());
+            }
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+            pb.environment().put("PATH", sandbox.resolve("bin") + ":/usr/local/bin:/usr/bin:/bin");
+            pb.environment().put("TIERGATE_ROOT", root.toString());
+            pb.environment().put("SANDBOX_STATE", sandbox.resolve("state").toString());
+            pb.environment().put("SANDBOX_S3", sandbox.resolve("s3").toString());
+            pb.environment().put("TIERGATE_IMDS", "http://127.0.0.1:" + imds.getAddress().getPort());
+            Process r = pb.start();
+            String text = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            out.append(text);
+            assertThat(r.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(r.exitValue()).as(unit + ": " + text).isZero();
+        }
+        return out.toString();
     }
 
     private void secret(String value) throws IOException {
@@ -139,7 +212,7 @@ class UserDataSandboxTest {
     }
 
     /** Boots a fresh instance (its own disk) on the shared bucket and secrets, and runs the user-data to its end. */
-    private Boot boot(String instance, FleetFiles files, int gpus) throws Exception {
+    private Boot boot(String instance, FleetFiles files, int gpus, Disks disks) throws Exception {
         for (Path pid : pids()) {
             ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).ifPresent(h -> {
                 h.destroy();
@@ -148,8 +221,11 @@ class UserDataSandboxTest {
             Files.delete(pid);
         }
         Path root = Files.createDirectories(sandbox.resolve(instance));
+        disks(root, disks);
         Path bin = sandbox.resolve("bin");
-        if (!Files.exists(bin.resolve("docker"))) for (String s : List.of("docker", "aws", "sleep", "systemctl")) stand_in(s, bin);
+        if (!Files.exists(bin.resolve("docker"))) {
+            for (String s : List.of("docker", "aws", "sleep", "systemctl", "blkid", "mkfs.ext4", "mount", "mountpoint")) stand_in(s, bin);
+        }
         stand_in("amazon-cloudwatch-agent-ctl", root.resolve("opt/aws/amazon-cloudwatch-agent/bin"));
         Path script = root.resolve("user-data.sh");
         Files.writeString(script, files.userData());
@@ -185,12 +261,12 @@ class UserDataSandboxTest {
     }
 
     @Test
-    void theFirstInstanceServesFromTheHubAndTheNextOnesFromTheCacheItLeft() throws Exception {
+    void theFirstInstanceServesFromTheHubAndTheNextOnesFromTheCacheItLeftAllOnTheirInstanceStore() throws Exception {
         TierConfig small = EXAMPLE.tierNamed("small");
-        FleetFiles files = files(small);
+        FleetFiles files = files(small, WeightsDisk.INSTANCE_STORE);
         secret(FleetFiles.TOKEN_UNSET);
 
-        Boot first = boot("instance-1", files, 1);
+        Boot first = boot("instance-1", files, 1, Disks.WITH_INSTANCE_STORE);
         assertThat(first.exit()).as(first.log() + first.container()).isZero();
         // It took traffic only once vLLM answered: the launch hook completed with CONTINUE, through IMDSv2.
         assertThat(lifecycleActions()).containsExactly(FleetFiles.LAUNCH_HOOK + " " + GROUP + " " + INSTANCE_ID + " CONTINUE");
@@ -202,8 +278,10 @@ class UserDataSandboxTest {
         assertThat(item.at("/replica/S").asText()).isEqualTo("instance#" + INSTANCE_ID);
         assertThat(item.at("/ip/S").asText()).isEqualTo("10.0.12.34");
         assertThat(item.at("/tier/S").asText()).isEqualTo("small");
-        assertThat(Files.readAllLines(sandbox.resolve("state/enabled-units"))).containsExactly("tiergate-ready.service");
+        assertThat(Files.readAllLines(sandbox.resolve("state/enabled-units"))).containsExactly("tiergate-weights.service", "tiergate-ready.service");
         assertThat(first.container()).contains("hub/models--hugging-quants--Meta-Llama-3.1-8B-Instruct-AWQ-INT4/snapshots/");
+        // The hub's download went to the instance store, not the root volume.
+        assertThat(instanceStore(first.root()).resolve("hf-cache/hub")).isDirectory();
         answers(small.model());
         // The cache is the flat model directory: config.json at the prefix's root, the marker written last.
         Path cache = sandbox.resolve("s3/models-bucket/" + ServingProfile.of(small).weightsPrefix());
@@ -213,10 +291,12 @@ class UserDataSandboxTest {
         assertThat(cache.resolve("hub")).doesNotExist();
 
         for (String next : List.of("instance-2", "instance-3")) {
-            Boot b = boot(next, files, 1);
+            Boot b = boot(next, files, 1, Disks.WITH_INSTANCE_STORE);
             assertThat(b.exit()).as(b.log() + b.container()).isZero();
-            assertThat(b.container()).contains("(model " + b.root().resolve("opt/models/current"));
-            assertThat(b.root().resolve("opt/hf-cache/hub")).as("nothing fetched from the hub").doesNotExist();
+            assertThat(b.container()).contains("(model " + b.root().resolve("opt/weights/models/current"));
+            assertThat(instanceStore(b.root()).resolve("models/current/config.json")).isRegularFile();
+            assertThat(instanceStore(b.root()).resolve("models/current/" + FleetFiles.CACHE_COMPLETE)).doesNotExist();
+            assertThat(instanceStore(b.root()).resolve("hf-cache/hub")).as("nothing fetched from the hub").doesNotExist();
             answers(small.model());
         }
 
@@ -230,11 +310,12 @@ class UserDataSandboxTest {
     @Test
     void aGatedModelStartsOnlyOnceItsTokenIsSetAndAFailedStartStopsTheScriptAndCachesNothing() throws Exception {
         TierConfig large = EXAMPLE.tierNamed("large");
-        FleetFiles files = files(large);
+        // On the root volume here: the other way to keep the weights runs too.
+        FleetFiles files = files(large, WeightsDisk.ROOT_VOLUME);
         int gpus = large.fleet().orElseThrow().vllm().tensorParallelSize();
         secret(FleetFiles.TOKEN_UNSET);
 
-        Boot refused = boot("instance-1", files, gpus);
+        Boot refused = boot("instance-1", files, gpus, Disks.ROOT_ONLY);
         assertThat(refused.exit()).isNotZero();
         assertThat(lifecycleActions()).containsExactly(FleetFiles.LAUNCH_HOOK + " " + GROUP + " " + INSTANCE_ID + " ABANDON");
         assertThat(refused.log()).contains("tiergate fleet: vLLM did not answer /health");
@@ -242,41 +323,49 @@ class UserDataSandboxTest {
         assertThat(sandbox.resolve("s3/models-bucket")).doesNotExist();
 
         secret("hf_sandbox_token");
-        Boot served = boot("instance-2", files, gpus);
+        Boot served = boot("instance-2", files, gpus, Disks.ROOT_ONLY);
         assertThat(served.exit()).as(served.log() + served.container()).isZero();
+        assertThat(served.root().resolve("opt/weights/hf-cache/hub")).isDirectory();
+        assertThat(Files.isSymbolicLink(served.root().resolve("opt/weights"))).as("nothing mounted").isFalse();
         answers(large.model());
     }
 
     @Test
-    void aWarmPoolInstanceResumesIntoAHealthyServerBeforeItTakesTraffic() throws Exception {
-        TierConfig small = EXAMPLE.tierNamed("small");
+    void anInstanceWithoutTheInstanceStoreItsTierExpectsStopsWithOneClearLineAndStartsNothing() throws Exception {
         secret(FleetFiles.TOKEN_UNSET);
-        Boot warmed = boot("instance-1", files(small), 1);
+        Boot b = boot("instance-1", files(EXAMPLE.tierNamed("small"), WeightsDisk.INSTANCE_STORE), 1, Disks.ROOT_ONLY);
+        assertThat(b.exit()).isNotZero();
+        assertThat(b.log()).contains("tiergate fleet: no instance-store NVMe disk on this instance");
+        assertThat(sandbox.resolve("state/containers")).doesNotExist();
+    }
+
+    @Test
+    void aWarmPoolInstanceResumesWithItsBlankInstanceStoreRefilledIntoAHealthyServerBeforeItTakesTraffic() throws Exception {
+        TierConfig small = EXAMPLE.tierNamed("small");
+        FleetFiles files = files(small, WeightsDisk.INSTANCE_STORE);
+        secret(FleetFiles.TOKEN_UNSET);
+        Boot cold = boot("instance-1", files, 1, Disks.WITH_INSTANCE_STORE);
+        assertThat(cold.exit()).as(cold.log() + cold.container()).isZero();
+        Boot warmed = boot("instance-2", files, 1, Disks.WITH_INSTANCE_STORE);
         assertThat(warmed.exit()).as(warmed.log() + warmed.container()).isZero();
 
-        // Stopped in the warm pool: vLLM goes down with the instance. Resumed: Docker restarts it (its restart policy),
-        // and the enabled unit completes the hook again only once it answers.
-        for (Path pid : pids()) ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).ifPresent(h -> {
-            h.destroy();
-            h.onExit().join();
-        });
+        // Stopped in the warm pool: vLLM goes down with the instance and AWS erases its instance store. Resumed: the
+        // weights unit formats and refills it before Docker restarts vLLM (its restart policy), and the ready unit
+        // completes the hook again only once vLLM answers.
+        down(warmed.root(), Down.STOP);
         assertThat(health()).isFalse();
-        ProcessBuilder daemon = new ProcessBuilder("bash", sandbox.resolve("bin/docker").toString(), "start", "vllm").redirectErrorStream(true);
-        daemon.environment().put("SANDBOX_STATE", sandbox.resolve("state").toString());
-        Process start = daemon.start();
-        assertThat(start.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(start.exitValue()).isZero();
-        String unit = Files.readString(warmed.root().resolve("etc/systemd/system/tiergate-ready.service"));
-        String exec = unit.lines().filter(l -> l.startsWith("ExecStart=")).findFirst().orElseThrow().substring("ExecStart=".length());
-        ProcessBuilder resume = new ProcessBuilder("bash", warmed.root().resolve(exec.substring(1)).toString()).redirectErrorStream(true);
-        resume.environment().put("PATH", sandbox.resolve("bin") + ":/usr/local/bin:/usr/bin:/bin");
-        resume.environment().put("SANDBOX_STATE", sandbox.resolve("state").toString());
-        resume.environment().put("TIERGATE_IMDS", "http://127.0.0.1:" + imds.getAddress().getPort());
-        Process r = resume.start();
-        String out = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(r.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(r.exitValue()).as(out).isZero();
-        assertThat(lifecycleActions()).hasSize(2).allMatch(a -> a.endsWith(" CONTINUE"));
+        assertThat(instanceStore(warmed.root())).doesNotExist();
+        String out = resume(warmed.root());
+        assertThat(instanceStore(warmed.root()).resolve("models/current/config.json")).as(out).isRegularFile();
+        assertThat(lifecycleActions()).hasSize(3).allMatch(a -> a.endsWith(" CONTINUE"));
+        answers(small.model());
+
+        // A reboot keeps the instance store: the same filesystem and weights are mounted again, nothing formatted.
+        Path config = instanceStore(warmed.root()).resolve("models/current/config.json");
+        long before = Files.getLastModifiedTime(config).toMillis();
+        down(warmed.root(), Down.REBOOT);
+        resume(warmed.root());
+        assertThat(Files.getLastModifiedTime(config).toMillis()).isEqualTo(before);
         answers(small.model());
     }
 
