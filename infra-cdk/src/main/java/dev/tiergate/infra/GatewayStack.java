@@ -259,8 +259,26 @@ public final class GatewayStack extends Stack {
         return Alias.Builder.create(this, f.getNode().getId() + "Live").aliasName("live").version(f.getCurrentVersion()).build();
     }
 
-    /** The Web Adapter layer of the region deployed to: the publishing account differs in the China regions. */
+    /**
+     * CDK context naming the Web Adapter layer to use instead of AWS's published one: {@code -c
+     * tiergate:web-adapter-layer=arn:aws-us-gov:lambda:us-gov-west-1:ACCOUNT:layer:NAME:VERSION}, for GovCloud (where
+     * none is published) or a copy published in your own account.
+     */
+    public static final String WEB_ADAPTER_CONTEXT = "tiergate:web-adapter-layer";
+
+    /**
+     * The named layer when the context gives one; else the published layer of the region deployed to, whose
+     * publishing account differs in the China regions.
+     */
     private String webAdapterLayerArn() {
+        Object named = getNode().tryGetContext(WEB_ADAPTER_CONTEXT);
+        if (named instanceof String s && !s.isBlank()) {
+            if (!s.matches("arn:aws[a-z-]*:lambda:[a-z0-9-]+:\\d{12}:layer:[A-Za-z0-9_-]+:\\d+")) {
+                throw new IllegalArgumentException(WEB_ADAPTER_CONTEXT + " must be a layer version's ARN "
+                        + "(arn:PARTITION:lambda:REGION:ACCOUNT:layer:NAME:VERSION), got '" + s + "'");
+            }
+            return s;
+        }
         String account = WEB_ADAPTER_ACCOUNT;
         for (Map.Entry<String, String> china : new java.util.TreeMap<>(WEB_ADAPTER_CHINA_ACCOUNTS).entrySet()) {
             software.amazon.awscdk.CfnCondition in = software.amazon.awscdk.CfnCondition.Builder.create(this, "In-" + china.getKey())

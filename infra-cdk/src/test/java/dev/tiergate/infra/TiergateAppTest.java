@@ -416,6 +416,17 @@ class TiergateAppTest {
     }
 
     @Test
+    void theWebAdapterLayerCanBeNamedWhereAwsPublishesNone() {
+        String govCloud = "arn:aws-us-gov:lambda:us-gov-west-1:111122223333:layer:LambdaAdapterLayerX86:3";
+        App named = new App(software.amazon.awscdk.AppProps.builder().context(Map.of(GatewayStack.WEB_ADAPTER_CONTEXT, govCloud)).build());
+        Template t = Template.fromStack(TiergateApp.build(named, settings).gateway());
+        String stream = t.findResources("AWS::Lambda::Function", Map.of("Properties", Map.of("Handler", "run.sh"))).toString();
+        assertThat(stream).contains(govCloud).doesNotContain("753240598075");
+        App wrong = new App(software.amazon.awscdk.AppProps.builder().context(Map.of(GatewayStack.WEB_ADAPTER_CONTEXT, "LambdaAdapterLayerX86:27")).build());
+        assertThatThrownBy(() -> TiergateApp.build(wrong, settings)).hasMessageContaining(GatewayStack.WEB_ADAPTER_CONTEXT + " must be a layer version's ARN");
+    }
+
+    @Test
     void theFleetsAmiIsPinnedWhenTheContextSaysSoAndTheSynthWarnsWhenItIsNot() {
         App pinnedApp = new App(AppProps.builder().context(Map.of(Ec2FleetStack.AMI_CONTEXT, "us-east-1=ami-0123456789abcdef0")).build());
         TiergateApp.Stacks pinned = TiergateApp.build(pinnedApp, settings);
