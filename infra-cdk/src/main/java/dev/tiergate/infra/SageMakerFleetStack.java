@@ -4,6 +4,7 @@ import dev.tiergate.core.config.FleetSpec;
 import dev.tiergate.core.config.TierConfig;
 import dev.tiergate.core.config.TiergateConfig;
 import dev.tiergate.core.fleet.SageMakerEndpoint;
+import dev.tiergate.fleet.SageMakerWeights;
 import dev.tiergate.fleet.ServingProfile;
 import software.amazon.awscdk.CfnOutput;
 import software.amazon.awscdk.Duration;
@@ -69,9 +70,21 @@ public final class SageMakerFleetStack extends Stack {
                 .description("tiergate " + tier.name() + " SageMaker volumes").build();
         List<String> subnets = vpc.selectSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build()).getSubnetIds();
 
+        SageMakerWeights weights = weights(f);
+        CfnModel.ContainerDefinitionProperty.Builder container = CfnModel.ContainerDefinitionProperty.builder().image(profile.image())
+                .environment(profile.sageMakerEnvironment(weights));
+        if (weights == SageMakerWeights.FROM_CACHE) {
+            // The flat cache, file for file, into /opt/ml/model before the container starts (uncompressed: no tarball).
+            container.modelDataSource(CfnModel.ModelDataSourceProperty.builder().s3DataSource(CfnModel.S3DataSourceProperty.builder()
+                    .s3Uri("s3://" + data.models().getBucketName() + "/" + profile.weightsPrefix())
+                    .s3DataType("S3Prefix").compressionType("None").build()).build());
+            software.amazon.awscdk.Annotations.of(this).addWarningV2("tiergate:sagemaker-weights-from-cache", "tier '" + tier.name()
+                    + "' serves the gated checkpoint " + f.modelId() + ": SageMaker copies its weights from the ModelWeightsBucket output's "
+                    + profile.weightsPrefix() + ", which must hold them before this stack deploys (an EC2 tier of the same model fills it; "
+                    + "or by hand, see docs/dispatch.md#sagemaker-tiers)");
+        }
         CfnModel model = CfnModel.Builder.create(this, "Model").executionRoleArn(role.getRoleArn())
-                .primaryContainer(CfnModel.ContainerDefinitionProperty.builder().image(profile.image())
-                        .environment(profile.sageMakerEnvironment()).build())
+                .primaryContainer(container.build())
                 .vpcConfig(CfnModel.VpcConfigProperty.builder().subnets(subnets).securityGroupIds(List.of(sg.getSecurityGroupId())).build())
                 .build();
         model.getNode().addDependency(role);
@@ -111,6 +124,15 @@ public final class SageMakerFleetStack extends Stack {
     /** The address the gateway dispatches to: {@code sagemaker://<endpoint name>}. */
     public SageMakerEndpoint endpointName() {
         return endpointName;
+    }
+
+    /**
+     * A gated checkpoint's weights come from the cache (no token reaches SageMaker); any other's from the hub, as on a
+     * first EC2 instance.
+     */
+    static SageMakerWeights weights(FleetSpec f) {
+        boolean gated = dev.tiergate.planner.Checkpoint.of(f.modelId()).map(dev.tiergate.planner.Checkpoint::gated).orElse(false);
+        return gated ? SageMakerWeights.FROM_CACHE : SageMakerWeights.FROM_HUB;
     }
 
     /**

@@ -41,6 +41,33 @@ class SageMakerFleetStackTest {
     }
 
     @Test
+    void aGatedCheckpointIsCopiedFromTheWeightsCacheAndNoTokenReachesTheEndpoint() throws Exception {
+        // The example's medium tier (Qwen, not gated) downloads from the hub in its container.
+        Template medium = Template.fromStack(stacks.fleets().get("medium"));
+        medium.hasResourceProperties("AWS::SageMaker::Model", Map.of("PrimaryContainer", Match.objectLike(Map.of(
+                "ModelDataSource", Match.absent(), "Environment", Match.objectLike(Map.of("SM_VLLM_MODEL", "Qwen/Qwen2.5-32B-Instruct-AWQ"))))));
+        // The large tier's Llama 3.3 is gated: on SageMaker its weights come from the cache EC2 instances fill.
+        String yaml = settings.configText().replace("      kind: ec2\n      instance_type: p4d.24xlarge\n",
+                "      kind: sagemaker\n      image: " + IMAGE + "\n      instance_type: ml.p4d.24xlarge\n");
+        assertThat(yaml).contains("instance_type: ml.p4d.24xlarge");
+        DeploySettings gated = new DeploySettings(settings.configFile(), yaml, ConfigLoader.parse(yaml, "gated.yaml"), settings.lambdaJar(), Optional.empty());
+        App app = new App(AppProps.builder().outdir(Files.createTempDirectory("cdk-out").toString()).build());
+        var large = TiergateApp.build(app, gated).fleets().get("large");
+        app.synth();
+        Template t = Template.fromStack(large);
+        String prefix = dev.tiergate.fleet.ServingProfile.of(gated.config().tierNamed("large")).weightsPrefix();
+        t.hasResourceProperties("AWS::SageMaker::Model", Map.of("PrimaryContainer", Match.objectLike(Map.of(
+                "Environment", Match.objectLike(Map.of("SM_VLLM_MODEL", dev.tiergate.fleet.SageMakerWeights.MODEL_DIR)),
+                "ModelDataSource", Map.of("S3DataSource", Map.of("S3DataType", "S3Prefix", "CompressionType", "None",
+                        "S3Uri", Match.objectLike(Map.of("Fn::Join", Match.arrayWith(List.of(Match.arrayWith(List.of("/" + prefix))))))))))));
+        assertThat(t.toJSON().toString()).doesNotContain("HF_TOKEN").doesNotContain("secretsmanager");
+        // The execution role may read that prefix (and no other), and the synth says the cache must be filled first.
+        assertThat(t.toJSON().toString()).contains(prefix + "*");
+        assertThat(Annotations.fromStack(large).findWarning("*", Match.anyValue()).stream().map(m -> String.valueOf(m.getEntry().getData())).toList())
+                .anyMatch(w -> w.contains("gated checkpoint") && w.contains(prefix));
+    }
+
+    @Test
     void anInstanceWithNvmeGetsNoKmsKeyWhichSageMakerWouldRefuse() {
         Template t = Template.fromStack(stacks.fleets().get("medium"));
         Map<String, Map<String, Object>> configs = t.findResources("AWS::SageMaker::EndpointConfig", Map.of());

@@ -68,9 +68,12 @@ public record ServingProfile(String tier, String servedModelName, String modelId
      * {@code /ping} on port 8080. A {@code --no-...} flag is therefore its own variable set to {@code true}: setting the
      * positive one to {@code false} would drop the flag and leave vLLM's default on.
      */
-    public Map<String, String> sageMakerEnvironment() {
+    public Map<String, String> sageMakerEnvironment(SageMakerWeights weights) {
         Map<String, String> env = new LinkedHashMap<>();
-        env.put("SM_VLLM_MODEL", modelId);
+        env.put("SM_VLLM_MODEL", switch (weights) {
+            case FROM_HUB -> modelId;
+            case FROM_CACHE -> SageMakerWeights.MODEL_DIR;
+        });
         List<String> f = flags();
         for (int i = 0; i < f.size(); i++) {
             String key = "SM_VLLM_" + f.get(i).substring(2).toUpperCase(Locale.ROOT).replace('-', '_');

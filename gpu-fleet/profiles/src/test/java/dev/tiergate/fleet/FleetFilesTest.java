@@ -96,7 +96,7 @@ class FleetFilesTest {
     @Test
     void sageMakerEnvironmentMirrorsTheFlags() {
         TierConfig medium = EXAMPLE.tier("medium").orElseThrow();
-        Map<String, String> env = ServingProfile.of(medium).sageMakerEnvironment();
+        Map<String, String> env = ServingProfile.of(medium).sageMakerEnvironment(SageMakerWeights.FROM_HUB);
         assertThat(env).containsEntry("SM_VLLM_MODEL", medium.fleet().get().modelId())
                 .containsEntry("SM_VLLM_SERVED_MODEL_NAME", medium.model())
                 .containsEntry("SM_VLLM_MAX_MODEL_LEN", Integer.toString(medium.fleet().get().vllm().maxModelLen()))
@@ -117,7 +117,7 @@ class FleetFilesTest {
         for (TierConfig t : ConfigLoader.parse(yaml, "t.yaml").tiers()) {
             if (t.fleet().isEmpty()) continue;
             ServingProfile p = ServingProfile.of(t);
-            List<String> args = dev.tiergate.sim.VllmLaunch.sageMakerContainerArgs(p.sageMakerEnvironment());
+            List<String> args = dev.tiergate.sim.VllmLaunch.sageMakerContainerArgs(p.sageMakerEnvironment(SageMakerWeights.FROM_HUB));
             java.util.List<String> expected = new java.util.ArrayList<>(p.flags());
             expected.addAll(List.of("--model", p.modelId(), "--port", "8080"));
             assertThat(pairs(args)).as(t.name()).containsExactlyInAnyOrderElementsOf(pairs(expected));
@@ -128,6 +128,41 @@ class FleetFilesTest {
             assertThat(serve.port()).isEqualTo(8080);
             assertThat(serve.settings().servedModelName()).isEqualTo(t.model());
         }
+    }
+
+    /**
+     * A gated checkpoint on SageMaker, served from the weights cache: the container gets no token, SageMaker has put the
+     * cache's files in /opt/ml/model, and vLLM starts from that directory; from the hub without a token it is refused.
+     */
+    @Test
+    void aGatedCheckpointOnSageMakerStartsFromTheCacheSageMakerCopiedWithNoToken(@org.junit.jupiter.api.io.TempDir Path home) throws Exception {
+        TierConfig large = EXAMPLE.tierNamed("large");
+        ServingProfile p = ServingProfile.of(large);
+        int gpus = large.fleet().orElseThrow().vllm().tensorParallelSize();
+        var fromHub = dev.tiergate.sim.VllmLaunch.parse(dev.tiergate.sim.VllmLaunch.sageMakerContainerArgs(
+                p.sageMakerEnvironment(SageMakerWeights.FROM_HUB)), Map.of(), gpus, home);
+        assertThat(fromHub).isInstanceOf(dev.tiergate.sim.VllmLaunch.Refused.class);
+        assertThat(fromHub.toString()).contains("gated repo");
+
+        // The cache as an EC2 instance leaves it: the snapshot its vLLM downloaded with the token, flat, links followed;
+        // copied where SageMaker puts it.
+        Path instanceHome = Files.createDirectories(home.resolve("instance"));
+        assertThat(dev.tiergate.sim.VllmLaunch.parse(dev.tiergate.sim.VllmLaunch.sageMakerContainerArgs(p.sageMakerEnvironment(SageMakerWeights.FROM_HUB)),
+                Map.of("HF_TOKEN", "hf_x"), gpus, instanceHome)).isInstanceOf(dev.tiergate.sim.VllmLaunch.Serve.class);
+        Path snapshot;
+        try (var found = Files.find(instanceHome, 8, (f, a) -> f.getFileName().toString().equals("config.json"))) {
+            snapshot = found.findFirst().orElseThrow().getParent();
+        }
+        Path modelDir = Files.createDirectories(home.resolve("opt/ml/model"));
+        try (var files = Files.list(snapshot)) {
+            for (Path f : files.toList()) Files.copy(f, modelDir.resolve(f.getFileName()));
+        }
+        Files.writeString(modelDir.resolve(FleetFiles.CACHE_COMPLETE), "done");
+        List<String> args = dev.tiergate.sim.VllmLaunch.sageMakerContainerArgs(p.sageMakerEnvironment(SageMakerWeights.FROM_CACHE));
+        assertThat(args).containsSequence("--model", SageMakerWeights.MODEL_DIR);
+        List<String> inSandbox = args.stream().map(a -> a.equals(SageMakerWeights.MODEL_DIR) ? modelDir.toString() : a).toList();
+        var outcome = dev.tiergate.sim.VllmLaunch.parse(inSandbox, Map.of(), gpus, home);
+        assertThat(outcome).as(outcome.toString()).isInstanceOf(dev.tiergate.sim.VllmLaunch.Serve.class);
     }
 
     /** Flags with their values, as "--flag value" or "--flag". */
@@ -156,7 +191,7 @@ class FleetFilesTest {
                 """, "t.yaml");
         ServingProfile embed = ServingProfile.of(c.tier("embed").orElseThrow());
         assertThat(String.join(" ", embed.flags())).contains("--runner pooling");
-        assertThat(embed.sageMakerEnvironment()).containsEntry("SM_VLLM_RUNNER", "pooling");
+        assertThat(embed.sageMakerEnvironment(SageMakerWeights.FROM_HUB)).containsEntry("SM_VLLM_RUNNER", "pooling");
         assertThat(ServingProfile.of(c.tier("small").orElseThrow()).flags()).doesNotContain("--runner");
     }
 }
