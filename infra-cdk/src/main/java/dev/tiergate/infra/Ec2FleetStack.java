@@ -163,6 +163,10 @@ public final class Ec2FleetStack extends Stack {
         return MachineImage.fromSsmParameter(GPU_AMI_PARAMETER);
     }
 
+    /** The one fleet-table key an instance may write: its registration, under the caller id IAM knows it by. */
+    static final String REGISTRATION_KEY_POLICY = "instance#${aws:userid}";
+
+    private final String instanceRoleId;
     private final ApplicationLoadBalancer alb;
     private final SecurityGroup albSecurityGroup;
     private String targetGroupArn;
@@ -189,11 +193,12 @@ public final class Ec2FleetStack extends Stack {
         data.hfToken().grantRead(role);
         role.addToPolicy(PolicyStatement.Builder.create().actions(List.of("aps:RemoteWrite"))
                 .resources(List.of(data.prometheus().getAttrArn())).build());
-        // Its own address in the fleet table, once vLLM answers: only items keyed instance#..., never an ejection or
-        // a tier's member list.
+        // Its own address in the fleet table, once vLLM answers: only the item keyed by its own caller id (an instance
+        // role's credentials carry <role id>:<instance id>), never another instance's, an ejection or a member list.
         role.addToPolicy(PolicyStatement.Builder.create().actions(List.of("dynamodb:PutItem"))
                 .resources(List.of(data.tables().get("fleet").getTableArn()))
-                .conditions(Map.of("ForAllValues:StringLike", Map.of("dynamodb:LeadingKeys", List.of("instance#i-*")))).build());
+                .conditions(Map.of("ForAllValues:StringEquals", Map.of("dynamodb:LeadingKeys", List.of(REGISTRATION_KEY_POLICY)))).build());
+        instanceRoleId = role.getRoleId();
 
         albSecurityGroup = SecurityGroup.Builder.create(this, "AlbSg").vpc(vpc).allowAllOutbound(false)
                 .description("tiergate " + tier.name() + " internal ALB: from inside the VPC only").build();
@@ -284,6 +289,11 @@ public final class Ec2FleetStack extends Stack {
     }
 
     /** The target group the fleet monitor discovers instances in. */
+    /** IAM's unique id of the instances' role ({@code AROA...}), which prefixes their registrations' keys. */
+    public String instanceRoleId() {
+        return instanceRoleId;
+    }
+
     public String targetGroupArn() {
         return targetGroupArn;
     }

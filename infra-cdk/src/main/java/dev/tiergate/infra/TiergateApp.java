@@ -67,7 +67,8 @@ public final class TiergateApp {
                         settings.config().observability().namespace());
                 fleets.put(t.name(), f);
                 replicaUrls.put(t.name(), f.endpoint());
-                targetGroups.put(t.name(), f.targetGroupArn());
+                // The fleet monitor's look-up: the target group, and the role whose instances' registrations count.
+                targetGroups.put(t.name(), f.targetGroupArn() + "," + f.instanceRoleId());
             } else {
                 SageMakerFleetStack f = new SageMakerFleetStack(app, id, props, settings.config(), t, network.vpc(), data);
                 fleets.put(t.name(), f);

@@ -448,12 +448,17 @@ class TiergateAppTest {
         small.hasResourceProperties("AWS::EC2::SecurityGroupIngress", Map.of("Description", "gateway functions to vLLM",
                 "FromPort", 8000, "ToPort", 8000, "IpProtocol", "tcp"));
         assertThat(ingress.values().stream().map(r -> String.valueOf(((Map<?, ?>) r.get("Properties")).get("FromPort"))).toList()).containsOnly("8000");
-        // The instance may register its own address only (items keyed instance#i-...).
+        // The instance may write one item: its own registration, keyed by the caller id its role's credentials carry
+        // (<role id>:<instance id>), the key the fleet monitor reads for that target.
         small.hasResourceProperties("AWS::IAM::Policy", Map.of("PolicyDocument", Match.objectLike(Map.of("Statement", Match.arrayWith(List.of(
                 Match.objectLike(Map.of("Action", "dynamodb:PutItem", "Condition",
-                        Map.of("ForAllValues:StringLike", Map.of("dynamodb:LeadingKeys", List.of("instance#i-*")))))))))));
+                        Map.of("ForAllValues:StringEquals", Map.of("dynamodb:LeadingKeys", List.of("instance#${aws:userid}")))))))))));
+        assertThat(Ec2FleetStack.REGISTRATION_KEY_POLICY.replace("${aws:userid}", "AROAEXAMPLE:i-1"))
+                .isEqualTo(dev.tiergate.adapters.fleet.TargetHealthDiscovery.registrationKey("AROAEXAMPLE", "i-1"));
         String gw = Template.fromStack(stacks.gateway()).toJSON().toString();
         assertThat(gw).contains("TIERGATE_TARGET_GROUPS").contains("elasticloadbalancing:DescribeTargetHealth");
+        // The monitor is told each tier's target group and its instances' role id (the role's RoleId attribute).
+        assertThat(gw).containsPattern("TIERGATE_TARGET_GROUPS=\\{Fn::Join=\\[, \\[small=, \\{Fn::ImportValue=[^}]*Targets[^}]*\\}, ,, \\{Fn::ImportValue=[^}]*InstanceRole[A-Za-z0-9]*RoleId");
         // The user-data registers the instance's address before it completes its launch hook.
         assertThat(small.toJSON().toString()).contains("dynamodb put-item");
     }

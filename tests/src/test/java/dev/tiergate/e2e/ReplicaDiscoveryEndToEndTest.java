@@ -41,6 +41,19 @@ class ReplicaDiscoveryEndToEndTest {
             List<URI> members = adminReplicas(fx);
             assertThat(members).containsExactlyInAnyOrderElementsOf(replicas.stream().map(SimulatedReplica::baseUrl).toList());
             assertThat(s.deployedFleet().orElseThrow().targetHealth().calls()).isPositive();
+            // A registration counts only under the key the instance's own role credentials may write (<role id>:<id>):
+            // one for another instance without a role id, or under another tier's role, moves nothing.
+            String table = dev.tiergate.adapters.dynamodb.TableNames.withPrefix(config.tablePrefix()).fleet();
+            String victim = s.deployedFleet().orElseThrow().target(replicas.get(1)).id();
+            for (String forged : List.of(dev.tiergate.adapters.fleet.TargetHealthDiscovery.INSTANCE_PREFIX + victim,
+                    dev.tiergate.adapters.fleet.TargetHealthDiscovery.registrationKey("AROAOTHERTIERROLE0001", victim))) {
+                s.dynamoClient().putItem(b -> b.tableName(table).item(java.util.Map.of(
+                        "replica", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS(forged),
+                        "ip", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("10.9.9.9"),
+                        "tier", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("small"))));
+            }
+            s.gateway().fleetMonitor().check();
+            assertThat(adminReplicas(fx)).containsExactlyInAnyOrderElementsOf(replicas.stream().map(SimulatedReplica::baseUrl).toList());
 
             String key = fx.createKey("placement", "pat").get("key");
             Random rnd = new Random(11);

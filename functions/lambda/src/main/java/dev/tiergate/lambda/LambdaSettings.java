@@ -54,16 +54,20 @@ record LambdaSettings(TiergateConfig config, Map<String, List<URI>> replicas, Op
                         .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create()).build()).build();
     }
 
-    /** {@code TIERGATE_TARGET_GROUPS}: {@code small=arn:aws:elasticloadbalancing:...;large=arn:...}. */
-    static Map<String, String> targetGroups(String spec) {
-        Map<String, String> out = new java.util.LinkedHashMap<>();
+    /**
+     * {@code TIERGATE_TARGET_GROUPS}: each EC2 tier's target group and its instances' role id,
+     * {@code small=arn:aws:elasticloadbalancing:...,AROA...;large=arn:...,AROA...}.
+     */
+    static Map<String, dev.tiergate.adapters.fleet.TargetHealthDiscovery.TierTargets> targetGroups(String spec) {
+        Map<String, dev.tiergate.adapters.fleet.TargetHealthDiscovery.TierTargets> out = new java.util.LinkedHashMap<>();
         for (String part : spec.split(";")) {
             if (part.isBlank()) continue;
             int eq = part.indexOf('=');
-            if (eq < 1 || !part.substring(eq + 1).startsWith("arn:")) {
-                throw new IllegalArgumentException("TIERGATE_TARGET_GROUPS looks like tier=arn;tier=arn, got '" + part + "'");
+            String[] value = eq < 1 ? new String[0] : part.substring(eq + 1).split(",");
+            if (value.length != 2 || !value[0].trim().startsWith("arn:") || value[1].isBlank()) {
+                throw new IllegalArgumentException("TIERGATE_TARGET_GROUPS looks like tier=arn,roleId;tier=arn,roleId, got '" + part + "'");
             }
-            out.put(part.substring(0, eq).trim(), part.substring(eq + 1).trim());
+            out.put(part.substring(0, eq).trim(), new dev.tiergate.adapters.fleet.TargetHealthDiscovery.TierTargets(value[0].trim(), value[1].trim()));
         }
         return out;
     }

@@ -81,7 +81,7 @@ public class TiergateFunctions implements ApplicationContextInitializer<GenericA
         // In Lambda (the Runtime API is there), settlements are written after each response by an internal extension.
         Optional<String> runtimeApi = Optional.ofNullable(System.getenv("AWS_LAMBDA_RUNTIME_API")).filter(v -> afterResponse && !v.isBlank());
         dev.tiergate.core.ports.FleetRegistry fleet = StaticFleetRegistry.of(s.config(), s.replicas());
-        Map<String, String> targetGroups = LambdaSettings.value("TIERGATE_TARGET_GROUPS").map(LambdaSettings::targetGroups).orElse(Map.of());
+        Map<String, dev.tiergate.adapters.fleet.TargetHealthDiscovery.TierTargets> targetGroups = LambdaSettings.value("TIERGATE_TARGET_GROUPS").map(LambdaSettings::targetGroups).orElse(Map.of());
         if (!targetGroups.isEmpty()) {
             // Instances behind each EC2 tier's load balancer, as the fleet monitor found them: only the monitor function
             // asks the ELB API (and builds its client); the others read the fleet table in the background.

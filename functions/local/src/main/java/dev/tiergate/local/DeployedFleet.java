@@ -31,12 +31,12 @@ public final class DeployedFleet implements AutoCloseable {
 
     private final TargetHealthStandIn targetHealth;
     private final ElasticLoadBalancingV2Client elb;
-    private final Map<String, String> targetGroups;
+    private final Map<String, TargetHealthDiscovery.TierTargets> targetGroups;
     private final Map<SimulatedReplica, TargetHealthStandIn.Target> targets;
     private final DynamoDbClient ddb;
     private final String table;
 
-    private DeployedFleet(TargetHealthStandIn targetHealth, ElasticLoadBalancingV2Client elb, Map<String, String> targetGroups,
+    private DeployedFleet(TargetHealthStandIn targetHealth, ElasticLoadBalancingV2Client elb, Map<String, TargetHealthDiscovery.TierTargets> targetGroups,
                           Map<SimulatedReplica, TargetHealthStandIn.Target> targets, DynamoDbClient ddb, String table) {
         this.targetHealth = targetHealth;
         this.elb = elb;
@@ -48,7 +48,7 @@ public final class DeployedFleet implements AutoCloseable {
 
     static DeployedFleet start(TiergateConfig config, SimulatedFleet fleet, DynamoDbClient ddb, String fleetTable) {
         TargetHealthStandIn standIn = TargetHealthStandIn.start();
-        Map<String, String> groups = new LinkedHashMap<>();
+        Map<String, TargetHealthDiscovery.TierTargets> groups = new LinkedHashMap<>();
         Map<SimulatedReplica, TargetHealthStandIn.Target> targets = new LinkedHashMap<>();
         for (TierConfig t : config.tiers()) {
             if (t.endpoint().isPresent() || t.fleet().map(f -> f.kind() != FleetSpec.Kind.EC2).orElse(false)) continue;
@@ -56,14 +56,16 @@ public final class DeployedFleet implements AutoCloseable {
             if (replicas.isEmpty()) continue;
             String arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/" + config.tablePrefix() + "-" + t.name()
                     + "/" + String.format("%016x", (long) t.name().hashCode() & 0xffffffffL);
-            groups.put(t.name(), arn);
+            // The unique id IAM gives the tier's instance role (AROA + 17 characters).
+            String roleId = "AROA" + String.format("%017X", (long) t.name().hashCode() & 0xffffffffL);
+            groups.put(t.name(), new TargetHealthDiscovery.TierTargets(arn, roleId));
             for (SimulatedReplica r : replicas) {
                 TargetHealthStandIn.Target target = new TargetHealthStandIn.Target(String.format("i-%017x", (long) r.port()), r.port());
                 standIn.register(arn, target, TargetHealthStandIn.State.HEALTHY);
                 targets.put(r, target);
                 // What the instance's boot script writes once its vLLM answers.
                 ddb.putItem(b -> b.tableName(fleetTable).item(Map.of(
-                        "replica", AttributeValue.fromS(TargetHealthDiscovery.INSTANCE_PREFIX + target.id()),
+                        "replica", AttributeValue.fromS(TargetHealthDiscovery.registrationKey(roleId, target.id())),
                         "ip", AttributeValue.fromS(r.baseUrl().getHost()),
                         "tier", AttributeValue.fromS(t.name()))));
             }

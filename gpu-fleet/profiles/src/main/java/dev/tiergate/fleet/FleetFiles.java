@@ -202,9 +202,12 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
                 --instance-id "$INSTANCE_ID" --lifecycle-action-result "$1"
             }
             # The gateway dispatches to this instance directly once the fleet monitor finds it healthy in the target
-            # group; a target carries only the instance id, so the instance says where it listens.
+            # group; a target carries only the instance id, so the instance says where it listens. Under its caller id
+            # (<role id>:<instance id>): the one key its role may write, so no instance registers for another.
             register() {
-              aws dynamodb put-item --table-name {{FLEET_TABLE}} --item '{"replica":{"S":"instance#'"$INSTANCE_ID"'"},"ip":{"S":"'"$(meta local-ipv4)"'"},"tier":{"S":{{TIER_JSON}}}}' \\
+              local caller
+              caller="$(aws sts get-caller-identity --query UserId --output text)" \\
+                && aws dynamodb put-item --table-name {{FLEET_TABLE}} --item '{"replica":{"S":"instance#'"$caller"'"},"ip":{"S":"'"$(meta local-ipv4)"'"},"tier":{"S":{{TIER_JSON}}}}' \\
                 || echo "tiergate fleet: could not register this instance's address; it serves through the load balancer only" >&2
             }
             for i in $(seq 1 180); do

@@ -80,6 +80,8 @@ class UserDataSandboxTest {
     }
 
     private static final String INSTANCE_ID = "i-0123456789abcdef0";
+    /** The unique id IAM gave the tier's instance role; an instance's caller id is it and the instance id. */
+    private static final String ROLE_ID = "AROA3XFRBF23EXAMPLE1";
     private static final String GROUP = "TiergateFleet-small-Fleet-1A2B3C";
 
     private List<String> lifecycleActions() throws IOException {
@@ -179,6 +181,7 @@ class UserDataSandboxTest {
             pb.environment().put("SANDBOX_STATE", sandbox.resolve("state").toString());
             pb.environment().put("SANDBOX_S3", sandbox.resolve("s3").toString());
             pb.environment().put("TIERGATE_IMDS", "http://127.0.0.1:" + imds.getAddress().getPort());
+            pb.environment().put("SANDBOX_CALLER_ID", ROLE_ID + ":" + INSTANCE_ID);
             Process r = pb.start();
             String text = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             out.append(text);
@@ -241,6 +244,7 @@ class UserDataSandboxTest {
         env.put("SIM_CLASSPATH", System.getProperty("java.class.path"));
         env.put("SIM_GPU_COUNT", Integer.toString(gpus));
         env.put("TIERGATE_IMDS", "http://127.0.0.1:" + imds.getAddress().getPort());
+        env.put("SANDBOX_CALLER_ID", ROLE_ID + ":" + INSTANCE_ID);
         Process p = pb.start();
         started.add(p);
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -275,7 +279,8 @@ class UserDataSandboxTest {
         assertThat(puts).hasSize(1);
         assertThat(puts.getFirst()).startsWith("tiergate-fleet ");
         com.fasterxml.jackson.databind.JsonNode item = new com.fasterxml.jackson.databind.ObjectMapper().readTree(puts.getFirst().substring("tiergate-fleet ".length()));
-        assertThat(item.at("/replica/S").asText()).isEqualTo("instance#" + INSTANCE_ID);
+        // Keyed by its caller id, which the fleet monitor looks up by the tier's role id and the target's instance id.
+        assertThat(item.at("/replica/S").asText()).isEqualTo("instance#" + ROLE_ID + ":" + INSTANCE_ID);
         assertThat(item.at("/ip/S").asText()).isEqualTo("10.0.12.34");
         assertThat(item.at("/tier/S").asText()).isEqualTo("small");
         assertThat(Files.readAllLines(sandbox.resolve("state/enabled-units"))).containsExactly("tiergate-weights.service", "tiergate-ready.service");

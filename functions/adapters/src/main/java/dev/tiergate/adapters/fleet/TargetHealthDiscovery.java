@@ -18,7 +18,8 @@ import java.util.Map;
 /**
  * Finds the instances that serve each EC2 tier: its target group's {@code healthy} targets
  * ({@code DescribeTargetHealth}), each at the private address it registered in the fleet table when its vLLM first
- * answered ({@code instance#<id>}, written by the instance's boot script). A target has only an instance id, and the
+ * answered ({@code instance#<role id>:<instance id>}, written by the instance's boot script: the caller id its role's
+ * credentials carry, the only key the role may write, so no instance can register an address for another). A target has only an instance id, and the
  * EC2 API that maps ids to addresses would add more to the functions' package than Lambda allows. The members go to
  * the fleet table as {@code tier#<name>} with the time they were seen, where every gateway instance reads them
  * ({@link DiscoveredFleetRegistry}). Only the fleet monitor calls this, once a run, so the ELB API is asked once a
@@ -31,12 +32,18 @@ public final class TargetHealthDiscovery {
     private final ElasticLoadBalancingV2Client elb;
     private final DynamoDbClient ddb;
     private final String table;
-    private final Map<String, String> targetGroups;
+    private final Map<String, TierTargets> targetGroups;
     private final Clock clock;
 
-    /** @param targetGroups each EC2 tier with its target group's ARN */
+    /**
+     * An EC2 tier's target group, and the unique id of the role its instances run under (IAM's {@code AROA...}), which
+     * prefixes their registrations.
+     */
+    public record TierTargets(String targetGroupArn, String instanceRoleId) {}
+
+    /** @param targetGroups each EC2 tier with its target group and instance role */
     public TargetHealthDiscovery(ElasticLoadBalancingV2Client elb, DynamoDbClient ddb, String fleetTable,
-                                 Map<String, String> targetGroups, Clock clock) {
+                                 Map<String, TierTargets> targetGroups, Clock clock) {
         this.elb = elb;
         this.ddb = ddb;
         this.table = fleetTable;
@@ -47,7 +54,7 @@ public final class TargetHealthDiscovery {
     /** Each tier's serving instances now; a tier whose look-up failed keeps what was stored before (and ages). */
     public Map<String, List<URI>> refresh() {
         Map<String, List<URI>> out = new LinkedHashMap<>();
-        for (Map.Entry<String, String> tg : targetGroups.entrySet()) {
+        for (Map.Entry<String, TierTargets> tg : targetGroups.entrySet()) {
             try {
                 List<URI> members = healthyMembers(tg.getValue());
                 Map<String, AttributeValue> item = new HashMap<>();
@@ -63,12 +70,12 @@ public final class TargetHealthDiscovery {
         return out;
     }
 
-    private List<URI> healthyMembers(String targetGroupArn) {
-        List<TargetHealthDescription> healthy = elb.describeTargetHealth(b -> b.targetGroupArn(targetGroupArn))
+    private List<URI> healthyMembers(TierTargets tier) {
+        List<TargetHealthDescription> healthy = elb.describeTargetHealth(b -> b.targetGroupArn(tier.targetGroupArn()))
                 .targetHealthDescriptions().stream()
                 .filter(d -> d.targetHealth() != null && d.targetHealth().state() == TargetHealthStateEnum.HEALTHY).toList();
         if (healthy.isEmpty()) return List.of();
-        Map<String, String> ips = registeredAddresses(healthy.stream().map(d -> d.target().id()).distinct().toList());
+        Map<String, String> ips = registeredAddresses(tier.instanceRoleId(), healthy.stream().map(d -> d.target().id()).distinct().toList());
         List<URI> members = new ArrayList<>();
         for (TargetHealthDescription d : healthy) {
             String ip = ips.get(d.target().id());
@@ -81,11 +88,11 @@ public final class TargetHealthDiscovery {
         return List.copyOf(members);
     }
 
-    private Map<String, String> registeredAddresses(List<String> instanceIds) {
+    private Map<String, String> registeredAddresses(String roleId, List<String> instanceIds) {
         Map<String, String> out = new HashMap<>();
         for (int i = 0; i < instanceIds.size(); i += 100) {
             List<Map<String, AttributeValue>> keys = instanceIds.subList(i, Math.min(instanceIds.size(), i + 100)).stream()
-                    .map(id -> Map.of("replica", AttributeValue.fromS(INSTANCE_PREFIX + id))).toList();
+                    .map(id -> Map.of("replica", AttributeValue.fromS(registrationKey(roleId, id)))).toList();
             Map<String, KeysAndAttributes> request = new HashMap<>(Map.of(table, KeysAndAttributes.builder().keys(keys).consistentRead(true).build()));
             while (!request.isEmpty()) {
                 Map<String, KeysAndAttributes> asked = Map.copyOf(request);
@@ -93,7 +100,8 @@ public final class TargetHealthDiscovery {
                 for (Map<String, AttributeValue> item : res.responses().getOrDefault(table, List.of())) {
                     AttributeValue ip = item.get("ip");
                     if (ip != null && ip.s() != null && privateAddress(ip.s())) {
-                        out.put(item.get("replica").s().substring(INSTANCE_PREFIX.length()), ip.s());
+                        String key = item.get("replica").s();
+                        out.put(key.substring(key.lastIndexOf(':') + 1), ip.s());
                     }
                 }
                 request.clear();
@@ -117,6 +125,14 @@ public final class TargetHealthDiscovery {
         }
     }
 
-    /** The fleet-table key an instance registers its private address under. */
+    /** What every registration's key starts with. */
     public static final String INSTANCE_PREFIX = "instance#";
+
+    /**
+     * The fleet-table key an instance registers its private address under: its caller id as STS reports it for an
+     * instance role's credentials ({@code <role id>:<instance id>}), which IAM lets only that instance write.
+     */
+    public static String registrationKey(String instanceRoleId, String instanceId) {
+        return INSTANCE_PREFIX + instanceRoleId + ":" + instanceId;
+    }
 }
