@@ -111,15 +111,28 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
             fail() { echo "tiergate fleet: $*" >&2; exit 1; }
             mkdir -p "$WEIGHTS"
             if [ {{WEIGHTS_DISK}} = instance-store ] && ! mountpoint -q "$WEIGHTS"; then
-              DEV=""
+              DISKS=()
               for m in "$ROOT"/sys/block/nvme*n1/device/model; do
                 [ -f "$m" ] || continue
-                if [ "$(sed 's/ *$//' "$m")" = '{{INSTANCE_STORE_MODEL}}' ]; then d="${m%/device/model}"; DEV="$ROOT/dev/${d##*/}"; break; fi
+                if [ "$(sed 's/ *$//' "$m")" = '{{INSTANCE_STORE_MODEL}}' ]; then d="${m%/device/model}"; DISKS+=("$ROOT/dev/${d##*/}"); fi
               done
-              [ -n "$DEV" ] || fail "no instance-store NVMe disk on this instance, where this tier's weights are meant to live"
-              # After a stop the disk is blank: a new filesystem. After a reboot it keeps its filesystem and the weights.
-              if [ -z "$(blkid -o value -s TYPE "$DEV" || true)" ]; then mkfs.ext4 -F -q -m 0 "$DEV" || fail "cannot format $DEV"; fi
-              mount -o noatime "$DEV" "$WEIGHTS" || fail "cannot mount $DEV on $WEIGHTS"
+              [ ${#DISKS[@]} -gt 0 ] || fail "no instance-store NVMe disk on this instance, where this tier's weights are meant to live"
+              # The AMI may set the store up itself (the Deep Learning AMI mounts it, striped, at /opt/dlami/nvme): then
+              # the weights live in a folder on that mount.
+              STORE="$(lsblk -nro MOUNTPOINT "${DISKS[@]}" | grep -m1 . || true)"
+              if [ -n "$STORE" ]; then
+                mkdir -p "$STORE/tiergate-weights"
+                mount --bind "$STORE/tiergate-weights" "$WEIGHTS" || fail "cannot bind $STORE/tiergate-weights on $WEIGHTS"
+              else
+                DEV="${DISKS[0]}"
+                # After a stop the disk is blank: a new filesystem. After a reboot it keeps ours, and the weights.
+                case "$(blkid -o value -s TYPE "$DEV" || true)" in
+                  "") mkfs.ext4 -F -q -m 0 "$DEV" || fail "cannot format $DEV" ;;
+                  ext4) ;;
+                  *) fail "instance-store disk $DEV holds $(blkid -o value -s TYPE "$DEV") and is mounted nowhere: something else set it up" ;;
+                esac
+                mount -o noatime "$DEV" "$WEIGHTS" || fail "cannot mount $DEV on $WEIGHTS"
+              fi
             fi
             mkdir -p "$WEIGHTS/models" "$WEIGHTS/hf-cache"
             if [ ! -f "$WEIGHTS/models/current/config.json" ] && aws s3 ls "${WEIGHTS_CACHE}{{MARKER}}" >/dev/null 2>&1; then

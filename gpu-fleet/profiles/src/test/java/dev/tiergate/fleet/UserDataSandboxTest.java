@@ -117,17 +117,34 @@ class UserDataSandboxTest {
                 "eu-west-1", "Tiergate/Fleet", SECRET, "tiergate-fleet", disk);
     }
 
-    /** The NVMe disks an instance boots with: its EBS root volume, and an instance-store disk when it has one. */
-    private enum Disks { ROOT_ONLY, WITH_INSTANCE_STORE }
+    /**
+     * The NVMe disks an instance boots with: its EBS root volume, and an instance-store disk when it has one: blank, or
+     * already mounted by the AMI (as the Deep Learning AMI does, at /opt/dlami/nvme), or held by something that did not
+     * mount it.
+     */
+    private enum Disks { ROOT_ONLY, WITH_INSTANCE_STORE, MOUNTED_BY_THE_AMI, HELD_UNMOUNTED }
 
-    private static void disks(Path root, Disks disks) throws IOException {
+    private void disks(Path root, Disks disks) throws IOException {
         Path ebs = Files.createDirectories(root.resolve("sys/block/nvme0n1/device"));
         Files.writeString(ebs.resolve("model"), String.format("%-40s%n", "Amazon Elastic Block Store"));
-        if (disks == Disks.WITH_INSTANCE_STORE) {
-            Path store = Files.createDirectories(root.resolve("sys/block/nvme1n1/device"));
-            Files.writeString(store.resolve("model"), String.format("%-40s%n", FleetFiles.INSTANCE_STORE_MODEL));
-            Files.write(Files.createDirectories(root.resolve("dev")).resolve("nvme1n1"), new byte[64]);
-        }
+        if (disks == Disks.ROOT_ONLY) return;
+        Path store = Files.createDirectories(root.resolve("sys/block/nvme1n1/device"));
+        Files.writeString(store.resolve("model"), String.format("%-40s%n", FleetFiles.INSTANCE_STORE_MODEL));
+        Path dev = Files.createDirectories(root.resolve("dev")).resolve("nvme1n1");
+        Files.write(dev, new byte[64]);
+        if (disks == Disks.HELD_UNMOUNTED) Files.writeString(dev, "fs:linux_raid_member");
+        if (disks == Disks.MOUNTED_BY_THE_AMI) amiMountsTheStore(root);
+    }
+
+    /** What the AMI does at each boot: a filesystem on the (blank) disk, mounted at its own place. */
+    private void amiMountsTheStore(Path root) throws IOException {
+        Path dev = root.resolve("dev/nvme1n1");
+        Files.writeString(dev, "fs:ext4");
+        Files.createDirectories(instanceStore(root));
+        Path at = Files.createDirectories(root.resolve("opt/dlami")).resolve("nvme");
+        Files.createSymbolicLink(at, instanceStore(root));
+        Files.writeString(Files.createDirectories(sandbox.resolve("state")).resolve("mounts"), dev + " " + at + "\n",
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
     }
 
     /** The instance-store disk's tree, as the mount shows it. */
@@ -150,10 +167,12 @@ class UserDataSandboxTest {
             Files.createDirectories(weights);
         }
         Path dev = root.resolve("dev/nvme1n1");
-        Path mounted = sandbox.resolve("state/mounted-disks");
-        if (Files.exists(mounted)) {
-            Files.write(mounted, Files.readAllLines(mounted).stream().filter(l -> !l.equals(dev.toString())).toList());
+        Path mounts = sandbox.resolve("state/mounts");
+        if (Files.exists(mounts)) {
+            Files.write(mounts, Files.readAllLines(mounts).stream().filter(l -> !l.startsWith(dev + " ")).toList());
         }
+        Path ami = root.resolve("opt/dlami/nvme");
+        if (Files.isSymbolicLink(ami)) Files.delete(ami);
         if (how == Down.STOP && Files.exists(dev)) {
             Files.write(dev, new byte[64]);
             try (var tree = Files.walk(instanceStore(root))) {
@@ -227,7 +246,7 @@ class UserDataSandboxTest {
         disks(root, disks);
         Path bin = sandbox.resolve("bin");
         if (!Files.exists(bin.resolve("docker"))) {
-            for (String s : List.of("docker", "aws", "sleep", "systemctl", "blkid", "mkfs.ext4", "mount", "mountpoint")) stand_in(s, bin);
+            for (String s : List.of("docker", "aws", "sleep", "systemctl", "blkid", "mkfs.ext4", "mount", "mountpoint", "lsblk")) stand_in(s, bin);
         }
         stand_in("amazon-cloudwatch-agent-ctl", root.resolve("opt/aws/amazon-cloudwatch-agent/bin"));
         Path script = root.resolve("user-data.sh");
@@ -372,6 +391,38 @@ class UserDataSandboxTest {
         resume(warmed.root());
         assertThat(Files.getLastModifiedTime(config).toMillis()).isEqualTo(before);
         answers(small.model());
+    }
+
+    @Test
+    void onAnAmiThatMountsTheInstanceStoreItselfTheWeightsGoInAFolderThereAndComeBackAfterAStop() throws Exception {
+        TierConfig small = EXAMPLE.tierNamed("small");
+        FleetFiles files = files(small, WeightsDisk.INSTANCE_STORE);
+        secret(FleetFiles.TOKEN_UNSET);
+        Boot cold = boot("instance-1", files, 1, Disks.MOUNTED_BY_THE_AMI);
+        assertThat(cold.exit()).as(cold.log() + cold.container()).isZero();
+        Boot b = boot("instance-2", files, 1, Disks.MOUNTED_BY_THE_AMI);
+        assertThat(b.exit()).as(b.log() + b.container()).isZero();
+        // Not formatted again nor mounted twice: a folder on the AMI's mount, bound where the weights live.
+        assertThat(Files.readString(b.root().resolve("dev/nvme1n1"))).isEqualTo("fs:ext4");
+        assertThat(instanceStore(b.root()).resolve("tiergate-weights/models/current/config.json")).isRegularFile();
+        answers(small.model());
+
+        // A stop erases the disk; at the next boot the AMI makes and mounts a new filesystem, and ours refills it.
+        down(b.root(), Down.STOP);
+        amiMountsTheStore(b.root());
+        String out = resume(b.root());
+        assertThat(instanceStore(b.root()).resolve("tiergate-weights/models/current/config.json")).as(out).isRegularFile();
+        answers(small.model());
+    }
+
+    @Test
+    void anInstanceStoreDiskSomethingElseHoldsUnmountedStopsTheScriptWithOneClearLine() throws Exception {
+        secret(FleetFiles.TOKEN_UNSET);
+        Boot b = boot("instance-1", files(EXAMPLE.tierNamed("small"), WeightsDisk.INSTANCE_STORE), 1, Disks.HELD_UNMOUNTED);
+        assertThat(b.exit()).isNotZero();
+        assertThat(b.log()).contains("holds linux_raid_member and is mounted nowhere");
+        assertThat(Files.readString(b.root().resolve("dev/nvme1n1"))).as("not formatted over").isEqualTo("fs:linux_raid_member");
+        assertThat(sandbox.resolve("state/containers")).doesNotExist();
     }
 
     private boolean health() {
