@@ -37,6 +37,10 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
         return "'" + s.replace("'", "'\"'\"'") + "'";
     }
 
+    public FleetFiles withWeightsDisk(WeightsDisk disk) {
+        return new FleetFiles(profile, modelsBucket, remoteWriteUrl, region, namespace, hfTokenSecret, fleetTable, disk);
+    }
+
     public String userData() {
         ServingProfile p = profile;
         // One flag per line, with its value beside it.

@@ -66,6 +66,18 @@ class FleetFilesTest {
         }
     }
 
+    /** EC2 takes at most 16 KB of user data (before base64): a launch template over it fails at deploy. */
+    @Test
+    void everyTiersUserDataFitsWhatEc2Accepts() {
+        for (TierConfig t : EXAMPLE.tiers()) {
+            if (t.fleet().isEmpty()) continue;
+            for (WeightsDisk disk : WeightsDisk.values()) {
+                int bytes = files(t).withWeightsDisk(disk).userData().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                assertThat(bytes).as(t.name() + " on " + disk).isLessThanOrEqualTo(16 * 1024);
+            }
+        }
+    }
+
     @Test
     void agentConfigsParseAndPointAtVllmAndAmp() throws Exception {
         TierConfig small = EXAMPLE.tier("small").orElseThrow();
