@@ -356,22 +356,23 @@ class UserDataSandboxTest {
 
     @Test
     void anInstanceWithoutTheInstanceStoreItsTierExpectsStopsWithOneClearLineAndStartsNothing() throws Exception {
+        refused(Disks.ROOT_ONLY, "tiergate fleet: no instance-store NVMe disk on this instance");
+    }
+
+    /** A small-tier instance on an instance store, on these disks: its script stops with this line, nothing started. */
+    private Boot refused(Disks disks, String line) throws Exception {
         secret(FleetFiles.TOKEN_UNSET);
-        Boot b = boot("instance-1", files(EXAMPLE.tierNamed("small"), WeightsDisk.INSTANCE_STORE), 1, Disks.ROOT_ONLY);
+        Boot b = boot("instance-1", files(EXAMPLE.tierNamed("small"), WeightsDisk.INSTANCE_STORE), 1, disks);
         assertThat(b.exit()).isNotZero();
-        assertThat(b.log()).contains("tiergate fleet: no instance-store NVMe disk on this instance");
+        assertThat(b.log()).contains(line);
         assertThat(sandbox.resolve("state/containers")).doesNotExist();
+        return b;
     }
 
     @Test
     void aWarmPoolInstanceResumesWithItsBlankInstanceStoreRefilledIntoAHealthyServerBeforeItTakesTraffic() throws Exception {
         TierConfig small = EXAMPLE.tierNamed("small");
-        FleetFiles files = files(small, WeightsDisk.INSTANCE_STORE);
-        secret(FleetFiles.TOKEN_UNSET);
-        Boot cold = boot("instance-1", files, 1, Disks.WITH_INSTANCE_STORE);
-        assertThat(cold.exit()).as(cold.log() + cold.container()).isZero();
-        Boot warmed = boot("instance-2", files, 1, Disks.WITH_INSTANCE_STORE);
-        assertThat(warmed.exit()).as(warmed.log() + warmed.container()).isZero();
+        Boot warmed = secondInstance(small, Disks.WITH_INSTANCE_STORE);
 
         // Stopped in the warm pool: vLLM goes down with the instance and AWS erases its instance store. Resumed: the
         // weights unit formats and refills it before Docker restarts vLLM (its restart policy), and the ready unit
@@ -396,12 +397,7 @@ class UserDataSandboxTest {
     @Test
     void onAnAmiThatMountsTheInstanceStoreItselfTheWeightsGoInAFolderThereAndComeBackAfterAStop() throws Exception {
         TierConfig small = EXAMPLE.tierNamed("small");
-        FleetFiles files = files(small, WeightsDisk.INSTANCE_STORE);
-        secret(FleetFiles.TOKEN_UNSET);
-        Boot cold = boot("instance-1", files, 1, Disks.MOUNTED_BY_THE_AMI);
-        assertThat(cold.exit()).as(cold.log() + cold.container()).isZero();
-        Boot b = boot("instance-2", files, 1, Disks.MOUNTED_BY_THE_AMI);
-        assertThat(b.exit()).as(b.log() + b.container()).isZero();
+        Boot b = secondInstance(small, Disks.MOUNTED_BY_THE_AMI);
         // Not formatted again nor mounted twice: a folder on the AMI's mount, bound where the weights live.
         assertThat(Files.readString(b.root().resolve("dev/nvme1n1"))).isEqualTo("fs:ext4");
         assertThat(instanceStore(b.root()).resolve("tiergate-weights/models/current/config.json")).isRegularFile();
@@ -417,12 +413,19 @@ class UserDataSandboxTest {
 
     @Test
     void anInstanceStoreDiskSomethingElseHoldsUnmountedStopsTheScriptWithOneClearLine() throws Exception {
-        secret(FleetFiles.TOKEN_UNSET);
-        Boot b = boot("instance-1", files(EXAMPLE.tierNamed("small"), WeightsDisk.INSTANCE_STORE), 1, Disks.HELD_UNMOUNTED);
-        assertThat(b.exit()).isNotZero();
-        assertThat(b.log()).contains("holds linux_raid_member and is mounted nowhere");
+        Boot b = refused(Disks.HELD_UNMOUNTED, "holds linux_raid_member and is mounted nowhere");
         assertThat(Files.readString(b.root().resolve("dev/nvme1n1"))).as("not formatted over").isEqualTo("fs:linux_raid_member");
-        assertThat(sandbox.resolve("state/containers")).doesNotExist();
+    }
+
+    /** A first instance from the hub, then a second from the cache it left, both on an instance store; the second. */
+    private Boot secondInstance(TierConfig tier, Disks disks) throws Exception {
+        FleetFiles files = files(tier, WeightsDisk.INSTANCE_STORE);
+        secret(FleetFiles.TOKEN_UNSET);
+        Boot cold = boot("instance-1", files, 1, disks);
+        assertThat(cold.exit()).as(cold.log() + cold.container()).isZero();
+        Boot second = boot("instance-2", files, 1, disks);
+        assertThat(second.exit()).as(second.log() + second.container()).isZero();
+        return second;
     }
 
     private boolean health() {
