@@ -126,7 +126,7 @@ public final class WriteBehindSettlements implements SettlementQueue, AutoClosea
         long upTo = sequence.get();
         long until = System.nanoTime() + drainTimeout.toNanos();
         hurry = true;
-        while (!unwritten.isEmpty() && unwritten.first() <= upTo && System.nanoTime() < until) {
+        while (anyUpTo(unwritten, upTo) && System.nanoTime() < until) {
             try {
                 Thread.sleep(1);
             } catch (InterruptedException e) {
@@ -134,6 +134,15 @@ public final class WriteBehindSettlements implements SettlementQueue, AutoClosea
                 return;
             }
         }
+    }
+
+    /**
+     * Whether a settlement numbered {@code upTo} or lower is still unwritten. One look at the set (ceiling), not
+     * isEmpty then first: a writer may take the last one between two calls, and first() on an empty set throws.
+     */
+    static boolean anyUpTo(java.util.NavigableSet<Long> unwritten, long upTo) {
+        Long oldest = unwritten.ceiling(Long.MIN_VALUE);
+        return oldest != null && oldest <= upTo;
     }
 
     /** Settlements accepted and not yet written (queued, being written, or kept for the next start). */
