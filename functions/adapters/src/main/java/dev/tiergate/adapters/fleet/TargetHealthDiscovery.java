@@ -19,8 +19,9 @@ import java.util.Map;
  * Finds the instances that serve each EC2 tier: its target group's {@code healthy} targets
  * ({@code DescribeTargetHealth}), each at the private address it registered in the fleet table when its vLLM first
  * answered ({@code instance#<role id>:<instance id>}, written by the instance's boot script: the caller id its role's
- * credentials carry, the only key the role may write, so no instance can register an address for another). A target has only an instance id, and the
- * EC2 API that maps ids to addresses would add more to the functions' package than Lambda allows. The members go to
+ * credentials carry, the only key the role may write, so no instance can register an address for another). A target
+ * has only an instance id, and the EC2 API that maps ids to addresses would add more to the functions' package than
+ * Lambda allows. The members go to
  * the fleet table as {@code tier#<name>} with the time they were seen, where every gateway instance reads them
  * ({@link DiscoveredFleetRegistry}). Only the fleet monitor calls this, once a run, so the ELB API is asked once a
  * minute per tier rather than by every function instance.
