@@ -73,11 +73,15 @@ public final class SageMakerFleetStack extends Stack {
         SageMakerWeights weights = weights(f);
         CfnModel.ContainerDefinitionProperty.Builder container = CfnModel.ContainerDefinitionProperty.builder().image(profile.image())
                 .environment(profile.sageMakerEnvironment(weights));
-        if (weights == SageMakerWeights.FROM_CACHE) {
-            // The flat cache, file for file, into /opt/ml/model before the container starts (uncompressed: no tarball).
+        if (weights == SageMakerWeights.FROM_S3) {
+            // The flat folder, file for file, into /opt/ml/model before the container starts (uncompressed: no tarball).
             container.modelDataSource(CfnModel.ModelDataSourceProperty.builder().s3DataSource(CfnModel.S3DataSourceProperty.builder()
-                    .s3Uri("s3://" + data.models().getBucketName() + "/" + profile.weightsPrefix())
+                    .s3Uri(profile.weightsFolder(data.models().getBucketName()))
                     .s3DataType("S3Prefix").compressionType("None").build()).build());
+        }
+        if (profile.fromOwnS3()) {
+            Ec2FleetStack.ownModelFolder(this, profile).grantRead(role, Ec2FleetStack.ownModelPrefix(profile) + "*");
+        } else if (weights == SageMakerWeights.FROM_S3) {
             software.amazon.awscdk.Annotations.of(this).addWarningV2("tiergate:sagemaker-weights-from-cache", "tier '" + tier.name()
                     + "' serves the gated checkpoint " + f.modelId() + ": SageMaker copies its weights from the ModelWeightsBucket output's "
                     + profile.weightsPrefix() + ", which must hold them before this stack deploys (an EC2 tier of the same model fills it; "
@@ -127,12 +131,12 @@ public final class SageMakerFleetStack extends Stack {
     }
 
     /**
-     * A gated checkpoint's weights come from the cache (no token reaches SageMaker); any other's from the hub, as on a
-     * first EC2 instance.
+     * The operator's own S3 folder, and a gated checkpoint's cache (no token reaches SageMaker), are copied from S3;
+     * any other checkpoint comes from the hub, as on a first EC2 instance.
      */
     static SageMakerWeights weights(FleetSpec f) {
         boolean gated = dev.tiergate.planner.Checkpoint.of(f.modelId()).map(dev.tiergate.planner.Checkpoint::gated).orElse(false);
-        return gated ? SageMakerWeights.FROM_CACHE : SageMakerWeights.FROM_HUB;
+        return gated || f.modelId().startsWith("s3://") ? SageMakerWeights.FROM_S3 : SageMakerWeights.FROM_HUB;
     }
 
     /**

@@ -68,6 +68,20 @@ class SageMakerFleetStackTest {
     }
 
     @Test
+    void aModelInTheOperatorsOwnS3FolderIsCopiedFromThereIntoTheContainer() throws Exception {
+        String yaml = settings.configText().replace("model_id: Qwen/Qwen2.5-32B-Instruct-AWQ", "model_id: s3://customer-models/qwen-ft");
+        assertThat(yaml).contains("s3://customer-models/qwen-ft");
+        DeploySettings own = new DeploySettings(settings.configFile(), yaml, ConfigLoader.parse(yaml, "own.yaml"), settings.lambdaJar(), Optional.empty());
+        App app = new App(AppProps.builder().outdir(Files.createTempDirectory("cdk-out").toString()).build());
+        Template t = Template.fromStack(TiergateApp.build(app, own).fleets().get("medium"));
+        t.hasResourceProperties("AWS::SageMaker::Model", Map.of("PrimaryContainer", Match.objectLike(Map.of(
+                "Environment", Match.objectLike(Map.of("SM_VLLM_MODEL", dev.tiergate.fleet.SageMakerWeights.MODEL_DIR)),
+                "ModelDataSource", Map.of("S3DataSource", Map.of("S3DataType", "S3Prefix", "CompressionType", "None",
+                        "S3Uri", "s3://customer-models/qwen-ft/"))))));
+        assertThat(t.toJSON().toString()).contains(":s3:::customer-models/qwen-ft/*");
+    }
+
+    @Test
     void anInstanceWithNvmeGetsNoKmsKeyWhichSageMakerWouldRefuse() {
         Template t = Template.fromStack(stacks.fleets().get("medium"));
         Map<String, Map<String, Object>> configs = t.findResources("AWS::SageMaker::EndpointConfig", Map.of());

@@ -273,6 +273,25 @@ class TiergateAppTest {
     }
 
     @Test
+    void aModelInTheOperatorsOwnS3FolderIsReadFromThereByTheInstancesOnly() {
+        String yaml = settings.configText().replace("model_id: hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4",
+                "model_id: s3://customer-models/llama-ft/");
+        DeploySettings own = new DeploySettings(settings.configFile(), yaml, ConfigLoader.parse(yaml, "own.yaml"), settings.lambdaJar(), Optional.empty());
+        Template small = Template.fromStack(TiergateApp.build(new App(), own).fleets().get("small"));
+        String json = small.toJSON().toString();
+        // The user-data copies from the folder itself (ready once it has a config.json), not from the cache.
+        assertThat(json).contains("WEIGHTS_CACHE='s3://customer-models/llama-ft/'").contains("aws s3 ls \"${WEIGHTS_CACHE}config.json\"");
+        // Read, not write, on that folder alone: the statement naming it grants s3:GetObject* and no s3:Put*.
+        List<String> statements = new java.util.ArrayList<>();
+        for (var policy : small.findResources("AWS::IAM::Policy", Map.of()).values()) {
+            @SuppressWarnings("unchecked") var doc = (Map<String, Object>) ((Map<String, Object>) policy.get("Properties")).get("PolicyDocument");
+            for (Object st : (List<?>) doc.get("Statement")) if (st.toString().contains("customer-models")) statements.add(st.toString());
+        }
+        assertThat(statements).isNotEmpty().allMatch(st -> !st.contains("s3:Put") && !st.contains("s3:Delete"));
+        assertThat(String.join(" ", statements)).contains("s3:GetObject").contains(":s3:::customer-models/llama-ft/*");
+    }
+
+    @Test
     void aTierVllmWouldRefuseToStartStopsTheSynthNamingTheMismatch() {
         // The old example: AWQ on Llama 3.1's full-precision weights.
         String yaml = settings.configText().replace("model_id: hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4", "model_id: meta-llama/Llama-3.1-8B-Instruct")

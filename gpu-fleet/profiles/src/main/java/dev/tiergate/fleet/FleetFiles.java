@@ -55,8 +55,9 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
         values.put("TIER", q(p.tier()));
         values.put("TIER_JSON", "\"" + p.tier() + "\"");
         values.put("MODEL_ID", q(p.modelId()));
-        values.put("SOURCE", p.modelId().startsWith("s3://") ? "the model's own S3 location" : "the Hugging Face hub");
-        values.put("WEIGHTS_CACHE", q("s3://" + modelsBucket + "/" + p.weightsPrefix()));
+        values.put("WEIGHTS_CACHE", q(p.weightsFolder(modelsBucket)));
+        // A cache is whole once its marker is written; the operator's own folder, once it has a config.json.
+        values.put("READY_MARK", p.fromOwnS3() ? "config.json" : CACHE_COMPLETE);
         values.put("WEIGHTS_DISK", weightsDisk.scriptValue());
         values.put("HF_TOKEN_SECRET", q(hfTokenSecret));
         values.put("IMAGE", q(p.image()));
@@ -102,10 +103,10 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
             WEIGHTS="$ROOT/opt/weights"
             mkdir -p "$ROOT/etc/tiergate" "$ROOT/usr/local/bin" "$ROOT/etc/systemd/system"
 
-            # 1. The weights' disk, and the weights from the S3 cache when it is complete (fast, in-region); else from
-            #    {{SOURCE}}, cached once served. The cache is a flat model directory (config.json at its root), which is
-            #    what vllm serve DIR needs. This runs again at every boot, before Docker restarts vLLM: an instance store
-            #    is empty after a stop (a warm-pool instance resuming).
+            # 1. The weights' disk, and the weights from S3 (fast, in-region): the model's own folder when it is one, or
+            #    the fleet's cache once complete; else from the Hugging Face hub, cached once served. Either is a flat
+            #    model directory (config.json at its root), which is what vllm serve DIR needs. This runs again at every
+            #    boot, before Docker restarts vLLM: an instance store is empty after a stop (a warm-pool instance resuming).
             cat > "$ROOT/usr/local/bin/tiergate-weights" <<'TIERGATE_EOF'
             #!/bin/bash
             set -euo pipefail
@@ -139,7 +140,7 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
               fi
             fi
             mkdir -p "$WEIGHTS/models" "$WEIGHTS/hf-cache"
-            if [ ! -f "$WEIGHTS/models/current/config.json" ] && aws s3 ls "${WEIGHTS_CACHE}{{MARKER}}" >/dev/null 2>&1; then
+            if [ ! -f "$WEIGHTS/models/current/config.json" ] && aws s3 ls "${WEIGHTS_CACHE}{{READY_MARK}}" >/dev/null 2>&1; then
               # Into a side directory, renamed once whole: an interrupted copy is never taken for the model.
               rm -rf "$WEIGHTS/models/current" "$WEIGHTS/models/partial"
               aws s3 sync "$WEIGHTS_CACHE" "$WEIGHTS/models/partial" --exclude {{MARKER}} --only-show-errors \\
@@ -167,6 +168,8 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
             "$ROOT/usr/local/bin/tiergate-weights"
             if [ -f "$WEIGHTS/models/current/config.json" ]; then
               MODEL_SOURCE=/opt/models/current
+            elif [[ "$MODEL_ID" == s3://* ]]; then
+              fail "no config.json at the root of $MODEL_ID: the model must be a flat folder (what save_pretrained writes)"
             else
               MODEL_SOURCE="$MODEL_ID"
               CACHE_AFTER_START=1

@@ -72,7 +72,7 @@ public record ServingProfile(String tier, String servedModelName, String modelId
         Map<String, String> env = new LinkedHashMap<>();
         env.put("SM_VLLM_MODEL", switch (weights) {
             case FROM_HUB -> modelId;
-            case FROM_CACHE -> SageMakerWeights.MODEL_DIR;
+            case FROM_S3 -> SageMakerWeights.MODEL_DIR;
         });
         List<String> f = flags();
         for (int i = 0; i < f.size(); i++) {
@@ -81,6 +81,20 @@ public record ServingProfile(String tier, String servedModelName, String modelId
             env.put(key, hasValue ? f.get(++i) : "true");
         }
         return env;
+    }
+
+    /** Whether the model is a folder in S3 of the operator's own (a fine-tune, a private copy) rather than a hub id. */
+    public boolean fromOwnS3() {
+        return modelId.startsWith("s3://");
+    }
+
+    /**
+     * The S3 folder instances (and SageMaker) copy the weights from: the model's own folder when it is one, else the
+     * fleet's cache of it in the weights bucket.
+     */
+    public String weightsFolder(String modelsBucket) {
+        if (fromOwnS3()) return modelId.endsWith("/") ? modelId : modelId + "/";
+        return "s3://" + modelsBucket + "/" + weightsPrefix();
     }
 
     /** The S3 prefix where this model's weights are cached for the fleet's instances. */

@@ -170,7 +170,7 @@ class FleetFilesTest {
             for (Path f : files.toList()) Files.copy(f, modelDir.resolve(f.getFileName()));
         }
         Files.writeString(modelDir.resolve(FleetFiles.CACHE_COMPLETE), "done");
-        List<String> args = dev.tiergate.sim.VllmLaunch.sageMakerContainerArgs(p.sageMakerEnvironment(SageMakerWeights.FROM_CACHE));
+        List<String> args = dev.tiergate.sim.VllmLaunch.sageMakerContainerArgs(p.sageMakerEnvironment(SageMakerWeights.FROM_S3));
         assertThat(args).containsSequence("--model", SageMakerWeights.MODEL_DIR);
         List<String> inSandbox = args.stream().map(a -> a.equals(SageMakerWeights.MODEL_DIR) ? modelDir.toString() : a).toList();
         var outcome = dev.tiergate.sim.VllmLaunch.parse(inSandbox, Map.of(), gpus, home);

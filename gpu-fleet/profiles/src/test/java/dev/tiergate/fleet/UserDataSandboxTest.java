@@ -428,6 +428,38 @@ class UserDataSandboxTest {
         return second;
     }
 
+    @Test
+    void aModelInTheOperatorsOwnS3FolderIsServedFromThereAndNothingIsCached() throws Exception {
+        String folder = "s3://customer-models/llama-ft/";
+        String yaml = read(Path.of("..", "..", "tiergate.yaml")).replace(
+                "model_id: hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4", "model_id: " + folder);
+        TierConfig small = ConfigLoader.parse(yaml, "own-s3.yaml").tierNamed("small");
+        assertThat(small.fleet().orElseThrow().modelId()).isEqualTo(folder);
+        secret(FleetFiles.TOKEN_UNSET);
+        // Nothing there yet: the script says what is missing and starts nothing.
+        Boot empty = boot("instance-1", files(small, WeightsDisk.INSTANCE_STORE), 1, Disks.WITH_INSTANCE_STORE);
+        assertThat(empty.exit()).isNotZero();
+        assertThat(empty.log()).contains("no config.json at the root of " + folder);
+        assertThat(sandbox.resolve("state/containers")).doesNotExist();
+
+        // A fine-tune as save_pretrained writes it (an AWQ one, as the tier's quantization says).
+        Path own = Files.createDirectories(sandbox.resolve("s3/customer-models/llama-ft"));
+        Files.writeString(own.resolve("config.json"), "{\"architectures\":[\"LlamaForCausalLM\"],\"num_attention_heads\":32,"
+                + "\"max_position_embeddings\":131072,\"quantization_config\":{\"quant_method\":\"awq\",\"bits\":4}}");
+        Files.writeString(own.resolve("model.safetensors"), "fine-tuned weights");
+        Files.writeString(own.resolve("tokenizer.json"), "{\"model\":{\"type\":\"BPE\"}}");
+        Boot b = boot("instance-2", files(small, WeightsDisk.INSTANCE_STORE), 1, Disks.WITH_INSTANCE_STORE);
+        assertThat(b.exit()).as(b.log() + b.container()).isZero();
+        assertThat(b.container()).contains("(model " + b.root().resolve("opt/weights/models/current"));
+        assertThat(instanceStore(b.root()).resolve("models/current/model.safetensors")).isRegularFile();
+        assertThat(sandbox.resolve("s3/models-bucket")).as("nothing cached: the folder is already in S3").doesNotExist();
+        answers(small.model());
+    }
+
+    private static String read(Path p) throws IOException {
+        return Files.readString(p);
+    }
+
     private boolean health() {
         try {
             return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:8000/health")).build(), HttpResponse.BodyHandlers.discarding())
