@@ -163,16 +163,10 @@ public final class Ec2FleetStack extends Stack {
         return MachineImage.fromSsmParameter(GPU_AMI_PARAMETER);
     }
 
-    /** The bucket of a model given as an S3 folder ({@code s3://BUCKET/PREFIX/}). */
-    static software.amazon.awscdk.services.s3.IBucket ownModelFolder(Construct scope, ServingProfile profile) {
-        String rest = profile.modelId().substring("s3://".length());
-        return software.amazon.awscdk.services.s3.Bucket.fromBucketName(scope, "ModelFolder", rest.substring(0, rest.indexOf('/') < 0 ? rest.length() : rest.indexOf('/')));
-    }
-
-    /** The folder's prefix inside its bucket, ending in {@code /}. */
-    static String ownModelPrefix(ServingProfile profile) {
-        String folder = profile.weightsFolder("unused").substring("s3://".length());
-        return folder.substring(folder.indexOf('/') + 1);
+    /** Read on the operator's own model folder, nothing else of its bucket (a bucket on a KMS key of its own also needs kms:Decrypt). */
+    static void grantReadOfOwnFolder(Construct scope, ServingProfile profile, software.amazon.awscdk.services.iam.IGrantable grantee) {
+        profile.ownFolder().ifPresent(folder -> software.amazon.awscdk.services.s3.Bucket.fromBucketName(scope, "ModelFolder", folder.bucket())
+                .grantRead(grantee, folder.prefix() + "*"));
     }
 
     /** The one fleet-table key an instance may write: its registration, under the caller id IAM knows it by. */
@@ -200,8 +194,7 @@ public final class Ec2FleetStack extends Stack {
                 + "agent; they track those agents' needs.", List.of("Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore",
                 "Policy::arn:<AWS::Partition>:iam::aws:policy/CloudWatchAgentServerPolicy"));
         data.models().grantReadWrite(role, profile.weightsPrefix() + "*");
-        // The operator's own model folder, read only (a bucket on a KMS key of its own also needs kms:Decrypt for the role).
-        if (profile.fromOwnS3()) ownModelFolder(this, profile).grantRead(role, ownModelPrefix(profile) + "*");
+        grantReadOfOwnFolder(this, profile, role);
         Nag.suppress(role, "AwsSolutions-IAM5", "Read and write only under this model's weights prefix in the weights bucket.");
         // The Hugging Face token for gated models: the instances read it, nothing else does.
         data.hfToken().grantRead(role);

@@ -70,18 +70,17 @@ public final class SageMakerFleetStack extends Stack {
                 .description("tiergate " + tier.name() + " SageMaker volumes").build();
         List<String> subnets = vpc.selectSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build()).getSubnetIds();
 
-        SageMakerWeights weights = weights(f);
+        SageMakerWeights weights = weights(profile);
         CfnModel.ContainerDefinitionProperty.Builder container = CfnModel.ContainerDefinitionProperty.builder().image(profile.image())
                 .environment(profile.sageMakerEnvironment(weights));
         if (weights == SageMakerWeights.FROM_S3) {
             // The flat folder, file for file, into /opt/ml/model before the container starts (uncompressed: no tarball).
             container.modelDataSource(CfnModel.ModelDataSourceProperty.builder().s3DataSource(CfnModel.S3DataSourceProperty.builder()
-                    .s3Uri(profile.weightsFolder(data.models().getBucketName()))
+                    .s3Uri(profile.weightsFolder(data.models().getBucketName()).uri())
                     .s3DataType("S3Prefix").compressionType("None").build()).build());
         }
-        if (profile.fromOwnS3()) {
-            Ec2FleetStack.ownModelFolder(this, profile).grantRead(role, Ec2FleetStack.ownModelPrefix(profile) + "*");
-        } else if (weights == SageMakerWeights.FROM_S3) {
+        Ec2FleetStack.grantReadOfOwnFolder(this, profile, role);
+        if (profile.ownFolder().isEmpty() && weights == SageMakerWeights.FROM_S3) {
             software.amazon.awscdk.Annotations.of(this).addWarningV2("tiergate:sagemaker-weights-from-cache", "tier '" + tier.name()
                     + "' serves the gated checkpoint " + f.modelId() + ": SageMaker copies its weights from the ModelWeightsBucket output's "
                     + profile.weightsPrefix() + ", which must hold them before this stack deploys (an EC2 tier of the same model fills it; "
@@ -134,9 +133,9 @@ public final class SageMakerFleetStack extends Stack {
      * The operator's own S3 folder, and a gated checkpoint's cache (no token reaches SageMaker), are copied from S3;
      * any other checkpoint comes from the hub, as on a first EC2 instance.
      */
-    static SageMakerWeights weights(FleetSpec f) {
-        boolean gated = dev.tiergate.planner.Checkpoint.of(f.modelId()).map(dev.tiergate.planner.Checkpoint::gated).orElse(false);
-        return gated || f.modelId().startsWith("s3://") ? SageMakerWeights.FROM_S3 : SageMakerWeights.FROM_HUB;
+    static SageMakerWeights weights(ServingProfile profile) {
+        boolean gated = dev.tiergate.planner.Checkpoint.of(profile.modelId()).map(dev.tiergate.planner.Checkpoint::gated).orElse(false);
+        return gated || profile.ownFolder().isPresent() ? SageMakerWeights.FROM_S3 : SageMakerWeights.FROM_HUB;
     }
 
     /**

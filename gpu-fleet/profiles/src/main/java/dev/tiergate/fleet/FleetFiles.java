@@ -37,10 +37,6 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
         return "'" + s.replace("'", "'\"'\"'") + "'";
     }
 
-    public FleetFiles withWeightsDisk(WeightsDisk disk) {
-        return new FleetFiles(profile, modelsBucket, remoteWriteUrl, region, namespace, hfTokenSecret, fleetTable, disk);
-    }
-
     public String userData() {
         ServingProfile p = profile;
         // One flag per line, with its value beside it.
@@ -55,9 +51,9 @@ public record FleetFiles(ServingProfile profile, String modelsBucket, String rem
         values.put("TIER", q(p.tier()));
         values.put("TIER_JSON", "\"" + p.tier() + "\"");
         values.put("MODEL_ID", q(p.modelId()));
-        values.put("WEIGHTS_CACHE", q(p.weightsFolder(modelsBucket)));
+        values.put("WEIGHTS_CACHE", q(p.weightsFolder(modelsBucket).uri()));
         // A cache is whole once its marker is written; the operator's own folder, once it has a config.json.
-        values.put("READY_MARK", p.fromOwnS3() ? "config.json" : CACHE_COMPLETE);
+        values.put("READY_MARK", p.ownFolder().isPresent() ? "config.json" : CACHE_COMPLETE);
         values.put("WEIGHTS_DISK", weightsDisk.scriptValue());
         values.put("HF_TOKEN_SECRET", q(hfTokenSecret));
         values.put("IMAGE", q(p.image()));

@@ -83,18 +83,29 @@ public record ServingProfile(String tier, String servedModelName, String modelId
         return env;
     }
 
-    /** Whether the model is a folder in S3 of the operator's own (a fine-tune, a private copy) rather than a hub id. */
-    public boolean fromOwnS3() {
-        return modelId.startsWith("s3://");
+    /** A folder in S3: its bucket, and its prefix inside it (empty, or ending in {@code /}). */
+    public record S3Folder(String bucket, String prefix) {
+        public String uri() {
+            return "s3://" + bucket + "/" + prefix;
+        }
+    }
+
+    /** The operator's own S3 folder when the model is one ({@code s3://BUCKET/FOLDER/}: a fine-tune, a private copy). */
+    public java.util.Optional<S3Folder> ownFolder() {
+        if (!modelId.startsWith("s3://")) return java.util.Optional.empty();
+        String rest = modelId.substring("s3://".length());
+        int slash = rest.indexOf('/');
+        String bucket = slash < 0 ? rest : rest.substring(0, slash);
+        String prefix = slash < 0 ? "" : rest.substring(slash + 1);
+        return java.util.Optional.of(new S3Folder(bucket, prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/"));
     }
 
     /**
      * The S3 folder instances (and SageMaker) copy the weights from: the model's own folder when it is one, else the
      * fleet's cache of it in the weights bucket.
      */
-    public String weightsFolder(String modelsBucket) {
-        if (fromOwnS3()) return modelId.endsWith("/") ? modelId : modelId + "/";
-        return "s3://" + modelsBucket + "/" + weightsPrefix();
+    public S3Folder weightsFolder(String modelsBucket) {
+        return ownFolder().orElseGet(() -> new S3Folder(modelsBucket, weightsPrefix()));
     }
 
     /** The S3 prefix where this model's weights are cached for the fleet's instances. */

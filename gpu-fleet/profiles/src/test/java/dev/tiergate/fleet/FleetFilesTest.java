@@ -29,9 +29,13 @@ class FleetFilesTest {
     }
 
     private static FleetFiles files(TierConfig t) {
+        return files(t, WeightsDisk.INSTANCE_STORE);
+    }
+
+    private static FleetFiles files(TierConfig t, WeightsDisk disk) {
         return new FleetFiles(ServingProfile.of(t), "models-bucket", "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write",
                 "eu-west-1", "Tiergate/Fleet", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:tiergate/hf-token",
-                "tiergate-fleet", WeightsDisk.INSTANCE_STORE);
+                "tiergate-fleet", disk);
     }
 
     @Test
@@ -66,13 +70,27 @@ class FleetFilesTest {
         }
     }
 
+    @Test
+    void aModelGivenAsAnS3FolderIsReadFromThatFolderAndAHubIdFromTheCache() {
+        TierConfig small = EXAMPLE.tierNamed("small");
+        ServingProfile hub = ServingProfile.of(small);
+        assertThat(hub.ownFolder()).isEmpty();
+        assertThat(hub.weightsFolder("models-bucket").uri()).isEqualTo("s3://models-bucket/" + hub.weightsPrefix());
+        for (var c : Map.of("s3://own/llama-ft", new ServingProfile.S3Folder("own", "llama-ft/"),
+                "s3://own/a/b/", new ServingProfile.S3Folder("own", "a/b/"), "s3://own", new ServingProfile.S3Folder("own", "")).entrySet()) {
+            ServingProfile p = new ServingProfile("small", small.model(), c.getKey(), hub.image(), small.fleet().orElseThrow(), false);
+            assertThat(p.ownFolder()).contains(c.getValue());
+            assertThat(p.weightsFolder("models-bucket")).isEqualTo(c.getValue());
+        }
+    }
+
     /** EC2 takes at most 16 KB of user data (before base64): a launch template over it fails at deploy. */
     @Test
     void everyTiersUserDataFitsWhatEc2Accepts() {
         for (TierConfig t : EXAMPLE.tiers()) {
             if (t.fleet().isEmpty()) continue;
             for (WeightsDisk disk : WeightsDisk.values()) {
-                int bytes = files(t).withWeightsDisk(disk).userData().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                int bytes = files(t, disk).userData().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
                 assertThat(bytes).as(t.name() + " on " + disk).isLessThanOrEqualTo(16 * 1024);
             }
         }
