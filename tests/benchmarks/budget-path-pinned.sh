@@ -3,7 +3,8 @@
 # pinned to CPU 1 (in an `up` whose own gateway stays idle), while both gateways under test (the default config as
 # `serve`, and routing-only), their simulators and the load generator share CPU 0. Prints the added latency at 1 client
 # and both throughputs at 32 clients, short and sustained, then the CPU time each process spent per request.
-#   tests/benchmarks/budget-path-pinned.sh [REQUESTS]
+#   tests/benchmarks/budget-path-pinned.sh [REQUESTS]   (BENCH_JAVA_OPTS replaces every JVM's options, default -XX:+UseSerialGC;
+#   e.g. add -XX:TieredStopAtLevel=1 for C1 only, as Lambda's java21 runs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
@@ -11,7 +12,7 @@ REQUESTS="${1:-5000}"
 ADMIN=tg-admin-bench-0123456789abcdefXYZ
 LOGS="$(mktemp -d)"
 [ "$(nproc)" -ge 2 ] || { echo "needs two CPUs" >&2; exit 1; }
-export TIERGATE_JAVA_OPTS='-XX:+UseSerialGC' TIERGATE_ADMIN_KEY="$ADMIN" TIERGATE_AOT=off
+export TIERGATE_JAVA_OPTS="${BENCH_JAVA_OPTS:--XX:+UseSerialGC}" TIERGATE_ADMIN_KEY="$ADMIN" TIERGATE_AOT=off
 DDB_PORT=8099
 # CPU 1: DynamoDB Local (with the tables, made by this `up` from the same config).
 (mkdir "$LOGS/ddb" && cd "$LOGS/ddb" && exec taskset -c 1 "$ROOT/bin/tiergate" up --config "$ROOT/tiergate.yaml" --port 8092 \
