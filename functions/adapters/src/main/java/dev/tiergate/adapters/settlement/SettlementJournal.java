@@ -136,9 +136,7 @@ final class SettlementJournal implements AutoCloseable {
 
     /** Records that a settlement was accepted; it is replayed until {@link #done} names it. */
     void added(Settlement s) {
-        ObjectNode line = json.createObjectNode();
-        line.set("add", codec.write(s));
-        append(line, 1);
+        append(codec.addLine(s), 1);
     }
 
     /** Records that these settlements are written. */
@@ -147,16 +145,14 @@ final class SettlementJournal implements AutoCloseable {
         ObjectNode line = json.createObjectNode();
         ArrayNode ids = line.putArray("done");
         for (Settlement s : written) ids.add(s.usage().requestId());
-        append(line, -written.size());
-    }
-
-    private void append(ObjectNode line, int pendingDelta) {
-        byte[] bytes;
         try {
-            bytes = (json.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8);
+            append((json.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8), -written.size());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private void append(byte[] bytes, int pendingDelta) {
         appending.lock();
         try {
             ByteBuffer b = ByteBuffer.wrap(bytes);

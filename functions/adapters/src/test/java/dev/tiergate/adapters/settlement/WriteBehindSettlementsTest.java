@@ -303,7 +303,7 @@ class WriteBehindSettlementsTest {
     }
 
     @Test
-    void theJournalReadsBackExactlyWhatWasWritten() {
+    void theJournalReadsBackExactlyWhatWasWritten() throws Exception {
         Reservation r = new Reservation("codec-1", Usd.of("0.000123456789"), List.of(dayRow("codec"),
                 new LedgerRow(new ScopeRef(Scope.KEY, "key_1"), Period.HOUR, "2026-11-22T10", Optional.empty(), NOW)),
                 NOW.plusMillis(1234), List.of(new RateRow("key:key_1", "2026-11-22T10:31", new RateLimits(Optional.empty(),
@@ -312,7 +312,36 @@ class WriteBehindSettlementsTest {
                 Usd.of("0.000000000001"), 17, 502, dev.tiergate.core.usage.Outcome.STREAM_BROKEN, true, dev.tiergate.core.usage.UsageSource.ESTIMATED, "small");
         SettlementCodec codec = new SettlementCodec(JSON);
         for (Settlement s : List.of(new Settlement.Settle(r, u), new Settlement.Release(r, u), new Settlement.RecordOnly(u))) {
-            assertThat(codec.read(codec.write(s))).isEqualTo(s);
+            byte[] line = codec.addLine(s);
+            assertThat(line[line.length - 1]).isEqualTo((byte) '\n');
+            assertThat(new String(line, StandardCharsets.UTF_8).trim()).doesNotContain("\n");
+            assertThat(codec.read(JSON.readTree(line).get("add"))).isEqualTo(s);
         }
+    }
+
+    @Test
+    void aJournalLineWrittenByAnEarlierVersionStillReplays() throws Exception {
+        // Field order and layout as the tree-built journal of earlier versions wrote them.
+        String line = "{\"add\":{\"kind\":\"settle\",\"reservation\":{\"request_id\":\"old-1\",\"amount\":\"0.000500000000\","
+                + "\"deadline\":\"2026-11-22T10:30:01.234Z\",\"lease_holder\":\"gw-1\",\"rows\":[{\"scope\":\"TEAM\",\"id\":\"old\","
+                + "\"period\":\"DAY\",\"period_key\":\"2026-11-22\",\"resets_at\":\"2026-11-23T00:00:00Z\",\"limit\":\"5.000000000000\"}],"
+                + "\"rate_rows\":[{\"owner\":\"key:key_1\",\"minute_key\":\"2026-11-22T10:30\",\"tokens\":40,\"max_concurrent\":4}]},"
+                + "\"usage\":{\"request_id\":\"old-1\",\"timestamp\":\"2026-11-22T10:30:00Z\",\"key_id\":\"key_1\",\"org\":\"default\","
+                + "\"team\":\"old\",\"user\":\"u\",\"tier\":\"small\",\"model\":\"qwen\",\"prompt_tokens\":30,\"completion_tokens\":10,"
+                + "\"cached_tokens\":0,\"cost\":\"0.000400000000\",\"latency_ms\":12,\"status\":200,\"outcome\":\"ok\",\"stream\":false,"
+                + "\"usage_source\":\"upstream\",\"fallback_from\":\"\"}}}";
+        Settlement s = new SettlementCodec(JSON).read(JSON.readTree(line).get("add"));
+        Reservation r = ((Settlement.Settle) s).reservation();
+        assertThat(r.requestId()).isEqualTo("old-1");
+        assertThat(r.amount()).isEqualTo(Usd.of("0.0005"));
+        assertThat(r.leaseHolder()).contains("gw-1");
+        assertThat(r.rows()).containsExactly(new LedgerRow(new ScopeRef(Scope.TEAM, "old"), Period.DAY, "2026-11-22",
+                Optional.of(Usd.of("5.00")), Instant.parse("2026-11-23T00:00:00Z")));
+        assertThat(r.rateRows()).containsExactly(new RateRow("key:key_1", "2026-11-22T10:30",
+                new RateLimits(Optional.empty(), Optional.empty(), Optional.of(4)), 40));
+        assertThat(s.usage().cost()).isEqualTo(Usd.of("0.0004"));
+        assertThat(s.usage().tokens()).isEqualTo(new TokenUsage(30, 10, 0));
+        // And what this version writes for it is that same line.
+        assertThat(new String(new SettlementCodec(JSON).addLine(s), StandardCharsets.UTF_8)).isEqualTo(line + "\n");
     }
 }

@@ -29,8 +29,11 @@ public enum Outcome {
     /** The gateway died mid-stream; the sweeper charged what the stream had journaled. */
     INTERRUPTED;
 
+    /** Formatted once: every usage record, metric and log line asks for it. */
+    private final String wire = name().toLowerCase(Locale.ROOT);
+
     public String wire() {
-        return name().toLowerCase(Locale.ROOT);
+        return wire;
     }
 
     /** Reads a stored name; an unknown one is a corrupt record. */

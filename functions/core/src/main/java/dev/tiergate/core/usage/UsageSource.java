@@ -13,8 +13,11 @@ public enum UsageSource {
     /** No tokens: nothing was produced (a degraded answer). */
     NONE;
 
+    /** Formatted once: every usage record, metric and log line asks for it. */
+    private final String wire = name().toLowerCase(Locale.ROOT);
+
     public String wire() {
-        return name().toLowerCase(Locale.ROOT);
+        return wire;
     }
 
     public static UsageSource fromWire(String s) {
