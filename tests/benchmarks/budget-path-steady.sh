@@ -13,25 +13,8 @@ N="${1:-30000}"
 ADMIN=tg-admin-bench-0123456789abcdefXYZ
 LOGS="$(mktemp -d)"
 export TIERGATE_JAVA_OPTS="${BENCH_JAVA_OPTS:--XX:+UseSerialGC}" TIERGATE_ADMIN_KEY="$ADMIN" TIERGATE_AOT=off
-DDB_PORT=8099
-(mkdir "$LOGS/ddb" && cd "$LOGS/ddb" && exec taskset -c 1 "$ROOT/bin/tiergate" up --config "$ROOT/tiergate.yaml" --port 8092 \
-  --dynamodb-port "$DDB_PORT" --time-scale 0 --monitor-seconds 0) > "$LOGS/ddb.log" 2>&1 &
-DDB=$!
-taskset -c 0 bin/tiergate sim --config tiergate.yaml --base-port 8110 --time-scale 0 > "$LOGS/sim.log" 2>&1 &
-SIM=$!
-trap 'kill $DDB $SIM ${FULL:-} ${ROUTING:-} 2>/dev/null; wait 2>/dev/null' EXIT
 . tests/benchmarks/budget-path-phases.sh
-await_health 8092 8110
-REPLICAS="small=http://127.0.0.1:8110;medium=http://127.0.0.1:8111;large=http://127.0.0.1:8112"
-(mkdir "$LOGS/full" && cd "$LOGS/full" && exec taskset -c 0 "$ROOT/bin/tiergate" serve --config "$ROOT/tiergate.yaml" --port 8090 \
-  --dynamodb-endpoint "http://127.0.0.1:$DDB_PORT" --replicas "$REPLICAS" --journal "$LOGS/full/journal") > "$LOGS/full.log" 2>&1 &
-FULL=$!
-taskset -c 0 bin/tiergate up --config tests/benchmarks/routing-only.yaml --port 8091 --time-scale 0 --monitor-seconds 0 > "$LOGS/routing.log" 2>&1 &
-ROUTING=$!
-await_health 8090 8091
-BENCH="taskset -c 0 bin/tiergate bench"
-bench_key
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+start_pinned
 jit() { for t in /proc/$1/task/*; do c=$(cat $t/comm 2>/dev/null) || continue; case "$c" in C1*|C2*) awk '{print $14+$15}' $t/stat;; esac; done | awk '{s+=$1} END {print s+0}'; }
 hz=$(getconf CLK_TCK)
 measure() { # name pid cmd...
