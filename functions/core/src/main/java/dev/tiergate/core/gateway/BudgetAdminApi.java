@@ -21,6 +21,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -43,7 +44,7 @@ public final class BudgetAdminApi {
 
     public BudgetAdminApi(BudgetStore store, BudgetLedger ledger, BudgetGuard guard, dev.tiergate.core.ports.KeyStore keys, String org,
                           AuditLog audit, Clock clock, ObjectMapper json, double defaultWarnAt, dev.tiergate.core.ports.UsageLog usage) {
-        this.usageSpend = new dev.tiergate.core.budget.UsageSpend(usage, org);
+        this.usageSpend = new dev.tiergate.core.budget.UsageSpend(usage, keys, org);
         this.store = store;
         this.ledger = ledger;
         this.guard = guard;
@@ -111,10 +112,11 @@ public final class BudgetAdminApi {
         guard.invalidate(owner);
         // Only limited rows are kept: a limit new in this period starts from what the usage records show so far.
         Instant at = clock.instant();
-        for (dev.tiergate.core.budget.Period p : new dev.tiergate.core.budget.Period[]{dev.tiergate.core.budget.Period.HOUR,
-                dev.tiergate.core.budget.Period.DAY, dev.tiergate.core.budget.Period.MONTH}) {
-            policy.limit(p).ifPresent(limit -> ledger.seed(new dev.tiergate.core.budget.LedgerRow(owner, p, guard.calendar().periodKey(p, at),
-                    java.util.Optional.of(limit), guard.calendar().resetsAt(p, at)), usageSpend.spent(owner, p, at, guard.calendar())));
+        List<Period> limited = List.of(Period.HOUR, Period.DAY, Period.MONTH).stream().filter(p -> policy.limit(p).isPresent()).toList();
+        Map<Period, Usd> sofar = usageSpend.spent(owner, limited, at, guard.calendar());
+        for (Period p : limited) {
+            ledger.seed(new dev.tiergate.core.budget.LedgerRow(owner, p, guard.calendar().periodKey(p, at), policy.limit(p),
+                    guard.calendar().resetsAt(p, at)), sofar.get(p));
         }
         audit.record(new AuditLog.Entry(clock.instant(), caller.id(), caller.role().wire(), "budget.put", owner.key(),
                 before.map(this::policyJson), Optional.of(policyJson(policy))));
@@ -157,11 +159,14 @@ public final class BudgetAdminApi {
         o.put("warn_at", policy.map(BudgetPolicy::warnAt).orElse(defaultWarnAt));
         ObjectNode periods = o.putObject("periods");
         Instant now = clock.instant();
-        for (PeriodState s : ledger.state(owner, now, guard.calendar(), policy)) {
+        List<PeriodState> states = ledger.state(owner, now, guard.calendar(), policy);
+        // A period without a limit has no ledger row: its spend is the usage records', all such periods in one read.
+        Map<Period, Usd> unlimited = usageSpend.spent(owner,
+                states.stream().filter(s -> s.limit().isEmpty()).map(PeriodState::period).toList(), now, guard.calendar());
+        for (PeriodState s : states) {
             ObjectNode p = periods.putObject(s.period().wire());
             p.put("period", s.periodKey().substring(s.periodKey().indexOf('#') + 1));
-            // A period without a limit has no ledger row: its spend is the usage records'.
-            dev.tiergate.core.money.Usd spent = s.limit().isPresent() ? s.spent() : usageSpend.spent(owner, s.period(), now, guard.calendar());
+            Usd spent = s.limit().isPresent() ? s.spent() : unlimited.get(s.period());
             p.put("spent_usd", spent.amount().stripTrailingZeros());
             p.put("reserved_usd", s.reserved().amount().stripTrailingZeros());
             p.put("leased_usd", s.leased().amount().stripTrailingZeros());
