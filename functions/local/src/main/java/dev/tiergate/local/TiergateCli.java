@@ -23,7 +23,7 @@ import java.util.concurrent.CountDownLatch;
 /** The {@code tiergate} command line. {@code bin/tiergate} builds what is missing, picks a JDK and runs this. */
 @Command(name = "tiergate", mixinStandardHelpOptions = true, version = "tiergate 0.1.0",
         description = "An OpenAI-compatible LLM gateway: tiered routing, hard budgets, vLLM fleets on AWS.",
-        subcommands = {TiergateCli.Up.class, TiergateCli.Sim.class, TiergateCli.Serve.class, TrainRouterCommand.class, BudgetBench.class, LeaseSimulation.class, DispatchBench.class,
+        subcommands = {TiergateCli.Up.class, TiergateCli.Sim.class, TiergateCli.Serve.class, TrainRouterCommand.class, BudgetBench.class, SettlementBench.class, LeaseSimulation.class, DispatchBench.class,
                 PlanCommand.class, RoutingCommands.Route.class, RoutingCommands.EvalRouting.class, EvalCacheCommand.class, ReportCommand.class,
                 dev.tiergate.local.bench.BenchCommand.class})
 public final class TiergateCli implements Runnable {

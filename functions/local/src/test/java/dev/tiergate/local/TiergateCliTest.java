@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The command line as {@code main} builds it: only the named subcommand's model, or all of them. */
 class TiergateCliTest {
 
-    private static final String[] ALL = {"up", "sim", "serve", "train-router", "bench-budget", "simulate-leases", "bench-dispatch", "plan", "route",
+    private static final String[] ALL = {"up", "sim", "serve", "train-router", "bench-budget", "bench-settlement", "simulate-leases", "bench-dispatch", "plan", "route",
             "eval-routing", "eval-cache", "report", "bench"};
 
     @Test
@@ -50,7 +50,8 @@ class TiergateCliTest {
     void otherCommandsReportBadValuesTheSameWay() {
         String[][] cases = {{"plan", "--model", "no-such-model"}, {"plan", "--model", "llama-3.1-8b", "--gpu-memory-utilization", "2"},
                 {"bench", "--url", "http://127.0.0.1:1/v1", "--concurrency", "0"}, {"sim", "--replicas", "65"},
-                {"simulate-leases", "--instances", "0"}, {"simulate-leases", "--worst-case", "-1"}};
+                {"simulate-leases", "--instances", "0"}, {"simulate-leases", "--worst-case", "-1"},
+                {"bench-settlement", "--batch", "0"}, {"bench-settlement", "--settlements", "0"}};
         for (String[] args : cases) {
             StringWriter err = new StringWriter();
             int code = TiergateCli.commandLine(args).setErr(new PrintWriter(err)).execute(args);

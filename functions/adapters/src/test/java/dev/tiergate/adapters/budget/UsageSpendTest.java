@@ -88,7 +88,7 @@ class UsageSpendTest {
                 .isEqualTo(Map.of(Period.HOUR, Usd.of("1.10"), Period.DAY, Usd.of("1.30"), Period.MONTH, Usd.of("1.70")));
         assertThat(spend.spent(new ScopeRef(Scope.USER, "ana"), periods, NOW, UTC))
                 .isEqualTo(Map.of(Period.HOUR, Usd.of("2.10"), Period.DAY, Usd.of("2.30"), Period.MONTH, Usd.of("2.70")));
-        assertThat(spend.spent(new ScopeRef(Scope.ORG, "default"), Period.MONTH, NOW, UTC)).isEqualTo(Usd.of("3.70"));
+        assertThat(spend.spent(new ScopeRef(Scope.ORG, "default"), List.of(Period.MONTH), NOW, UTC)).isEqualTo(Map.of(Period.MONTH, Usd.of("3.70")));
         // Asked about an earlier hour: what came after it is not its spend.
         assertThat(spend.spent(new ScopeRef(Scope.KEY, "key_1"), periods, Instant.parse("2026-12-07T09:30:00Z"), UTC))
                 .isEqualTo(Map.of(Period.HOUR, Usd.of("0.20"), Period.DAY, Usd.of("0.30"), Period.MONTH, Usd.of("0.70")));
@@ -106,8 +106,8 @@ class UsageSpendTest {
     @Test
     void aKeyNoLongerStoredIsLookedForInTheOrganisationsDays() {
         ReadsCounted log = log();
-        Usd spent = new UsageSpend(log, new InMemoryKeyStore(), "default").spent(new ScopeRef(Scope.KEY, "key_1"), Period.DAY, NOW, UTC);
-        assertThat(spent).isEqualTo(Usd.of("0.30"));
+        Map<Period, Usd> spent = new UsageSpend(log, new InMemoryKeyStore(), "default").spent(new ScopeRef(Scope.KEY, "key_1"), List.of(Period.DAY), NOW, UTC);
+        assertThat(spent).isEqualTo(Map.of(Period.DAY, Usd.of("0.30")));
         assertThat(log.reads).containsExactly("org default 2026-12-07");
     }
 }

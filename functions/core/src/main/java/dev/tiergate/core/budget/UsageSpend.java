@@ -35,10 +35,6 @@ public final class UsageSpend {
         this.org = org;
     }
 
-    public Usd spent(ScopeRef owner, Period period, Instant at, BudgetCalendar calendar) {
-        return spent(owner, List.of(period), at, calendar).get(period);
-    }
-
     /** The spend in each of these periods around {@code at}, from one read of each day they cover. */
     public Map<Period, Usd> spent(ScopeRef owner, Collection<Period> periods, Instant at, BudgetCalendar calendar) {
         Map<Period, Usd> totals = new EnumMap<>(Period.class);

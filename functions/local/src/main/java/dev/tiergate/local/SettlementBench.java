@@ -1,3 +1,5 @@
+package dev.tiergate.local;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.tiergate.adapters.dynamodb.DynamoBudgetLedger;
@@ -14,6 +16,8 @@ import dev.tiergate.core.money.Usd;
 import dev.tiergate.core.usage.Outcome;
 import dev.tiergate.core.usage.UsageRecord;
 import dev.tiergate.core.usage.UsageSource;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -25,9 +29,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 
 /**
- * The CPU a settlement costs the gateway process apart from DynamoDB itself, in its two halves:
+ * {@code tiergate bench-settlement}: the CPU a settlement costs the gateway process apart from DynamoDB itself, in its two halves:
  * <ul>
  *   <li>{@code journal}: submitting it to the write-behind queue (the journal line on the request thread, the queue),
  *       with a writer that stores nothing; CPU of all threads;</li>
@@ -36,9 +41,21 @@ import java.util.Optional;
  *       only, so the server's work is not counted.</li>
  * </ul>
  * Settlements are held on leases, with three limited rows, as the default config's requests are.
- * Arguments: SETTLEMENTS [BATCH] (BATCH: settlements per writer call, 48 as the write-behind queue takes them).
  */
-public final class SettlementCpu {
+@Command(name = "bench-settlement", mixinStandardHelpOptions = true,
+        description = "Print the CPU one settlement costs the gateway apart from DynamoDB: the journal append and queue on "
+                + "the request path, and the settlement writer's SDK call against a loopback server that accepts every call. "
+                + "Six rounds of each; the first ones include JIT warm-up.")
+final class SettlementBench implements Callable<Integer> {
+
+    @Option(names = "--settlements", defaultValue = "200000", description = "Settlements per round (default: ${DEFAULT-VALUE}).")
+    int settlements;
+    @Option(names = "--batch", defaultValue = "48", description = "Settlements per writer call, as the write-behind queue "
+            + "takes them (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     private static final Instant NOW = Instant.parse("2026-12-07T22:10:00Z");
     private static final List<LedgerRow> ROWS = List.of(
@@ -46,16 +63,19 @@ public final class SettlementCpu {
             row(Scope.TEAM, "team-payments", dev.tiergate.core.budget.Period.DAY, "2026-12-07", "2026-12-08T00:00:00Z", "1000"),
             row(Scope.ORG, "default", dev.tiergate.core.budget.Period.MONTH, "2026-12", "2027-01-01T00:00:00Z", "100000"));
 
-    public static void main(String[] args) throws Exception {
-        int n = Integer.parseInt(args[0]);
-        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 48;
+    @Override
+    public Integer call() throws Exception {
+        if (settlements < 1) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--settlements must be at least 1");
+        // A writer call is one transaction of at most 100 items: the settlements' usage records and the rows they share.
+        if (batch < 1 || batch > 90) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--batch must be from 1 to 90");
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        journal(n, threads);
-        writer(n, batch, threads);
+        journal(settlements, threads);
+        writer(settlements, batch, threads);
+        return 0;
     }
 
     private static void journal(int n, ThreadMXBean threads) throws Exception {
-        var queue = new WriteBehindSettlements(b -> {}, Files.createTempDirectory("settlement-cpu"), 2, 4096,
+        var queue = new WriteBehindSettlements(b -> {}, Files.createTempDirectory("tiergate-bench-settlement"), 2, 4096,
                 Duration.ofSeconds(5), Duration.ofMillis(20), new ObjectMapper());
         for (int round = 1; round <= 6; round++) {
             long cpu = allThreadsCpu(threads);
@@ -79,7 +99,7 @@ public final class SettlementCpu {
         accepting.start();
         try {
             var ledger = new DynamoBudgetLedger(DynamoClients.local(URI.create("http://127.0.0.1:" + accepting.getAddress().getPort())),
-                    TableNames.withPrefix("settlement-cpu"));
+                    TableNames.withPrefix("bench-settlement"));
             int calls = Math.max(1, n / batch);
             for (int round = 1; round <= 6; round++) {
                 long cpu = threads.getCurrentThreadCpuTime();
