@@ -97,10 +97,10 @@ final class RouterTraining {
     static Featurized featurize(Example e, HeuristicScorer heuristics, PromptEmbedder embedder, RoutingSettings s,
                                 int embedHead, int embedTail) {
         String text = PromptSlice.of(e.text().classified(), s.sliceHeadChars(), s.sliceTailChars());
-        HeuristicScorer.Assessment a = heuristics.score(text);
-        float[] v = embedder.embed(PromptSlice.of(text, embedHead, embedTail))
+        RoutingFeatures.Scored read = RoutingFeatures.score(text, heuristics, e.text());
+        float[] v = embedder.embed(PromptSlice.of(RoutingFeatures.embedded(text, read.parts()), embedHead, embedTail))
                 .orElseThrow(() -> new IllegalStateException("the embedding model did not embed " + e.id()));
-        return new Featurized(e, RoutingFeatures.heuristic(text, a, e.text()), v, Set.copyOf(a.reasons()));
+        return new Featurized(e, read.features(), v, Set.copyOf(read.assessment().reasons()));
     }
 
     /** Stratified fold of each example: every fold holds about the same share of each class. */

@@ -55,6 +55,20 @@ class PromptEmbeddingModelTest {
                 .probabilities().complex()).isGreaterThan(route("Who founded the city of Rome?").probabilities().complex());
     }
 
+    /** What is asked decides, not what is pasted: a page full of numbers does not make a look-up a calculation. */
+    @Test
+    void aLookUpOverAPastedPageIsNotACalculationAndACalculationOverOneIs() {
+        String notice = "Order 55120 left the Leipzig warehouse on 14 March at 06:40 with 3 parcels, 12.5 kg in total, via DPD, "
+                + "tracking 0048 2210 9931; expected on 17 March between 09:00 and 13:00.";
+        Classification lookup = route("Based on this shipping notice, which carrier is delivering my order?\n\n" + notice);
+        assertThat(lookup.reasons()).contains("prompt:pasted_material");
+        assertThat(lookup.complexity()).isEqualTo(ComplexityClass.MEDIUM);
+        Classification growth = route("Using the figures below, compute each region's growth rate and say which region will miss the "
+                + "15% annual target if the trend holds.\n\nNorth: Q1 120, Q2 131, Q3 140. South: Q1 200, Q2 198, Q3 205.");
+        assertThat(growth.reasons()).contains("prompt:pasted_material");
+        assertThat(growth.complexity()).isEqualTo(ComplexityClass.COMPLEX);
+    }
+
     @Test
     void blankTextIsNotEmbedded() {
         assertThat(model.embed("   ")).isEmpty();

@@ -51,14 +51,16 @@ public final class ComplexityClassifier {
     public Classification classify(RoutingText conversation) {
         long start = System.nanoTime();
         String text = PromptSlice.of(conversation.classified(), settings.sliceHeadChars(), settings.sliceTailChars());
-        HeuristicScorer.Assessment h = heuristics.score(text);
+        RoutingFeatures.Scored read = RoutingFeatures.score(text, heuristics, conversation);
+        HeuristicScorer.Assessment h = read.assessment();
         List<String> reasons = new ArrayList<>(h.reasons());
         if (conversation.followUp()) reasons.add("conversation:follow_up");
+        if (read.parts().hasMaterial()) reasons.add("prompt:pasted_material");
         Optional<String> forced = h.reasons().stream().filter(model.forcedComplex()::contains).findFirst();
-        double[] features = RoutingFeatures.heuristic(text, h, conversation);
+        double[] features = read.features();
         Scorer scorer = Scorer.HEURISTICS;
         ClassScores p;
-        Optional<float[]> vector = forced.isPresent() ? Optional.empty() : embedded(text, reasons);
+        Optional<float[]> vector = forced.isPresent() ? Optional.empty() : embedded(RoutingFeatures.embedded(text, read.parts()), reasons);
         if (vector.isPresent()) {
             p = model.withEmbedding().probabilities(RoutingFeatures.concat(features, vector.get()));
             scorer = Scorer.HEURISTICS_AND_EMBEDDING;

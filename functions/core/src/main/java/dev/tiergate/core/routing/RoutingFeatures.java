@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * The features the trained router reads: the heuristic signals (each fired or not, plus the heuristic score, the class
- * bounds explicit intent sets, and the prompt's shape), followed, for the full model, by the prompt's embedding.
+ * bounds explicit intent sets, and the prompt's shape), the signals of its instruction alone and how much material it
+ * pastes ({@link PromptParts}), the instruction's words, followed, for the full model, by the instruction's embedding.
  * Training and serving both compute them here, so the model sees at serving time exactly what it was trained on.
  */
 public final class RoutingFeatures {
@@ -27,7 +28,8 @@ public final class RoutingFeatures {
         for (String s : SIGNALS) names.add("signal:" + s);
         names.addAll(List.of("heuristic_score", "bound:at_least_medium", "bound:at_most_simple", "bound:at_most_medium",
                 "shape:log_words", "shape:question_mark", "shape:log_digits", "shape:log_lines", "shape:non_ascii",
-                "request:tools", "conversation:follow_up"));
+                "request:tools", "conversation:follow_up", "material:present", "material:log_chars"));
+        for (String s : SIGNALS) names.add("instruction:" + s);
         for (int i = 0; i < WORD_BUCKETS; i++) names.add("words:" + i);
         HEURISTIC = List.copyOf(names);
     }
@@ -41,14 +43,30 @@ public final class RoutingFeatures {
         return names;
     }
 
-    /** The heuristic features of a (sliced) text, its assessment and the conversation it comes from. */
-    public static double[] heuristic(String text, HeuristicScorer.Assessment a, RoutingText conversation) {
+    /**
+     * A (sliced) text read for routing: the heuristics' assessment of all of it, its parts, and the heuristic features.
+     *
+     * @param assessment what the heuristics make of the whole text (its reasons and forced triggers)
+     * @param parts      its instruction and how much of it was pasted material
+     * @param features   the heuristic features, in {@link #HEURISTIC} order
+     */
+    public record Scored(HeuristicScorer.Assessment assessment, PromptParts parts, double[] features) {}
+
+    /**
+     * Reads a (sliced) text of a conversation: the heuristics score the whole text and, when material is pasted, the
+     * instruction alone, whose signals are features of their own.
+     */
+    public static Scored score(String text, HeuristicScorer heuristics, RoutingText conversation) {
+        HeuristicScorer.Assessment whole = heuristics.score(text);
+        PromptParts parts = PromptParts.of(text);
+        HeuristicScorer.Assessment instruction = parts.hasMaterial() ? heuristics.score(parts.instruction()) : whole;
+        return new Scored(whole, parts, heuristic(text, whole, parts, instruction, conversation));
+    }
+
+    private static double[] heuristic(String text, HeuristicScorer.Assessment a, PromptParts parts,
+                                      HeuristicScorer.Assessment instruction, RoutingText conversation) {
         double[] x = new double[HEURISTIC.size()];
-        for (String r : a.reasons()) {
-            String key = r.startsWith("shape:list_of_") ? "shape:list" : r;
-            int i = SIGNALS.indexOf(key);
-            if (i >= 0) x[i] = 1;
-        }
+        signals(a, x, 0);
         int k = SIGNALS.size();
         x[k] = a.score();
         x[k + 1] = a.atLeast().filter(c -> c == ComplexityClass.MEDIUM).isPresent() ? 1 : 0;
@@ -77,8 +95,20 @@ public final class RoutingFeatures {
         x[k + 8] = text.isEmpty() ? 0 : Math.min(1.0, nonAscii * 4.0 / text.length());
         x[k + 9] = conversation.tools() ? 1 : 0;
         x[k + 10] = conversation.followUp() ? 1 : 0;
-        words(text, x, k + 11);
+        x[k + 11] = parts.hasMaterial() ? 1 : 0;
+        x[k + 12] = Math.log1p(parts.materialChars());
+        signals(instruction, x, k + 13);
+        // The instruction's words: a pasted page's vocabulary says what the page is about, not what is asked of it.
+        words(parts.instruction(), x, k + 13 + SIGNALS.size());
         return x;
+    }
+
+    private static void signals(HeuristicScorer.Assessment a, double[] x, int offset) {
+        for (String r : a.reasons()) {
+            String key = r.startsWith("shape:list_of_") ? "shape:list" : r;
+            int i = SIGNALS.indexOf(key);
+            if (i >= 0) x[offset + i] = 1;
+        }
     }
 
     /**
@@ -102,6 +132,14 @@ public final class RoutingFeatures {
             if (previous != null) x[offset + Math.floorMod((previous + ' ' + w).hashCode(), WORD_BUCKETS)] = 1;
             previous = w;
         }
+    }
+
+    /**
+     * The text the embedding model reads: the instruction when material is pasted (what is asked decides the class;
+     * the embedding reads only a few hundred characters, which a pasted page would fill), else the text itself.
+     */
+    public static String embedded(String text, PromptParts parts) {
+        return parts.hasMaterial() ? parts.instruction() : text;
     }
 
     /** The heuristic features followed by the embedding. */

@@ -95,21 +95,24 @@ class ComplexityClassifierTest {
 
     @Test
     void aMeasuredTriggerDecidesWithoutAskingTheEmbeddingModel() {
-        assertThat(SHIPPED.forcedComplex()).isNotEmpty();
+        // Training keeps a trigger only where held-out folds say it helps (the shipped model may keep none): this is
+        // the mechanism, with a model that keeps one.
+        TrainedRouter forcing = new TrainedRouter(SHIPPED.withEmbedding(), SHIPPED.heuristicsOnly(), java.util.Set.of("code:syntax"),
+                SHIPPED.embedHeadChars(), SHIPPED.embedTailChars());
         CountingEmbedder model = new CountingEmbedder();
-        ComplexityClassifier c = new ComplexityClassifier(defaults(), new HeuristicScorer(), SHIPPED, Optional.of(model), Optional.empty());
-        String trigger = SHIPPED.forcedComplex().iterator().next();
-        String prompt = switch (trigger) {
-            case "code:syntax" -> "Tidy this up:\n```\nx=1\n```";
-            case "math:word_problem" -> "Sam has 3 bags with 12 apples each. What is the total number of apples?";
-            case "code:stack_trace" -> "Exception in thread \"main\" java.lang.IllegalStateException: boom";
-            default -> throw new AssertionError("add a prompt for trigger " + trigger);
-        };
-        Classification d = c.classify(prompt);
+        ComplexityClassifier c = new ComplexityClassifier(defaults(), new HeuristicScorer(), forcing, Optional.of(model), Optional.empty());
+        Classification d = c.classify("Tidy this up:\n```\nx=1\n```");
         assertThat(d.complexity()).isEqualTo(ComplexityClass.COMPLEX);
-        assertThat(d.reasons()).contains("forced:" + trigger);
+        assertThat(d.reasons()).contains("forced:code:syntax");
         assertThat(d.confidence()).isEqualTo(1.0);
         assertThat(model.calls.get()).isZero();
+
+        TrainedRouter none = new TrainedRouter(SHIPPED.withEmbedding(), SHIPPED.heuristicsOnly(), java.util.Set.of(),
+                SHIPPED.embedHeadChars(), SHIPPED.embedTailChars());
+        Classification unforced = new ComplexityClassifier(defaults(), new HeuristicScorer(), none, Optional.of(model), Optional.empty())
+                .classify("Tidy this up:\n```\nx=1\n```");
+        assertThat(unforced.reasons()).noneMatch(r -> r.startsWith("forced:"));
+        assertThat(model.calls.get()).isEqualTo(1);
     }
 
     @Test
@@ -126,6 +129,12 @@ class ComplexityClassifierTest {
         assertThat(new RoutingText("Who wrote Hamlet?", task, false).followUp()).isFalse();
         assertThat(new RoutingText("and in French?", "Translate 'good morning' into Spanish.", false).followUp()).isTrue();
         assertThat(new RoutingText("Now do it for 10 items.", "", false).followUp()).isFalse();
+        // A short instruction that edits the earlier answer continues it; a new task in as few words does not.
+        String query = "Write a SQL query for the average salary by department.";
+        assertThat(new RoutingText("Only include departments with more than 10 employees.", query, false).followUp()).isTrue();
+        assertThat(new RoutingText("Support ISBN-13 too.", "Write a Java method that validates an ISBN-10.", false).followUp()).isTrue();
+        assertThat(new RoutingText("Write a haiku about the sea.", query, false).followUp()).isFalse();
+        assertThat(new RoutingText("Additionally useless words", query, false).followUp()).isFalse();
     }
 
     @Test
@@ -157,8 +166,7 @@ class ComplexityClassifierTest {
     void theModelFileRoundTripsAndRefusesWeightsForOtherFeatures() {
         com.fasterxml.jackson.databind.node.ObjectNode json = RouterModelFile.write(SHIPPED, new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode());
         TrainedRouter back = RouterModelFile.read(json);
-        double[] x = RoutingFeatures.heuristic("Explain how tides work.", new HeuristicScorer().score("Explain how tides work."),
-                RoutingText.of("Explain how tides work."));
+        double[] x = RoutingFeatures.score("Explain how tides work.", new HeuristicScorer(), RoutingText.of("Explain how tides work.")).features();
         assertThat(back.heuristicsOnly().probabilities(x)).isEqualTo(SHIPPED.heuristicsOnly().probabilities(x));
         assertThat(back.forcedComplex()).isEqualTo(SHIPPED.forcedComplex());
 
