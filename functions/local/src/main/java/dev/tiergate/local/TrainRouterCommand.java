@@ -47,6 +47,8 @@ final class TrainRouterCommand implements Callable<Integer> {
     static final List<String> TRIGGERS = List.of("code:syntax", "code:stack_trace", "code:request", "math:expression",
             "math:word_problem", "reasoning:puzzle", "multi_step:instructions");
     static final double[] L2 = {0.01, 0.03, 0.1, 0.3, 1.0};
+    /** A trigger is judged on at least this many held-out prompts it fires on. */
+    static final int MIN_TRIGGER_FIRES = 5;
 
     @CommandLine.Mixin
     ConfigFileOption config;
@@ -170,7 +172,10 @@ final class TrainRouterCommand implements Callable<Integer> {
         return List.of(out);
     }
 
-    /** Triggers that, forced to complex on the held-out predictions, make fewer errors than the model where they fire. */
+    /**
+     * Triggers that, forced to complex on the held-out predictions, make no more errors than the model where they fire,
+     * on at least {@link #MIN_TRIGGER_FIRES} prompts: a forced decision skips the embedding model, so a tie favours it.
+     */
     private static Set<String> forcedTriggers(List<RouterTraining.Featurized> rows, List<ClassScores> p, RoutingSettings s) {
         Set<String> kept = new LinkedHashSet<>();
         System.out.println("\ntrigger                   fires  model errors  forced errors  (held-out)");
@@ -187,7 +192,7 @@ final class TrainRouterCommand implements Callable<Integer> {
                 if (label != ComplexityClass.COMPLEX) forcedErrors++;
             }
             System.out.printf(Locale.ROOT, "%-24s %6d %13d %14d%n", trigger, fires, modelErrors, forcedErrors);
-            if (fires > 0 && forcedErrors < modelErrors) kept.add(trigger);
+            if (fires >= MIN_TRIGGER_FIRES && forcedErrors <= modelErrors) kept.add(trigger);
         }
         return kept;
     }
@@ -225,7 +230,7 @@ final class TrainRouterCommand implements Callable<Integer> {
     private static void sweep(List<RouterTraining.Featurized> rows, List<ClassScores> p, Set<String> forced) {
         System.out.println("\nthreshold sweep (held-out, heuristics + embedding)\nmedium  complex  accuracy  under  over");
         for (double m = 0.3; m <= 0.71; m += 0.1) {
-            for (double c = 0.2; c <= 0.61; c += 0.1) {
+            for (double c : new double[] {0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6}) {
                 RoutingSettings s = new RoutingSettings(Map.of(), m, c, 1.0, 2048, 512, new RoutingSettings.Embedding(true),
                         new RoutingSettings.SelfAssessment(false, "", 0.4, 150), java.util.Optional.empty());
                 RoutingEvaluation e = new RoutingEvaluation();

@@ -23,9 +23,11 @@ public record RoutingText(String lastTurn, String earlierTurns, boolean tools) {
 
     private static final Set<String> OPENERS = Set.of("and", "now", "also", "then", "ok", "okay", "great", "same", "instead",
             "again", "but", "so", "next", "what about", "how about", "make it", "do it", "do the", "try", "can you also",
+            // a short instruction that edits the earlier answer ("only include ...", "exclude the venv folder")
+            "add", "only", "include", "exclude", "remove", "support", "handle", "continue",
             "y", "et", "und", "e", "ahora", "maintenant", "jetzt", "agora");
     private static final Set<String> REFERENCES = Set.of("it", "its", "that", "this", "these", "those", "them", "they", "same",
-            "above", "previous", "earlier", "instead", "again", "another", "else", "version",
+            "above", "previous", "earlier", "instead", "again", "another", "else", "version", "too",
             "lo", "eso", "esto", "ça", "cela", "das", "isso");
     /** A turn made only of these closes the conversation: it continues nothing. */
     private static final Set<String> CLOSING = Set.of("ok", "okay", "thanks", "thank", "you", "great", "cool", "perfect", "bye",
