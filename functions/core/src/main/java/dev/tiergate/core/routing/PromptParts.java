@@ -16,7 +16,7 @@ public record PromptParts(String instruction, int materialChars) {
     static final String PLACEHOLDER = "[text]";
     /** A quotation shorter than this is part of the sentence ("rename it to 'total'"), not pasted material. */
     static final int MIN_QUOTED = 30;
-    /** An instruction paragraph before pasted material is at most this long; a longer one is the material itself. */
+    /** An instruction paragraph before pasted material is at most this long: a longer first paragraph is part of a brief. */
     static final int MAX_LEAD = 400;
     /** Text after a blank line is pasted material only when it is at least this long. */
     static final int MIN_BLOCK = 60;
@@ -24,6 +24,8 @@ public record PromptParts(String instruction, int materialChars) {
     private static final String[] LABELS = {"context:", "document:", "passage:", "text:", "article:", "excerpt:", "input:",
             "email:", "notes:", "transcript:", "review:"};
     private static final String[] QUESTION_LABELS = {"question:", "q:", "task:"};
+    private static final char[] OPENERS = {'"', '\u201C', '\u201E', '\u00AB', '\u300C'};
+    private static final char[] CLOSERS = {'"', '\u201D', '\u201C', '\u00BB', '\u300D'};
 
     public PromptParts {
         if (instruction == null) throw new IllegalArgumentException("instruction must not be null");
@@ -42,10 +44,9 @@ public record PromptParts(String instruction, int materialChars) {
         // A labeled block ("Context: ... Question: ...") at the start: the material runs up to the question's label.
         int label = labelAtStart(rest);
         if (label > 0) {
-            String lower = rest.toLowerCase(java.util.Locale.ROOT);
             int q = -1;
             for (String ql : QUESTION_LABELS) {
-                int at = lower.indexOf(ql, label);
+                int at = wordAt(rest, ql, label);
                 if (at > 0 && (q < 0 || at < q)) q = at;
             }
             int end = q < 0 ? rest.length() : q;
@@ -100,21 +101,25 @@ public record PromptParts(String instruction, int materialChars) {
         return replaced;
     }
 
-    private static final char[] OPENERS = {'"', '\u201C', '\u201E', '\u00AB', '\u300C'};
-    private static final char[] CLOSERS = {'"', '\u201D', '\u201C', '\u00BB', '\u300D'};
-
     /** Which quotation mark opens here (an index into {@link #CLOSERS}), or -1. */
     private static int kind(char c) {
         for (int k = 0; k < OPENERS.length; k++) if (OPENERS[k] == c) return k;
         return -1;
     }
 
+    /** Where a label starts a word at or after from, ignoring case ("FAQ:" is not "Q:"), or -1. */
+    private static int wordAt(String text, String label, int from) {
+        for (int i = from; i + label.length() <= text.length(); i++) {
+            if ((i == 0 || !Character.isLetterOrDigit(text.charAt(i - 1))) && text.regionMatches(true, i, label, 0, label.length())) return i;
+        }
+        return -1;
+    }
+
     /** The index just after a material label opening the text ("Context:"), or -1. */
     private static int labelAtStart(String text) {
-        String head = text.stripLeading();
-        int offset = text.length() - head.length();
-        String lower = head.substring(0, Math.min(head.length(), 16)).toLowerCase(java.util.Locale.ROOT);
-        for (String l : LABELS) if (lower.startsWith(l)) return offset + l.length();
+        int offset = 0;
+        while (offset < text.length() && Character.isWhitespace(text.charAt(offset))) offset++;
+        for (String l : LABELS) if (text.regionMatches(true, offset, l, 0, l.length())) return offset + l.length();
         return -1;
     }
 }

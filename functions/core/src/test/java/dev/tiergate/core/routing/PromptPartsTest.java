@@ -41,6 +41,9 @@ class PromptPartsTest {
         PromptParts labeled = PromptParts.of("Context: " + NOTICE + "\nQuestion: When does it arrive?");
         assertThat(labeled.instruction()).startsWith("Context: [text]").endsWith("Question: When does it arrive?");
         assertThat(labeled.instruction()).doesNotContain("Leipzig");
+        // A label is a word of its own: "FAQ:" inside the context does not end it.
+        assertThat(PromptParts.of("CONTEXT: see the FAQ: " + NOTICE + "\nQ: When does it arrive?").instruction())
+                .isEqualTo("CONTEXT: [text]\nQ: When does it arrive?");
         // A label with no question after it: all of the rest is the context.
         assertThat(PromptParts.of("Document: " + NOTICE).instruction()).doesNotContain("Leipzig");
     }
