@@ -43,8 +43,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -117,7 +115,7 @@ public final class GatewayStack extends Stack {
         streamEnv.put("AWS_LWA_PORT", "8080");
         streamEnv.put("AWS_LWA_READINESS_CHECK_PATH", "/health");
         Function stream = Function.Builder.create(this, "ChatStream").runtime(Runtime.JAVA_21).architecture(Architecture.X86_64)
-                .handler("run.sh").code(Code.fromAsset(streamingPackage(settings.lambdaJar()).toString()))
+                .handler("run.sh").code(streamingPackage(settings.lambdaJar()))
                 .layers(List.of(LayerVersion.fromLayerVersionArn(this, "WebAdapter", webAdapterLayerArn())))
                 .memorySize(2048).timeout(streamTimeout(settings.config())).environment(streamEnv).tracing(Tracing.ACTIVE)
                 .vpc(vpc).vpcSubnets(SubnetSelection.builder().subnetType(SubnetType.PRIVATE_WITH_EGRESS).build())
@@ -294,24 +292,22 @@ public final class GatewayStack extends Stack {
     }
 
     /**
-     * The streaming function's package: the shaded jar and the {@code run.sh} the Web Adapter starts (executable; CDK keeps
-     * file modes when it zips the folder).
+     * The streaming function's package, as the Lambda module's build made it beside the jar ({@code lwa-package}: the
+     * jar, the {@code run.sh} the Web Adapter starts, and with a JDK 25 build its own runtime and AOT cache). Its asset
+     * hash is the digest the build wrote, so a synth does not read its ~200 MB again.
      */
-    static Path streamingPackage(Path jar) {
+    static Code streamingPackage(Path jar) {
+        Path dir = jar.toAbsolutePath().getParent().resolve("lwa-package");
+        Path digest = dir.resolve("package.sha256");
+        if (!Files.isRegularFile(digest) || !Files.isRegularFile(dir.resolve("run.sh"))) {
+            throw new IllegalStateException("the streaming function's package " + dir + " is missing: build the Lambda module "
+                    + "(./mvnw -q -DskipTests package -pl functions/lambda -am)");
+        }
         try {
-            Path dir = jar.toAbsolutePath().getParent().resolve("lwa-package");
-            Files.createDirectories(dir);
-            Files.copy(jar, dir.resolve("tiergate.jar"), StandardCopyOption.REPLACE_EXISTING);
-            Path run = dir.resolve("run.sh");
-            Files.writeString(run, """
-                    #!/bin/sh
-                    # Started by the AWS Lambda Web Adapter: tiergate's HTTP API on AWS_LWA_PORT, answers streamed.
-                    exec java $JAVA_TOOL_OPTIONS -cp /var/task/tiergate.jar dev.tiergate.lambda.StreamingServer
-                    """);
-            Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
-            return dir;
+            return Code.fromAsset(dir.toString(), software.amazon.awscdk.services.s3.assets.AssetOptions.builder()
+                    .assetHashType(software.amazon.awscdk.AssetHashType.CUSTOM).assetHash(Files.readString(digest).strip()).build());
         } catch (IOException e) {
-            throw new UncheckedIOException("could not stage the streaming function's package", e);
+            throw new UncheckedIOException("could not read " + digest, e);
         }
     }
 

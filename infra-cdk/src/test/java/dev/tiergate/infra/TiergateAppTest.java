@@ -172,7 +172,7 @@ class TiergateAppTest {
     }
 
     @Test
-    void gatewayStreamsChatSeparatesAdminAndSchedulesItsJobs() {
+    void gatewayStreamsChatSeparatesAdminAndSchedulesItsJobs() throws Exception {
         Template t = Template.fromStack(stacks.gateway());
         t.hasResourceProperties("AWS::Lambda::Function", Map.of("Runtime", "java21", "SnapStart", Map.of("ApplyOn", "PublishedVersions"),
                 "Environment", Map.of("Variables", Match.objectLike(Map.of("SPRING_CLOUD_FUNCTION_DEFINITION", "api")))));
@@ -182,6 +182,12 @@ class TiergateAppTest {
         // The Web Adapter v1.0.0 layer (version 27), from the account that publishes it in the region deployed to.
         String stream = t.findResources("AWS::Lambda::Function", Map.of("Properties", Map.of("Handler", "run.sh"))).toString();
         assertThat(stream).contains("LambdaAdapterLayerX86:27").contains("753240598075").contains("041581134020").contains("069767869989");
+        // Its code is the Lambda module's streaming package (run.sh, the jar, its own runtime and AOT cache), by the digest
+        // that build wrote (CDK keys the asset by that hash's own SHA-256): StreamingPackageTest runs that package.
+        String digest = java.nio.file.Files.readString(settings.lambdaJar().getParent().resolve("lwa-package/package.sha256")).strip();
+        String key = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(digest.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        assertThat(stream).contains(key + ".zip");
         assertThat(t.toJSON().get("Conditions").toString()).contains("cn-north-1").contains("cn-northwest-1");
         // The admin throttle sits on the methods' own path.
         t.hasResourceProperties("AWS::ApiGateway::Stage", Map.of("MethodSettings", Match.arrayWith(List.of(Match.objectLike(Map.of(

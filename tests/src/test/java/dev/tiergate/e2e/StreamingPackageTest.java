@@ -1,0 +1,103 @@
+package dev.tiergate.e2e;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The streaming function's package as Lambda runs it: the build's {@code lwa-package} copied to another folder (as
+ * Lambda unzips it into /var/task, with new file times), its {@code run.sh} started as the Web Adapter starts it, and
+ * a streamed chat through the official SDK against the local stack's DynamoDB Local and simulators. With
+ * {@code -XX:AOTMode=on} the JVM refuses to start unless it can map the package's AOT cache, so this also proves the
+ * cache survives the move; the runtime's modules serve the whole request path.
+ */
+class StreamingPackageTest {
+
+    private static final Path PACKAGE = Path.of("..", "functions", "lambda", "target", "lwa-package");
+
+    @Test
+    void theRelocatedPackageStartsOnItsOwnRuntimeWithItsCacheAndStreamsAChat(@TempDir Path task) throws Exception {
+        assertThat(PACKAGE.resolve("run.sh")).as("built by the functions/lambda module's package phase").isRegularFile();
+        copy(PACKAGE, task);
+        // This build runs on JDK 25 or newer (the launcher picks the newest JDK), so the package has its own runtime.
+        assertThat(Runtime.version().feature()).isGreaterThanOrEqualTo(25);
+        assertThat(task.resolve("jre/bin/java")).isExecutable();
+        assertThat(task.resolve("tiergate.aot")).isRegularFile();
+
+        try (StackFixture fx = StackFixture.servingDynamoDb(0)) {
+            Map<String, String> key = fx.createKey("lwa-team", "lee");
+            String replicas = fx.stack.fleet().urls().entrySet().stream()
+                    .map(e -> e.getKey() + "=" + e.getValue().stream().map(URI::toString).collect(Collectors.joining(",")))
+                    .collect(Collectors.joining(";"));
+            int port = ChildTiergate.freePort();
+            Path log = task.resolveSibling(task.getFileName() + ".log");
+            ProcessBuilder pb = new ProcessBuilder("sh", task.resolve("run.sh").toString()).redirectErrorStream(true).redirectOutput(log.toFile());
+            Map<String, String> env = pb.environment();
+            env.keySet().removeIf(k -> k.startsWith("AWS_") || k.startsWith("TIERGATE_"));
+            env.put("LAMBDA_TASK_ROOT", task.toString());
+            env.put("JAVA_TOOL_OPTIONS", "-XX:AOTMode=on -Xmx512m");
+            env.put("AWS_LWA_PORT", Integer.toString(port));
+            env.put("TIERGATE_CONFIG_FILE", StackFixture.EXAMPLE_CONFIG.toAbsolutePath().toString());
+            env.put("TIERGATE_DYNAMODB_ENDPOINT", fx.stack.dynamoEndpoint().orElseThrow().toString());
+            env.put("TIERGATE_REPLICAS", replicas);
+            env.put("AWS_REGION", "us-east-1");
+            env.put("AWS_ACCESS_KEY_ID", "local");
+            env.put("AWS_SECRET_ACCESS_KEY", "local");
+            Process p = pb.start();
+            try {
+                ChildTiergate.awaitHealthy(p, port, log, Duration.ofSeconds(90));
+                OpenAIClient c = OpenAIOkHttpClient.builder().apiKey(key.get("key")).baseUrl("http://127.0.0.1:" + port + "/v1")
+                        .maxRetries(0).build();
+                List<String> pieces = new ArrayList<>();
+                ChatCompletionChunk usage = null;
+                try (StreamResponse<ChatCompletionChunk> stream = c.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+                        .model("small").addUserMessage("Explain prefix caching.")
+                        .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
+                    for (ChatCompletionChunk chunk : (Iterable<ChatCompletionChunk>) stream.stream()::iterator) {
+                        if (chunk.usage().isPresent()) usage = chunk;
+                        chunk.choices().forEach(ch -> ch.delta().content().filter(s -> !s.isEmpty()).ifPresent(pieces::add));
+                    }
+                }
+                assertThat(pieces).hasSizeGreaterThan(5);
+                assertThat(usage).isNotNull();
+                assertThat(usage.usage().orElseThrow().completionTokens()).isPositive();
+            } finally {
+                p.destroy();
+                p.waitFor();
+            }
+            assertThat(Files.readString(log)).doesNotContain("Unable to use AOT cache").doesNotContain("NoClassDefFoundError");
+            // The answer was recorded by the packaged server, in the stack's DynamoDB.
+            assertThat(fx.stack.gateway().usage().forTeamDay("lwa-team", java.time.LocalDate.now(java.time.ZoneOffset.UTC))).hasSize(1);
+        }
+    }
+
+    /** A copy with fresh file times (what an unzip gives), keeping the executable bits. */
+    private static void copy(Path from, Path to) throws Exception {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path f : s.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(target);
+                else Files.copy(f, target, StandardCopyOption.REPLACE_EXISTING);
+                if (Files.isRegularFile(f) && Files.isExecutable(f)) target.toFile().setExecutable(true);
+            }
+        }
+    }
+}
