@@ -4,8 +4,9 @@
 #      without the launcher's AOT cache, then with it (after one recording run)
 #   2. the Lambda artifact: JVM launch to the first answered chat event (FunctionInvoker + events/apigateway-chat-completion.json),
 #      with Lambda's own JAVA_TOOL_OPTIONS (C1 only), against one more `up` that serves its DynamoDB Local over HTTP.
-#   3. the streaming function as the Web Adapter starts it (run.sh's command: StreamingServer on AWS_LWA_PORT): launch to
-#      the first SSE event of a streamed chat over HTTP, with the same options and the same `up` behind it.
+#   3. the streaming function as the Web Adapter starts it (the build's lwa-package/run.sh: StreamingServer on
+#      AWS_LWA_PORT, on the package's own runtime): launch to the first SSE event of a streamed chat over HTTP, with the
+#      package's AOT cache and without it (-XX:AOTMode=off), the same `up` behind it.
 # Usage: tests/benchmarks/cold-start.sh [N]    (builds nothing: run `bin/tiergate --help` or `./mvnw package` first)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -80,16 +81,19 @@ if "$JAVA" -XX:AOTCacheOutput=/dev/null -version >/dev/null 2>&1; then
   echo "== Lambda artifact with the AOT cache ($(du -h "$AOT" | cut -f1), one training invocation): JVM launch to first answered chat event (ms)"
   lambda_runs -XX:AOTCache="$AOT"
 fi
-# The streaming function: what run.sh runs, timed to its first streamed event (the adapter waits for the port, then relays).
+# The streaming function: the package's run.sh, timed to its first streamed event (the adapter waits for the port, then
+# relays). Its JVM reads JAVA_TOOL_OPTIONS itself, which is how the run without the cache turns it off.
+PKG="$ROOT/functions/lambda/target/lwa-package"
 SPORT=$((PORT + 1))
 STREAM_CHAT='{"model":"small","stream":true,"messages":[{"role":"user","content":"hi"}]}'
 stream_runs() {
   local runs=() spid t0 t1
   for i in $(seq 1 "$N"); do
     t0=$(date +%s%N)
-    TIERGATE_CONFIG_FILE="$ROOT/tiergate.yaml" TIERGATE_DYNAMODB_ENDPOINT="$DDB" TIERGATE_REPLICAS="$REPLICAS" AWS_LWA_PORT=$SPORT \
+    LAMBDA_TASK_ROOT="$PKG" JAVA_TOOL_OPTIONS="$1" \
+      TIERGATE_CONFIG_FILE="$ROOT/tiergate.yaml" TIERGATE_DYNAMODB_ENDPOINT="$DDB" TIERGATE_REPLICAS="$REPLICAS" AWS_LWA_PORT=$SPORT \
       AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
-      "$JAVA" -XX:+TieredCompilation -XX:TieredStopAtLevel=1 -cp "$JAR" dev.tiergate.lambda.StreamingServer > /tmp/tiergate-cold-stream.log 2>&1 &
+      sh "$PKG/run.sh" > /tmp/tiergate-cold-stream.log 2>&1 &
     spid=$!
     until { : > "/dev/tcp/127.0.0.1/$SPORT"; } 2>/dev/null; do
       kill -0 "$spid" 2>/dev/null || { echo "the streaming server ended:"; tail -5 /tmp/tiergate-cold-stream.log; kill "$pid"; exit 1; }
@@ -104,7 +108,13 @@ stream_runs() {
   done
   echo "  median $(printf '%s\n' "${runs[@]}" | median) ms"
 }
-echo "== streaming function (run.sh's StreamingServer, as the Web Adapter starts it): launch to first streamed event (ms)"
-stream_runs
+if [ -f "$PKG/tiergate.aot" ]; then
+  echo "== streaming function (lwa-package/run.sh, its own runtime), without its AOT cache: launch to first streamed event (ms)"
+  stream_runs "-XX:AOTMode=off"
+  echo "== streaming function (lwa-package/run.sh, its own runtime), with its AOT cache ($(du -h "$PKG/tiergate.aot" | cut -f1)): launch to first streamed event (ms)"
+else
+  echo "== streaming function (lwa-package/run.sh, built without a JDK 25: Lambda's java, no cache): launch to first streamed event (ms)"
+fi
+stream_runs ""
 kill "$pid"; wait "$pid" 2>/dev/null || true
 pid=""
