@@ -89,6 +89,26 @@ class StreamingPackageTest {
         }
     }
 
+    /**
+     * Lambda refuses a function whose package and layers come to more than 250 MB extracted (262,144,000 bytes, the
+     * CodeSizeUnzipped that GetAccountSettings reports): the streaming package with room for the Web Adapter layer, and
+     * the buffered functions' jar, which Lambda extracts.
+     */
+    @Test
+    void bothLambdaPackagesFitLambdasUnzippedLimit() throws Exception {
+        long limit = 262_144_000L;
+        long streaming;
+        try (Stream<Path> s = Files.walk(PACKAGE)) {
+            streaming = s.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+        }
+        assertThat(streaming).as("the streaming package, with 20 MB left for the Web Adapter layer").isLessThan(limit - 20_000_000L);
+        long buffered;
+        try (java.util.zip.ZipFile jar = new java.util.zip.ZipFile(PACKAGE.resolve("tiergate.jar").toFile())) {
+            buffered = jar.stream().mapToLong(e -> Math.max(0, e.getSize())).sum();
+        }
+        assertThat(buffered).as("the buffered functions' jar, extracted").isLessThan(limit);
+    }
+
     /** A copy with fresh file times (what an unzip gives), keeping the executable bits. */
     private static void copy(Path from, Path to) throws Exception {
         try (Stream<Path> s = Files.walk(from)) {
