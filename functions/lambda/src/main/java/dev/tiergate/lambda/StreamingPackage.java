@@ -35,8 +35,8 @@ public final class StreamingPackage {
 
     /**
      * The runtime's modules: what {@code jdeps --print-module-deps} reports for the shaded jar (51 s to compute, so kept
-     * here), plus {@code jdk.management}, {@code jdk.charsets} and {@code jdk.zipfs}, small, which jdeps cannot see
-     * a library load by name.
+     * here), plus {@code jdk.management}, {@code jdk.charsets} and {@code jdk.zipfs}: small modules a library may load
+     * by name, which jdeps cannot see (a precaution).
      * A missing module fails only when its class is first used: the package's end-to-end test serves a streamed chat
      * through this runtime.
      */
