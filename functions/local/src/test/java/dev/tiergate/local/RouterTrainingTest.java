@@ -11,8 +11,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -20,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class RouterTrainingTest {
 
     private static final Path DATA = Path.of("..", "routing-data");
+    private static final Path HOLDOUT = Path.of("..", "routing-holdout");
     private static final Path SHIPPED = Path.of("..", "core", "src", "main", "resources", "routing", "router-model.json");
 
     @Test
@@ -36,6 +40,35 @@ class RouterTrainingTest {
         assertThat(examples.stream().filter(e -> e.text().tools()).count()).isGreaterThan(20);
         List<String> single = examples.stream().filter(e -> e.text().earlierTurns().isEmpty()).map(e -> e.text().lastTurn()).toList();
         assertThat(single).as("no prompt is in the training set twice").doesNotHaveDuplicates();
+    }
+
+    @Test
+    void theHoldOutSetIsReadableAndSharesNoPromptWithTheTrainingSet() throws Exception {
+        List<RouterTraining.Example> holdout = RouterTraining.read(HOLDOUT);
+        assertThat(holdout).hasSizeGreaterThanOrEqualTo(100);
+        assertThat(holdout.stream().map(RouterTraining.Example::label).distinct()).hasSize(3);
+        // A hold-out prompt that is (nearly) a training prompt scores the training set, not the router's reach:
+        // the same words, or all but a few, in any order.
+        List<Set<String>> training = RouterTraining.read(DATA).stream().map(e -> words(e.text().lastTurn())).toList();
+        for (RouterTraining.Example h : holdout) {
+            Set<String> w = words(h.text().lastTurn());
+            for (Set<String> t : training) {
+                assertThat(overlap(w, t)).as("hold-out %s is nearly a training prompt", h.id()).isLessThan(0.8);
+            }
+        }
+    }
+
+    private static Set<String> words(String text) {
+        Set<String> out = new HashSet<>();
+        for (String w : text.toLowerCase(Locale.ROOT).split("[^\\p{L}\\p{N}]+")) if (!w.isEmpty()) out.add(w);
+        return out;
+    }
+
+    /** Jaccard overlap of two word sets. */
+    private static double overlap(Set<String> a, Set<String> b) {
+        Set<String> both = new HashSet<>(a);
+        both.retainAll(b);
+        return both.size() / (double) (a.size() + b.size() - both.size());
     }
 
     @Test
